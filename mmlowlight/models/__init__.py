@@ -1,0 +1,1 @@
+from .enhancers import *  # noqa: F401,F403

@@ -1,0 +1,9 @@
+from .official import (convert_official_state_dict, infer_enhancer_args,
+                       is_official_state_dict)
+from .sgz import (DepthwiseSeparableConv, FactorExtractor, SGZEnhancer,
+                  recurrent_enhance)
+
+__all__ = [
+    'SGZEnhancer', 'FactorExtractor', 'DepthwiseSeparableConv', 'recurrent_enhance',
+    'convert_official_state_dict', 'is_official_state_dict', 'infer_enhancer_args'
+]

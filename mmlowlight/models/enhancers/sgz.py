@@ -1,0 +1,207 @@
+"""SGZ enhancer: enhancement factor extraction (EFE) + recurrent image enhancement (RIE).
+
+Zheng & Gupta, "Semantic-Guided Zero-Shot Learning for Low-Light Image/Video Enhancement",
+WACV 2022 (arXiv:2110.00970). Official code: github.com/ShenZheng2000/Semantic-Guided-Low-Light-
+Image-Enhancement (``model.py``, ``enhance_net_nopool``).
+
+With ``shared_factor=False`` the same class is the curve estimator of Zero-DCE (Guo et al., CVPR
+2020): one factor map per RIE step.
+"""
+from typing import List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmlowlight.registry import MODELS
+
+CONV_TYPES = ('dsc', 'conv')
+
+
+class DepthwiseSeparableConv(nn.Module):
+    """3x3 depthwise conv followed by a 1x1 pointwise conv (the paper's "DSC" block).
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.depthwise = nn.Conv2d(
+            in_channels, in_channels, 3, padding=1, groups=in_channels)
+        self.pointwise = nn.Conv2d(in_channels, out_channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.pointwise(self.depthwise(x))
+
+
+def _make_block(conv_type: str, in_channels: int, out_channels: int) -> nn.Module:
+    if conv_type == 'dsc':
+        return DepthwiseSeparableConv(in_channels, out_channels)
+    return nn.Conv2d(in_channels, out_channels, 3, padding=1)
+
+
+class FactorExtractor(nn.Module):
+    """EFE: a 7-block fully convolutional net with symmetric concatenation skips.
+
+    ``b5 = f(cat(b3, b4))``, ``b6 = f(cat(b2, b5))``, ``b7 = tanh(cat(b1, b6))``; no normalisation
+    and no resampling inside.
+
+    Args:
+        conv_type (str): ``'dsc'`` (depthwise 3x3 + pointwise 1x1) or ``'conv'`` (plain 3x3).
+        channels (int): Width of the hidden blocks. Defaults to 32.
+        out_channels (int): Channels of the factor map (3 per RIE step it drives).
+    """
+
+    def __init__(self, conv_type: str = 'dsc', channels: int = 32,
+                 out_channels: int = 3) -> None:
+        super().__init__()
+        ins = [3, channels, channels, channels, 2 * channels, 2 * channels, 2 * channels]
+        outs = [channels] * 6 + [out_channels]
+        self.blocks = nn.ModuleList(
+            _make_block(conv_type, i, o) for i, o in zip(ins, outs))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Map an image (N, 3, h, w) to a factor map (N, out_channels, h, w) in [-1, 1]."""
+        b = self.blocks
+        x1 = F.relu(b[0](x))
+        x2 = F.relu(b[1](x1))
+        x3 = F.relu(b[2](x2))
+        x4 = F.relu(b[3](x3))
+        x5 = F.relu(b[4](torch.cat([x3, x4], 1)))
+        x6 = F.relu(b[5](torch.cat([x2, x5], 1)))
+        return torch.tanh(b[6](torch.cat([x1, x6], 1)))
+
+
+def recurrent_enhance(x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+    """RIE: ``num_iterations`` steps of the quadratic curve ``x <- x + r * (x**2 - x)``.
+
+    Args:
+        x (Tensor): Image (N, 3, H, W), values in [0, 1].
+        factor (Tensor): Factor map r, values in [-1, 1]: (N, 3, H, W) reused by every step
+            (SGZ), or (N, 3 * num_iterations, H, W) with one map per step (Zero-DCE).
+        num_iterations (int): Number of curve steps.
+
+    Returns:
+        Tensor: Enhanced image (N, 3, H, W); stays in [0, 1] when x and r are in range.
+    """
+    if factor.shape[1] == 3:
+        steps = [factor] * num_iterations
+    elif factor.shape[1] == 3 * num_iterations:
+        steps = list(torch.split(factor, 3, dim=1))
+    else:
+        raise ValueError(
+            f'factor map has {factor.shape[1]} channels; expected 3 or '
+            f'3 * num_iterations = {3 * num_iterations}')
+    for r in steps:
+        x = x + r * (x * x - x)
+    return x
+
+
+@MODELS.register_module()
+class SGZEnhancer(BaseModule):
+    """The SGZ low-light enhancer (EFE + RIE) of Zheng & Gupta, WACV 2022.
+
+    The EFE estimates a per-pixel, per-channel enhancement factor ``r`` in [-1, 1], optionally on
+    the image downscaled by ``scale_factor`` (bilinear, then bilinear with aligned corners back to
+    full resolution, as the official code does); the RIE then applies ``num_iterations`` steps of
+    ``x <- x + r * (x**2 - x)`` at full resolution, always in float32 (also under autocast).
+
+    Any H, W >= 1 is accepted and the output has the input's size: when H and W are multiples of
+    ``scale_factor`` the computation is the official one; otherwise the low-resolution size is
+    ``max(1, round(H / scale_factor))`` (likewise W) and the map is resized back to exactly H x W.
+
+    Args:
+        conv_type (str): ``'dsc'`` (depthwise-separable blocks, the SGZ default, 10,561
+            parameters) or ``'conv'`` (plain 3x3 convolutions). Defaults to ``'dsc'``.
+        channels (int): Hidden width of the EFE. Defaults to 32.
+        num_iterations (int): RIE steps. Defaults to 8.
+        scale_factor (int | float): Downscaling factor of the EFE input; 1 runs it at full
+            resolution (training), the official inference uses 12. Defaults to 1.
+        shared_factor (bool): True (SGZ) reuses one 3-channel factor map in every step; False
+            (Zero-DCE) predicts ``3 * num_iterations`` channels, one map per step.
+            Defaults to True.
+        init_cfg (dict | list[dict], optional): Weight initialisation; by default conv weights
+            are drawn from N(0, 0.02) as in the official training script.
+    """
+
+    def __init__(self,
+                 conv_type: str = 'dsc',
+                 channels: int = 32,
+                 num_iterations: int = 8,
+                 scale_factor: Union[int, float] = 1,
+                 shared_factor: bool = True,
+                 init_cfg: Optional[Union[dict, List[dict]]] = dict(
+                     type='Normal', layer='Conv2d', std=0.02)) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if conv_type not in CONV_TYPES:
+            raise ValueError(f'conv_type must be one of {CONV_TYPES}, got {conv_type!r}')
+        if not (isinstance(num_iterations, int) and num_iterations >= 1):
+            raise ValueError(f'num_iterations must be a positive int, got {num_iterations!r}')
+        if not (isinstance(channels, int) and channels >= 1):
+            raise ValueError(f'channels must be a positive int, got {channels!r}')
+        self.conv_type = conv_type
+        self.num_iterations = num_iterations
+        self.shared_factor = shared_factor
+        self.scale_factor = scale_factor  # validated by the setter
+        out_channels = 3 if shared_factor else 3 * num_iterations
+        self.efe = FactorExtractor(conv_type, channels, out_channels)
+
+    @property
+    def scale_factor(self) -> Union[int, float]:
+        """Downscaling factor of the EFE input (>= 1); may be changed after loading weights."""
+        return self._scale_factor
+
+    @scale_factor.setter
+    def scale_factor(self, value: Union[int, float]) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
+            raise ValueError(f'scale_factor must be a number >= 1, got {value!r}')
+        self._scale_factor = value
+
+    def estimate_factor(self, x: Tensor) -> Tensor:
+        """Run the EFE and return the full-resolution factor map.
+
+        Args:
+            x (Tensor): RGB image (N, 3, H, W) in [0, 1].
+
+        Returns:
+            Tensor: Factor map (N, C, H, W) in [-1, 1], C = 3 (shared) or 3 * num_iterations.
+        """
+        height, width = x.shape[-2:]
+        s = self.scale_factor
+        if s == 1:
+            return self.efe(x)
+        if height % s == 0 and width % s == 0:
+            # Exactly the official call, for bit-parity with the published weights' outputs.
+            small = F.interpolate(x, scale_factor=1 / s, mode='bilinear')
+        else:
+            size = (max(1, round(height / s)), max(1, round(width / s)))
+            small = F.interpolate(x, size=size, mode='bilinear')
+        factor = self.efe(small)
+        return F.interpolate(
+            factor, size=(height, width), mode='bilinear', align_corners=True)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        """Enhance a batch of images.
+
+        Args:
+            x (Tensor): RGB images (N, 3, H, W) in [0, 1], any H, W >= 1.
+
+        Returns:
+            tuple[Tensor, Tensor]: The enhanced image (N, 3, H, W), float32, in [0, 1] for
+            in-range input, and the full-resolution factor map (N, C, H, W) in [-1, 1].
+        """
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(
+                f'SGZEnhancer expects an (N, 3, H, W) RGB tensor, got shape {tuple(x.shape)}')
+        if x.shape[-2] < 1 or x.shape[-1] < 1:
+            raise ValueError(f'SGZEnhancer needs H, W >= 1, got shape {tuple(x.shape)}')
+        factor = self.estimate_factor(x)
+        # The curve squares x eight times: half precision loses visible detail, so the RIE
+        # always runs in float32, also under autocast.
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            enhanced = recurrent_enhance(x.float(), factor.float(), self.num_iterations)
+        return enhanced, factor

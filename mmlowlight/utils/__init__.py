@@ -1,0 +1,4 @@
+from .checkpoint import load_checkpoint_file, register_checkpoint_loader
+from .setup_env import register_all_modules
+
+__all__ = ['load_checkpoint_file', 'register_checkpoint_loader', 'register_all_modules']

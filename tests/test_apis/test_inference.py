@@ -1,0 +1,96 @@
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mmlowlight.apis import enhance, extract_enhancer_state_dict, init_enhancer
+from mmlowlight.models.enhancers import SGZEnhancer
+from tests.conftest import shared_path
+
+
+def test_official_weights_match_official_outputs(official_weights):
+    """Acceptance: the published network's outputs on lol15, within one level."""
+    low_dir = shared_path('lol15', 'low')
+    ref_dir = shared_path('sgz_official', 'lol15_enhanced')
+    model = init_enhancer(checkpoint=official_weights, scale_factor=12)
+    files = sorted(glob.glob(osp.join(low_dir, '*.png')))
+    assert len(files) == 15
+    for path in files:
+        out = enhance(model, path)
+        ref = np.array(Image.open(osp.join(ref_dir, osp.basename(path))).convert('RGB'))
+        assert out.shape == ref.shape and out.dtype == np.uint8
+        diff = np.abs(out.astype(np.int16) - ref.astype(np.int16))
+        assert diff.max() <= 1, path
+        assert (diff == 0).mean() >= 0.999, path
+
+
+def test_official_weights_infer_architecture(official_weights):
+    model = init_enhancer(checkpoint=official_weights)
+    assert model.conv_type == 'dsc' and model.scale_factor == 1 and not model.training
+    assert sum(p.numel() for p in model.parameters()) == 10561
+
+
+def _save_state(tmp_path, state_dict, name='ckpt.pth'):
+    path = str(tmp_path / name)
+    torch.save(state_dict, path)
+    return path
+
+
+def test_loads_our_checkpoint_with_prefix_and_overrides(tmp_path):
+    torch.manual_seed(0)
+    source = SGZEnhancer(conv_type='conv')
+    state = {f'data_preprocessor.enhancer.{k}': v for k, v in source.state_dict().items()}
+    state['backbone.conv1.weight'] = torch.zeros(2)
+    path = _save_state(tmp_path, dict(state_dict=state, meta=dict(epoch=3)))
+    model = init_enhancer(checkpoint=path, scale_factor=4)
+    assert model.conv_type == 'conv' and model.scale_factor == 4
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value)
+
+
+def test_config_and_checkpoint_mismatch_names_file(tmp_path):
+    path = _save_state(tmp_path, SGZEnhancer(conv_type='conv').state_dict())
+    config = dict(model=dict(type='ZeroShotEnhancer',
+                             enhancer=dict(type='SGZEnhancer', conv_type='dsc')))
+    with pytest.raises(RuntimeError, match='ckpt.pth does not fit'):
+        init_enhancer(config, checkpoint=path)
+
+
+def test_config_without_enhancer(tmp_path):
+    path = _save_state(tmp_path, SGZEnhancer().state_dict())
+    with pytest.raises(ValueError, match='holds no SGZEnhancer'):
+        init_enhancer(dict(model=dict(type='RetinaNet')), checkpoint=path)
+
+
+def test_checkpoint_without_enhancer(tmp_path):
+    path = _save_state(tmp_path, {'backbone.weight': torch.zeros(1)})
+    with pytest.raises(ValueError, match='holds no|found no'):
+        init_enhancer(checkpoint=path)
+    with pytest.raises(ValueError, match='not a state dict'):
+        extract_enhancer_state_dict([1, 2], 'x.pth')
+
+
+def test_enhance_array_and_path_agree(tmp_path):
+    model = init_enhancer(checkpoint=_save_state(tmp_path, SGZEnhancer().state_dict()))
+    rgb = np.random.default_rng(0).integers(0, 80, (9, 11, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / 'dark.png')
+    from_array = enhance(model, rgb)
+    from_path = enhance(model, str(tmp_path / 'dark.png'))
+    assert from_array.shape == (9, 11, 3) and from_array.dtype == np.uint8
+    np.testing.assert_array_equal(from_array, from_path)
+    # Read-only input arrays are not written to.
+    rgb.flags.writeable = False
+    np.testing.assert_array_equal(enhance(model, rgb), from_array)
+
+
+def test_enhance_rejects_bad_input(tmp_path):
+    model = SGZEnhancer().eval()
+    with pytest.raises(TypeError, match='uint8 RGB'):
+        enhance(model, np.zeros((4, 4), np.float32))
+    bad = tmp_path / 'notes.png'
+    bad.write_text('not an image')
+    with pytest.raises(ValueError, match='notes.png'):
+        enhance(model, str(bad))
