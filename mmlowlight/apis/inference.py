@@ -7,17 +7,13 @@ import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from PIL import Image
-from torch import Tensor
 
-from mmlowlight.models.enhancers import (SGZEnhancer, convert_official_state_dict,
-                                         infer_enhancer_args, is_official_state_dict)
+from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
+                                         extract_enhancer_state_dict, infer_enhancer_args)
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import load_checkpoint_file
 
 __all__ = ['DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'extract_enhancer_state_dict']
-
-#: The package's default weights (trained zero-shot by ``tools/train.py``; see the README).
-DEFAULT_CHECKPOINT = osp.join(osp.dirname(osp.dirname(__file__)), 'weights', 'sgz_default.pth')
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
 
@@ -40,40 +36,6 @@ def _enhancer_cfg(config: ConfigLike) -> Dict[str, Any]:
             return found
     raise ValueError('config holds no SGZEnhancer (looked at model, model.enhancer and '
                      'model.data_preprocessor.enhancer)')
-
-
-def extract_enhancer_state_dict(checkpoint: Any, filename: str = '<checkpoint>'
-                                ) -> Dict[str, Tensor]:
-    """Return the enhancer's weights, in our key format, from any checkpoint we know.
-
-    Accepts official SGZ state dicts (``e_conv1.depth_conv.weight`` …), our plain enhancer state
-    dicts, and mmengine checkpoints of a :class:`ZeroShotEnhancer` or of a detector/segmentor
-    whose data preprocessor holds the enhancer (the key prefix is found and stripped).
-
-    Args:
-        checkpoint: The loaded object (a state dict or a dict with ``'state_dict'``).
-        filename (str): Shown in error messages.
-
-    Raises:
-        ValueError: No enhancer weights were found.
-    """
-    state_dict = checkpoint
-    if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get('state_dict'), Mapping):
-        state_dict = checkpoint['state_dict']
-    if not isinstance(state_dict, Mapping) or not state_dict:
-        raise ValueError(f'{filename}: not a state dict (got {type(state_dict).__name__})')
-    if is_official_state_dict(state_dict):
-        return convert_official_state_dict(state_dict)
-    marker = 'efe.blocks.0.'
-    prefixes = {k[:k.index(marker)] for k in state_dict
-                if k.startswith(marker) or f'.{marker}' in k}
-    if len(prefixes) != 1:
-        found = 'no' if not prefixes else f'{len(prefixes)} ({sorted(prefixes)})'
-        raise ValueError(f'{filename}: expected the weights of one SGZ enhancer (official '
-                         f'e_conv* keys or *efe.blocks.* keys), found {found}')
-    prefix = prefixes.pop()
-    return {k[len(prefix):]: v for k, v in state_dict.items()
-            if k.startswith(prefix + 'efe.')}
 
 
 def init_enhancer(config: ConfigLike = None,
