@@ -40,9 +40,10 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS)
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
 
 # Data.
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS)
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmlowlight.datasets'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
-TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS)
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
+                      locations=['mmlowlight.datasets.transforms'])
 
 # Models.
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmlowlight.models'])
