@@ -1,0 +1,3 @@
+from .aux_loss_hook import AuxLossHook
+
+__all__ = ['AuxLossHook']
