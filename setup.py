@@ -41,6 +41,7 @@ setup(
         'opencv-python',
         'pillow',
         'tqdm',
+        'scikit-image',  # PSNR/SSIM metrics (mmlowlight.evaluation)
         'setuptools<82',
     ],
     extras_require={
@@ -48,7 +49,7 @@ setup(
         'seg': ['mmsegmentation>=1.2.2,<1.3', 'ftfy', 'regex'],
         'onnx': ['onnx', 'onnxscript', 'onnxruntime'],
         'tests': [
-            'pytest', 'scikit-image', 'onnx', 'onnxscript', 'onnxruntime',
+            'pytest', 'onnx', 'onnxscript', 'onnxruntime',
             'mmdet>=3.3.0,<3.4', 'mmsegmentation>=1.2.2,<1.3', 'ftfy', 'regex'
         ],
     },
