@@ -16,6 +16,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
+from .rie_inplace import recurrent_enhance_
 
 CONV_TYPES = ('dsc', 'conv')
 
@@ -203,5 +204,14 @@ class SGZEnhancer(BaseModule):
         # The curve squares x eight times: half precision loses visible detail, so the RIE
         # always runs in float32, also under autocast.
         with torch.autocast(device_type=x.device.type, enabled=False):
-            enhanced = recurrent_enhance(x.float(), factor.float(), self.num_iterations)
+            needs_grad = torch.is_grad_enabled() and (x.requires_grad or factor.requires_grad)
+            if needs_grad or not self.shared_factor:
+                enhanced = recurrent_enhance(x.float(), factor.float(), self.num_iterations)
+            else:
+                # Inference: the same curve in place and cache-blocked, bit-identical and about
+                # an order of magnitude faster on a CPU (see rie_inplace.py).
+                enhanced = recurrent_enhance_(
+                    x.to(torch.float32, memory_format=torch.contiguous_format, copy=True),
+                    factor.to(torch.float32, memory_format=torch.contiguous_format),
+                    self.num_iterations)
         return enhanced, factor
