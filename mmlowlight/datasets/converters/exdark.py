@@ -180,12 +180,15 @@ def convert_exdark(image_root: str,
         try:
             img_path = _unique(images, entry.name)
             if img_path is None:
-                raise ConversionError(f'{osp.join(image_root, entry.name)}: image listed in '
+                expected = osp.join(image_root, EXDARK_CLASSES[entry.class_index - 1],
+                                    entry.name)
+                raise ConversionError(f'{expected}: image listed in '
                                       f'{split_file} not found under {image_root}')
             ann_path = _unique(annotations, entry.name + '.txt')
             if ann_path is None:
-                raise ConversionError(f'{osp.join(ann_root, entry.name + ".txt")}: '
-                                      'annotation file missing')
+                expected = osp.join(ann_root, EXDARK_CLASSES[entry.class_index - 1],
+                                    entry.name + '.txt')
+                raise ConversionError(f'{expected}: annotation file missing')
             objects = parse_bbgt_file(ann_path)
             width, height = read_image_size(img_path)
             boxes = []
