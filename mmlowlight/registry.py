@@ -60,7 +60,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
 PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS)
 
 # Evaluation and visualisation.
-METRICS = Registry('metric', parent=MMENGINE_METRICS)
+METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['mmlowlight.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)

@@ -1,4 +1,8 @@
 from .checkpoint import load_checkpoint_file, register_checkpoint_loader
+from .image import tensor_to_uint8_image
 from .setup_env import register_all_modules
 
-__all__ = ['load_checkpoint_file', 'register_checkpoint_loader', 'register_all_modules']
+__all__ = [
+    'load_checkpoint_file', 'register_checkpoint_loader', 'register_all_modules',
+    'tensor_to_uint8_image'
+]
