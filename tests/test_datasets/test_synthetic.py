@@ -1,0 +1,76 @@
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmlowlight.datasets.synthetic import (SHAPE_CLASSES, LowLightSimulator,
+                                           generate_shapes_dataset, render_shapes_image)
+
+
+class TestLowLightSimulator:
+
+    def _linear(self, image, gamma=2.2):
+        return (image.astype(np.float64) / 255)**gamma
+
+    def test_mean_drops_by_the_exposure_factor(self):
+        image = np.full((64, 64, 3), 180, np.uint8)
+        sim = LowLightSimulator()
+        for exposure in (0.05, 0.2):
+            dark = sim(image, np.random.default_rng(0), exposure=exposure)
+            ratio = self._linear(dark).mean() / self._linear(image).mean()
+            assert ratio == pytest.approx(exposure, rel=0.03)
+
+    def test_noise_variance_grows_with_signal(self):
+        sim = LowLightSimulator(full_well=2000, read_noise=2.0, gamma=1.0)
+        variances = []
+        for grey in (40, 120, 240):
+            dark = sim(np.full((128, 128), grey, np.uint8), np.random.default_rng(1),
+                       exposure=1.0)
+            # electrons: Poisson(S) + N(0, read^2) => variance S + read^2 (plus 8-bit rounding)
+            electrons = dark.astype(np.float64) / 255 * sim.full_well
+            variances.append(electrons.var())
+            expected = grey / 255 * sim.full_well + sim.read_noise**2
+            assert electrons.var() == pytest.approx(expected, rel=0.15)
+        assert variances[0] < variances[1] < variances[2]
+
+    def test_reproducible_and_validated(self):
+        image = np.random.default_rng(2).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+        sim = LowLightSimulator()
+        first = sim(image, np.random.default_rng(5))
+        assert first.dtype == np.uint8 and first.shape == image.shape
+        assert np.array_equal(first, sim(image, np.random.default_rng(5)))
+        assert first.mean() < image.mean() / 2
+        with pytest.raises(TypeError, match='uint8'):
+            sim(image.astype(np.float32), np.random.default_rng(0))
+        with pytest.raises(ValueError, match='exposure_range'):
+            LowLightSimulator(exposure_range=(0.5, 0.1))
+        for _ in range(20):
+            assert 0.02 <= sim.sample_exposure(np.random.default_rng(_)) <= 0.06
+
+
+class TestShapesDataset:
+
+    def test_render_boxes_are_tight(self):
+        image, boxes, labels = render_shapes_image(np.random.default_rng(3), (96, 80))
+        assert image.shape == (96, 80, 3) and image.dtype == np.uint8
+        assert 1 <= len(boxes) == len(labels) <= 4
+        for x, y, w, h in boxes:
+            assert 0 <= x and 0 <= y and x + w <= 80 and y + h <= 96 and 16 <= max(w, h) <= 48
+
+    def test_generates_valid_coco(self, tmp_path):
+        written = generate_shapes_dataset(str(tmp_path), {'train': 6, 'val': 3}, seed=4,
+                                          image_size=(64, 72), size_range=(12, 30))
+        pycocotools = pytest.importorskip('pycocotools.coco')
+        for split, count in (('train', 6), ('val', 3)):
+            coco = pycocotools.COCO(written[split])  # parses and indexes the file
+            assert len(coco.getImgIds()) == count
+            assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(SHAPE_CLASSES)
+            for img in coco.loadImgs(coco.getImgIds()):
+                path = osp.join(str(tmp_path), 'images', split, img['file_name'])
+                assert cv2.imread(path).shape == (img['height'], img['width'], 3) == (64, 72, 3)
+                assert coco.getAnnIds(imgIds=img['id'])
+        again = generate_shapes_dataset(str(tmp_path / 'again'), {'train': 6, 'val': 3}, seed=4,
+                                        image_size=(64, 72), size_range=(12, 30))
+        assert json.load(open(again['train'])) == json.load(open(written['train']))
