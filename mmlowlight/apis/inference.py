@@ -1,19 +1,23 @@
 """High-level inference API: build an enhancer and enhance images."""
 import os
 import os.path as osp
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
-from PIL import Image
+from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
                                          extract_enhancer_state_dict, infer_enhancer_args)
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import load_checkpoint_file
+from .image_io import read_image
 
-__all__ = ['DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'extract_enhancer_state_dict']
+__all__ = [
+    'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch', 'extract_enhancer_state_dict',
+    'to_model_input', 'from_model_output'
+]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
 
@@ -75,37 +79,93 @@ def init_enhancer(config: ConfigLike = None,
     return model.to(device).eval()
 
 
-def _read_rgb(img: Union[str, os.PathLike, np.ndarray]) -> np.ndarray:
-    if isinstance(img, (str, os.PathLike)):
-        try:
-            with Image.open(img) as pil:
-                return np.array(pil.convert('RGB'))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f'{img}: cannot read as an image: {exc}') from exc
-    if not (isinstance(img, np.ndarray) and img.dtype == np.uint8 and img.ndim == 3
-            and img.shape[2] == 3):
-        raise TypeError('expected an image path or an H x W x 3 uint8 RGB array, got '
-                        f'{type(img).__name__} {getattr(img, "shape", "")} '
+ImageInput = Union[str, os.PathLike, np.ndarray]
+_DTYPES = (np.uint8, np.uint16)
+
+
+def _check_array(img: np.ndarray, ndim: int) -> np.ndarray:
+    if not (isinstance(img, np.ndarray) and img.dtype in _DTYPES and img.ndim == ndim
+            and img.shape[-1] == 3):
+        layout = 'H x W x 3' if ndim == 3 else 'N x H x W x 3'
+        raise TypeError(f'expected an image path or an {layout} uint8 RGB array (uint16 for '
+                        f'16-bit), got {type(img).__name__} {getattr(img, "shape", "")} '
                         f'{getattr(img, "dtype", "")}')
     return img
 
 
-def enhance(model: SGZEnhancer, img: Union[str, os.PathLike, np.ndarray]) -> np.ndarray:
-    """Enhance one image.
+def _load(img: ImageInput) -> np.ndarray:
+    if isinstance(img, (str, os.PathLike)):
+        return read_image(str(img)).rgb
+    return _check_array(img, 3)
+
+
+def to_model_input(batch: np.ndarray, device: Union[str, torch.device]) -> Tensor:
+    """N x H x W x 3 uint8/uint16 RGB -> a new float32 (N, 3, H, W) tensor in [0, 1]."""
+    scale = float(np.iinfo(batch.dtype).max)
+    if batch.dtype == np.uint16:  # torch has few uint16 kernels
+        batch = batch.astype(np.int32)
+    # np.require copies only read-only or non-contiguous arrays (torch warns on those).
+    x = torch.from_numpy(np.require(batch, requirements=['C', 'W'])).to(device)
+    return x.permute(0, 3, 1, 2).float().div_(scale)
+
+
+def from_model_output(out: Tensor, dtype: np.dtype = np.uint8) -> np.ndarray:
+    """Float (N, 3, H, W) in [0, 1] -> N x H x W x 3 ``dtype`` RGB (rounded, clamped; in place)."""
+    dtype = np.dtype(dtype)
+    out = out.clamp_(0, 1).mul_(float(np.iinfo(dtype).max)).round_()
+    out = out.to(torch.uint8 if dtype == np.uint8 else torch.int32)
+    return out.permute(0, 2, 3, 1).cpu().numpy().astype(dtype, copy=False)
+
+
+def enhance_batch(model: SGZEnhancer, batch: np.ndarray) -> np.ndarray:
+    """Enhance equally sized images in one forward pass (under ``torch.inference_mode``).
 
     Args:
         model (SGZEnhancer): From :func:`init_enhancer`.
-        img (str | PathLike | np.ndarray): An image path, or an H x W x 3 uint8 RGB array.
+        batch (np.ndarray): N x H x W x 3 RGB, uint8 or uint16.
 
     Returns:
-        np.ndarray: The enhanced H x W x 3 uint8 RGB image (rounded, clamped).
+        np.ndarray: The enhanced batch, same shape and dtype.
     """
-    rgb = _read_rgb(img)
+    batch = _check_array(batch, 4)
     device = next(model.parameters()).device
     with torch.inference_mode():
-        # np.require copies only read-only or non-contiguous arrays (torch warns on those).
-        x = torch.from_numpy(np.require(rgb, requirements=['C', 'W'])).to(device)
-        x = x.permute(2, 0, 1)[None].float().div_(255)
-        out, _ = model(x)
-        out = out[0].clamp_(0, 1).mul_(255).round_().to(torch.uint8)
-    return out.permute(1, 2, 0).cpu().numpy()
+        out, _ = model(to_model_input(batch, device))
+        return from_model_output(out, batch.dtype)
+
+
+def enhance(model: SGZEnhancer,
+            img: Union[ImageInput, Sequence[ImageInput]],
+            batch_size: int = 4) -> Union[np.ndarray, List[np.ndarray]]:
+    """Enhance an image, a list of images or a batch.
+
+    Args:
+        model (SGZEnhancer): From :func:`init_enhancer`.
+        img: An image path or an H x W x 3 RGB array (uint8, or uint16 for 16-bit images); a
+            list of those (consecutive images of equal size and depth share a forward pass, up
+            to ``batch_size``); or an N x H x W x 3 array.
+        batch_size (int): Most images per forward pass for lists. Defaults to 4.
+
+    Returns:
+        np.ndarray | list[np.ndarray]: Enhanced RGB image(s), each the size and dtype of its
+        input (paths: uint8, or uint16 for 16-bit files; grey files come back as 3 equal
+        channels; EXIF orientation applied; alpha dropped — see :mod:`.image_io` to keep it).
+    """
+    if isinstance(img, np.ndarray) and img.ndim == 4:
+        return enhance_batch(model, img)
+    if isinstance(img, (str, os.PathLike, np.ndarray)):
+        return enhance_batch(model, _load(img)[None])[0]
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    arrays = [_load(item) for item in img]
+    results: List[np.ndarray] = []
+    start = 0
+    while start < len(arrays):
+        key = (arrays[start].shape, arrays[start].dtype)
+        stop = start + 1
+        while (stop < len(arrays) and stop - start < batch_size
+               and (arrays[stop].shape, arrays[stop].dtype) == key):
+            stop += 1
+        results.extend(enhance_batch(model, np.stack(arrays[start:stop])))
+        start = stop
+    return results
