@@ -36,7 +36,7 @@ __all__ = [
 # Runner-level components.
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS)
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmlowlight.engine'])
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
 
 # Data.
