@@ -47,7 +47,8 @@ TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
 
 # Models.
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmlowlight.models'])
-MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS)
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
+                          locations=['mmlowlight.engine'])
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS)
 

@@ -1,2 +1,3 @@
-"""Runner-side components: hooks."""
+"""Runner-side components: hooks, CPU distributed set-up."""
+from .cpu_distributed import CPUDistributedDataParallel, setup_cpu_distributed
 from .hooks import *  # noqa: F401,F403

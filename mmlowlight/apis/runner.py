@@ -1,0 +1,133 @@
+"""Config preparation and Runner construction shared by ``tools/train.py`` and ``tools/test.py``.
+
+Task-agnostic: works for mmlowlight, mmdet and mmseg configs alike (each keeps its own
+``default_scope``); nothing here imports mmdet or mmseg.
+"""
+import logging
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.evaluator import DumpResults
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from mmlowlight.engine import setup_cpu_distributed
+
+__all__ = ['load_runner_config', 'configure_training', 'configure_testing', 'build_runner']
+
+
+def load_runner_config(config: str,
+                       cfg_options: Optional[dict] = None,
+                       work_dir: Optional[str] = None,
+                       launcher: str = 'none') -> Config:
+    """Read a config and apply the command line's common settings.
+
+    ``work_dir`` priority: the argument, then the config's ``work_dir``, then
+    ``./work_dirs/<config name>`` (as in mmdet's tools).
+
+    Args:
+        config (str): Config file path.
+        cfg_options (dict, optional): ``--cfg-options`` overrides (merged last but work_dir).
+        work_dir (str, optional): Output folder.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+
+    Returns:
+        Config: The config with ``launcher`` and ``work_dir`` set.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} does not exist')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def configure_training(cfg: Config,
+                       amp: bool = False,
+                       resume: Optional[str] = None,
+                       auto_scale_lr: bool = False) -> Config:
+    """Apply ``--amp``, ``--resume`` and ``--auto-scale-lr`` as mmdet's ``tools/train.py`` does.
+
+    Args:
+        cfg (Config): From :func:`load_runner_config`; modified in place.
+        amp (bool): Switch ``OptimWrapper`` to ``AmpOptimWrapper`` with dynamic loss scaling
+            (mmengine supports it on GPU/NPU/MLU/MUSA devices only).
+        resume (str, optional): ``'auto'`` resumes from the latest checkpoint in ``work_dir``;
+            a path resumes from that checkpoint; None starts afresh.
+        auto_scale_lr (bool): Enable the config's ``auto_scale_lr`` (linear scaling with the
+            total batch size).
+
+    Returns:
+        Config: ``cfg``.
+    """
+    if amp:
+        wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper_type == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in the config.', logger='current',
+                      level=logging.WARNING)
+        elif wrapper_type != 'OptimWrapper':
+            raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, got {wrapper_type!r}')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise ValueError('--auto-scale-lr needs auto_scale_lr=dict(enable=..., '
+                             'base_batch_size=...) in the config')
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+    return cfg
+
+
+def configure_testing(cfg: Config, checkpoint: str) -> Config:
+    """Make the Runner load ``checkpoint`` (a local path or a URL) for testing.
+
+    Args:
+        cfg (Config): From :func:`load_runner_config`; modified in place.
+        checkpoint (str): Checkpoint to evaluate.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    if not osp.isfile(checkpoint) and '://' not in checkpoint:
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    cfg.load_from = checkpoint
+    return cfg
+
+
+def build_runner(cfg: Config, dump_results_to: Optional[str] = None) -> Runner:
+    """Build the Runner (``runner_type`` from the config, else mmengine's ``Runner``).
+
+    On a machine without CUDA, a ``launcher='pytorch'`` run is first set up for gloo (see
+    :func:`mmlowlight.engine.setup_cpu_distributed`); on GPUs mmengine's stock path is used.
+
+    Args:
+        cfg (Config): The prepared config.
+        dump_results_to (str, optional): A ``.pkl`` file: the test predictions are also dumped
+            there (mmengine ``DumpResults``, as mmdet's ``tools/test.py --out``).
+
+    Returns:
+        Runner: Ready for ``train()`` / ``test()``.
+    """
+    if dump_results_to is not None and not dump_results_to.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'results must be dumped to a .pkl or .pickle file, got '
+                         f'{dump_results_to!r}')
+    setup_cpu_distributed(cfg)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    if dump_results_to is not None:
+        os.makedirs(osp.dirname(osp.abspath(dump_results_to)), exist_ok=True)
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=dump_results_to))
+    return runner
