@@ -7,6 +7,7 @@ place, so an interrupted run never leaves a partial output behind.
 """
 import contextlib
 import glob
+import io
 import os
 import os.path as osp
 from dataclasses import dataclass
@@ -161,7 +162,14 @@ def encode_image(image: DecodedImage, ext: str) -> bytes:
         alpha = None if is_jpeg or alpha is None else (
             alpha if alpha.dtype == np.uint8 else (alpha / 257).round().astype(np.uint8))
     if image.grayscale:
-        channels = [rgb.mean(axis=2, dtype=np.float32).round().astype(rgb.dtype)]
+        grey = rgb.mean(axis=2, dtype=np.float32).round().astype(rgb.dtype)
+        if alpha is not None and rgb.dtype == np.uint8:
+            # OpenCV cannot encode 2-channel images; Pillow writes grey + alpha ('LA').
+            buffer = io.BytesIO()
+            Image.fromarray(np.stack([grey, alpha.astype(np.uint8)], axis=2), 'LA').save(
+                buffer, format=Image.registered_extensions().get(ext, 'PNG'))
+            return buffer.getvalue()
+        channels = [grey] if alpha is None else [grey, grey, grey]
     else:
         channels = [rgb[..., 2], rgb[..., 1], rgb[..., 0]]
     if alpha is not None:
