@@ -21,7 +21,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'architecture read off the checkpoint)')
     parser.add_argument('--checkpoint', help='our checkpoint or the official SGZ Epoch99.pth '
                         '(default: the package\'s weights, mmlowlight.apis.DEFAULT_CHECKPOINT)')
-    parser.add_argument('--scale-factor', type=float, default=12,
+    parser.add_argument('--scale-factor', type=float, default=12.0,
                         help='the factor map is estimated at 1/scale-factor resolution; 12 is '
                         'the official inference setting, 1 is full resolution (slow)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')

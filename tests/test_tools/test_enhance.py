@@ -1,0 +1,150 @@
+"""tools/enhance.py on a folder of good and bad files, resuming, and killed mid-batch."""
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mmlowlight.models.enhancers import SGZEnhancer
+from tests.conftest import REPO_ROOT
+
+sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+import enhance as enhance_tool  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'sgz.pth')
+    torch.save(SGZEnhancer().state_dict(), path)
+    return path
+
+
+def _dark(shape, dtype=np.uint8, seed=0):
+    top = 60 if dtype == np.uint8 else 15000
+    return np.random.default_rng(seed).integers(0, top, shape, dtype=dtype)
+
+
+def _make_mixed_folder(root):
+    """Good files -> expected (size W x H, PIL mode or depth, format); bad files -> reason."""
+    os.makedirs(root / 'sub')
+    Image.fromarray(_dark((30, 40, 3))).save(root / 'rgb.png')
+    Image.fromarray(_dark((31, 41, 3))).save(root / 'photo.jpg', quality=95)
+    Image.fromarray(_dark((12, 14, 4)), 'RGBA').save(root / 'rgba.png')
+    Image.fromarray(_dark((9, 11))).save(root / 'sub' / 'grey.png')
+    cv2.imwrite(str(root / 'deep16.png'), _dark((10, 12, 3), np.uint16))
+    cv2.imwrite(str(root / 'sub' / 'grey16.png'), _dark((10, 12), np.uint16))
+    Image.fromarray(_dark((1, 1, 3))).save(root / 'one.png')
+    rotated = Image.fromarray(_dark((20, 30, 3)))  # stored 30 wide, shown 20 wide
+    exif = rotated.getexif()
+    exif[0x0112] = 6
+    rotated.save(root / 'rotated.jpg', exif=exif, quality=95)
+    good = {
+        'rgb.png': ((40, 30), 'RGB'), 'photo.jpg': ((41, 31), 'RGB'),
+        'rgba.png': ((14, 12), 'RGBA'), 'sub/grey.png': ((11, 9), 'L'),
+        'deep16.png': ((12, 10), 'uint16x3'), 'sub/grey16.png': ((12, 10), 'uint16x1'),
+        'one.png': ((1, 1), 'RGB'), 'rotated.jpg': ((20, 30), 'RGB')
+    }
+    (root / 'zero.png').write_bytes(b'')
+    data = (root / 'photo.jpg').read_bytes()
+    (root / 'truncated.jpg').write_bytes(data[:len(data) // 2])
+    (root / 'text.png').write_text('this is not an image')
+    (root / 'x.jpg').mkdir()
+    (root / 'notes.txt').write_text('ignored')
+    bad = ['zero.png', 'truncated.jpg', 'text.png', 'x.jpg']
+    return good, bad
+
+
+def _check_output(path, size, mode):
+    if mode.startswith('uint16'):
+        array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        channels = 1 if array.ndim == 2 else array.shape[2]
+        assert array.dtype == np.uint16 and f'uint16x{channels}' == mode, path
+        assert (array.shape[1], array.shape[0]) == size, path
+        return
+    with Image.open(path) as pil:
+        pil.load()  # a partial file would raise here
+        assert pil.size == size and pil.mode == mode, path
+        assert pil.format == ('JPEG' if path.endswith('.jpg') else 'PNG'), path
+
+
+def test_mixed_folder_then_resume(tmp_path, checkpoint, capsys):
+    good, bad = _make_mixed_folder(tmp_path / 'in')
+    out = tmp_path / 'out'
+    argv = [str(tmp_path / 'in'), '-o', str(out), '--checkpoint', checkpoint,
+            '--scale-factor', '4', '--batch-size', '2', '--no-progress']
+    assert enhance_tool.main(argv) == 1
+    summary = capsys.readouterr().err
+    assert 'done 8, skipped 0' in summary and 'failed 4' in summary
+    for name in bad:
+        assert f'FAILED {tmp_path / "in" / name}' in summary, name
+    assert 'notes.txt' in summary  # ignored, and said so
+    written = sorted(osp.relpath(osp.join(d, f), out) for d, _, fs in os.walk(out) for f in fs)
+    assert written == sorted(good)  # no outputs for bad files, no temporaries
+    for name, (size, mode) in good.items():
+        _check_output(str(out / name), size, mode)
+    # The outputs are brighter than the dark inputs.
+    assert np.array(Image.open(out / 'rgb.png')).mean() > np.array(
+        Image.open(tmp_path / 'in' / 'rgb.png')).mean()
+
+    mtimes = {name: os.stat(out / name).st_mtime_ns for name in good}
+    assert enhance_tool.main(argv) == 1
+    assert 'done 0, skipped 8' in capsys.readouterr().err
+    assert mtimes == {name: os.stat(out / name).st_mtime_ns for name in good}
+
+
+def test_globs_ext_and_side_by_side(tmp_path, checkpoint, capsys):
+    (tmp_path / 'a' / 'b').mkdir(parents=True)
+    Image.fromarray(_dark((8, 10, 3))).save(tmp_path / 'a' / 'b' / 'p.jpg')
+    Image.fromarray(_dark((8, 10, 3))).save(tmp_path / 'a' / 'q.jpg')
+    argv = [str(tmp_path / 'a' / '**' / '*.jpg'), '-o', str(tmp_path / 'out'), '--ext', 'png',
+            '--side-by-side', '--checkpoint', checkpoint, '--no-progress']
+    assert enhance_tool.main(argv) == 0
+    assert 'done 2, skipped 0' in capsys.readouterr().err
+    for rel in ('b/p.png', 'q.png'):
+        with Image.open(tmp_path / 'out' / rel) as pil:
+            assert pil.format == 'PNG' and pil.size == (20, 8)
+    assert enhance_tool.main([str(tmp_path / 'missing*.png'), '-o', str(tmp_path / 'o2'),
+                              '--checkpoint', checkpoint, '--no-progress']) == 1
+    assert 'matches no file' in capsys.readouterr().err
+
+
+def test_killed_mid_batch_then_resumed(tmp_path, checkpoint):
+    src = tmp_path / 'in'
+    src.mkdir()
+    for i in range(8):
+        Image.fromarray(_dark((120, 160, 3), seed=i)).save(src / f'{i:02d}.png')
+    out = tmp_path / 'out'
+    # Full-resolution factor estimation makes each image take long enough to be interrupted.
+    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'enhance.py'), str(src), '-o',
+           str(out), '--checkpoint', checkpoint, '--scale-factor', '1', '--batch-size', '1',
+           '--no-progress']
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out.exists() and any(
+            not name.startswith('.') for name in os.listdir(out))):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = [n for n in os.listdir(out) if not n.startswith('.')]
+    assert 1 <= len(finished) < 8, 'the run was not interrupted mid-batch'
+    for name in finished:  # whatever exists is complete
+        with Image.open(out / name) as pil:
+            pil.load()
+
+    result = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f'done {8 - len(finished)}, skipped {len(finished)}' in result.stderr
+    assert sorted(os.listdir(out)) == [f'{i:02d}.png' for i in range(8)]
+    for name in os.listdir(out):
+        with Image.open(out / name) as pil:
+            pil.load()
+            assert pil.size == (160, 120)
