@@ -1,0 +1,28 @@
+# SGZ as the preprocessing module of an mmdet detector or mmseg segmentor. Leaf configs inherit
+# this file next to their baseline and write e.g.
+#     model = dict(data_preprocessor=_base_.sgz_det_frozen)
+# The dict merges into the baseline's data_preprocessor: its mean/std/bgr_to_rgb/padding stay.
+# enhancer_checkpoint=None loads the package's default weights (mmlowlight/weights/sgz_default.pth);
+# a path loads ours or the official Epoch99.pth instead; False starts from random weights.
+sgz_enhancer = dict(type='mmlowlight.SGZEnhancer', scale_factor=12)  # official inference scale
+# Joint training: SGZ's zero-reference losses (official weights) keep the enhancer an enhancer
+# while the task loss adapts it; merged into the task losses by mmlowlight.AuxLossHook.
+sgz_aux_losses = [
+    dict(type='mmlowlight.SpatialConsistencyLoss', loss_weight=1.0),
+    dict(type='mmlowlight.ColorConstancyLoss', loss_weight=5.0),
+    dict(type='mmlowlight.ExposureLoss', loss_weight=10.0),
+    dict(type='mmlowlight.IlluminationSmoothnessLoss', loss_weight=1600.0),
+]
+sgz_det_frozen = dict(
+    type='mmlowlight.LowLightDetDataPreprocessor',
+    enhancer=sgz_enhancer,
+    enhancer_checkpoint=None,
+    freeze=True)
+sgz_det_joint = dict(
+    type='mmlowlight.LowLightDetDataPreprocessor',
+    enhancer=sgz_enhancer,
+    enhancer_checkpoint=None,
+    freeze=False,
+    aux_losses=sgz_aux_losses)
+sgz_seg_frozen = dict(sgz_det_frozen, type='mmlowlight.LowLightSegDataPreProcessor')
+sgz_seg_joint = dict(sgz_det_joint, type='mmlowlight.LowLightSegDataPreProcessor')

@@ -1,0 +1,6 @@
+# yolox_s_8xb8-300e_exdark.py with a frozen SGZ enhancer in front
+# (the package's default weights).
+_base_ = ['./yolox_s_8xb8-300e_exdark.py', '../_base_/models/sgz_preprocessors.py']
+
+custom_imports = dict(imports=['mmlowlight'], allow_failed_imports=False)
+model = dict(data_preprocessor=_base_.sgz_det_frozen)

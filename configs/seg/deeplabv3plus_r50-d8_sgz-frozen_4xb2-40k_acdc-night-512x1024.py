@@ -1,0 +1,9 @@
+# deeplabv3plus_r50-d8_4xb2-40k_acdc-night-512x1024.py
+# with a frozen SGZ enhancer in front (the package's default weights).
+_base_ = [
+    './deeplabv3plus_r50-d8_4xb2-40k_acdc-night-512x1024.py',
+    '../_base_/models/sgz_preprocessors.py'
+]
+
+custom_imports = dict(imports=['mmlowlight'], allow_failed_imports=False)
+model = dict(data_preprocessor=_base_.sgz_seg_frozen)
