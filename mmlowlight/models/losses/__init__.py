@@ -1,0 +1,10 @@
+"""Losses of zero-shot enhancement training; all share ``loss(enhanced, original, factor)``."""
+from .base import BaseEnhanceLoss
+from .semantic import SemanticGuidanceLoss, softmax_focal_loss
+from .zero_reference import (ColorConstancyLoss, ExposureLoss, IlluminationSmoothnessLoss,
+                             SpatialConsistencyLoss)
+
+__all__ = [
+    'BaseEnhanceLoss', 'SpatialConsistencyLoss', 'ColorConstancyLoss', 'ExposureLoss',
+    'IlluminationSmoothnessLoss', 'SemanticGuidanceLoss', 'softmax_focal_loss'
+]
