@@ -10,6 +10,7 @@ import math
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Union
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -37,7 +38,9 @@ def softmax_focal_loss(logits: Tensor, target: Tensor, gamma: float = 2.0, beta:
     Returns:
         Tensor: Scalar loss.
     """
-    log_prob = F.log_softmax(logits.float(), dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
+    # At least float32 (half-precision logits under autocast), float64 stays float64.
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    log_prob = F.log_softmax(logits, dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     # Clamping log(p) to [log(eps), log(1 - eps)] is the official clamp of p, done in log space
     # (log_softmax is stable where softmax-then-log underflows).
     log_prob = log_prob.clamp(math.log(eps), math.log1p(-eps))
