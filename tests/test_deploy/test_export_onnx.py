@@ -1,0 +1,35 @@
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from mmlowlight.apis import init_enhancer
+from mmlowlight.models.enhancers import SGZEnhancer
+from tests.conftest import REPO_ROOT
+
+pytest.importorskip('onnxruntime')
+pytest.importorskip('onnxscript')
+
+sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'deploy'))
+import export_onnx as export_tool  # noqa: E402
+from mmlowlight.apis.onnx_export import compare_with_onnxruntime  # noqa: E402
+
+
+def test_export_with_dynamic_sizes_matches_pytorch(tmp_path, capsys):
+    torch.manual_seed(0)
+    source = SGZEnhancer()
+    with torch.no_grad():  # weights well away from zero: a non-trivial factor map
+        for p in source.parameters():
+            p.mul_(10)
+    checkpoint = str(tmp_path / 'sgz.pth')
+    torch.save(source.state_dict(), checkpoint)
+    out = str(tmp_path / 'sgz.onnx')
+    assert export_tool.main(['-o', out, '--checkpoint', checkpoint,
+                             '--scale-factor', '12']) == 0
+    assert 'max |onnxruntime - PyTorch|' in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['sgz.onnx', 'sgz.pth']
+    model = init_enhancer(checkpoint=checkpoint, scale_factor=12)
+    # Multiples of 12, other sizes (incl. 30 / 12 = 2.5: round half to even), 1x1, batch 2.
+    sizes = ((1, 48, 72), (2, 30, 18), (1, 1, 1), (1, 37, 61), (1, 13, 250), (1, 120, 96))
+    assert compare_with_onnxruntime(model, out, sizes) <= 1e-4

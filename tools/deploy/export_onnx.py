@@ -1,0 +1,45 @@
+"""Export the SGZ enhancer to ONNX (dynamic batch, height, width) and check it.
+
+    python tools/deploy/export_onnx.py --checkpoint Epoch99.pth --scale-factor 12 -o sgz.onnx
+
+Needs onnx, onnxscript and onnxruntime (``pip install mmlowlight[onnx]``).
+"""
+import argparse
+import sys
+
+from mmlowlight.apis import init_enhancer
+from mmlowlight.apis.onnx_export import compare_with_onnxruntime, export_onnx
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Export SGZEnhancer to ONNX with dynamic H and W.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('-o', '--output', required=True, help='output .onnx file')
+    parser.add_argument('--config', help='config holding the SGZEnhancer')
+    parser.add_argument('--checkpoint', help='weights (default: the package\'s)')
+    parser.add_argument('--scale-factor', type=float, default=12.0,
+                        help='baked into the graph; 12 is the official inference setting')
+    parser.add_argument('--opset', type=int, default=18, help='ONNX opset version')
+    parser.add_argument('--no-check', action='store_true',
+                        help='skip the onnxruntime vs PyTorch comparison')
+    parser.add_argument('--tolerance', type=float, default=1e-4,
+                        help='largest accepted |onnxruntime - PyTorch|')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    scale = int(args.scale_factor) if args.scale_factor.is_integer() else args.scale_factor
+    model = init_enhancer(args.config, args.checkpoint, scale_factor=scale)
+    export_onnx(model, args.output, opset_version=args.opset)
+    print(f'wrote {args.output}')
+    if args.no_check:
+        return 0
+    diff = compare_with_onnxruntime(model, args.output)
+    print(f'max |onnxruntime - PyTorch| = {diff:.3g} (tolerance {args.tolerance:g})')
+    return 0 if diff <= args.tolerance else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
