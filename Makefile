@@ -4,10 +4,20 @@ VARIANT ?= cpu
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test
+.PHONY: install test demo
+
+# `make demo CHECKPOINT=path/to/weights.pth` uses other weights than the package's default.
+DEMO_DIR ?= outputs/demo
+CHECKPOINT ?=
 
 install:
 	PYTHON=$(PYTHON) VARIANT=$(VARIANT) bash tools/install_env.sh $(VENV)
 
 test: install
 	$(PY) -m pytest tests
+
+demo: install
+	$(PY) tools/make_demo_input.py $(DEMO_DIR)/input
+	$(PY) tools/enhance.py $(DEMO_DIR)/input -o $(DEMO_DIR)/enhanced --side-by-side --overwrite \
+		$(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
+	@echo "input | enhanced panels: $(DEMO_DIR)/enhanced/"
