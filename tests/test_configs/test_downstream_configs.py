@@ -1,0 +1,90 @@
+"""Every config in configs/det and configs/seg parses and builds on CPU (no weights downloaded)."""
+import copy
+import functools
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+
+from mmlowlight.models.data_preprocessors import LowLightPreprocessorMixin
+from tests.conftest import REPO_ROOT
+
+CONFIGS = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'det', '*.py')) +
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'seg', '*.py')))
+
+
+@functools.lru_cache(maxsize=None)
+def _parse(path):
+    # Resolving mmdet::/mmseg:: bases reads their model indexes: about a second per config.
+    return Config.fromfile(path)
+
+
+def load(path):
+    return copy.deepcopy(_parse(path))
+
+
+def variant(path):
+    name = osp.basename(path)
+    return 'joint' if 'sgz-joint' in name else 'frozen' if 'sgz-frozen' in name else 'baseline'
+
+
+def without_downloads(cfg):
+    """No pretrained weights (none can be downloaded here); the enhancer starts random."""
+    model = cfg.model
+    if 'pretrained' in model:
+        model.pretrained = None
+    model.backbone.init_cfg = None
+    if variant(cfg.filename) != 'baseline':
+        model.data_preprocessor.enhancer_checkpoint = False
+    return cfg
+
+
+def test_all_tasks_and_variants_are_there():
+    names = {osp.basename(p) for p in CONFIGS}
+    assert len(names) == 25
+    for detector in ('retinanet_r50_fpn', 'faster-rcnn_r50_fpn'):
+        for dataset in ('exdark', 'darkface'):
+            assert {f'{detector}_1x_{dataset}.py', f'{detector}_sgz-frozen_1x_{dataset}.py',
+                    f'{detector}_sgz-joint_1x_{dataset}.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])
+def test_config_builds(path):
+    """Baselines build whole; an SGZ variant must equal its baseline but for the preprocessor,
+    which is built (keeps this test fast: the ResNet-50s are built once per baseline)."""
+    pytest.importorskip('mmdet.models' if '/det/' in path else 'mmseg.models')
+    cfg = without_downloads(load(path))
+    kind = variant(path)
+    init_default_scope(cfg.default_scope)
+    if kind == 'baseline':
+        model = MODELS.build(cfg.model)
+        assert not isinstance(model.data_preprocessor, LowLightPreprocessorMixin)
+        return
+
+    preprocessor_cfg = cfg.model.data_preprocessor
+    hooks = [hook.type for hook in cfg.get('custom_hooks', [])]
+    # Never scope the preprocessor dict itself (mmdet builds its batch_augments inside it).
+    assert '_scope_' not in preprocessor_cfg
+    assert cfg.custom_imports.imports == ['mmlowlight']
+    assert ('mmlowlight.AuxLossHook' in hooks) == (kind == 'joint')
+    baseline = without_downloads(load(path.replace('sgz-frozen_', '').replace('sgz-joint_', '')))
+    assert {k: v for k, v in cfg.model.items() if k != 'data_preprocessor'} == {
+        k: v for k, v in baseline.model.items() if k != 'data_preprocessor'}
+    # The SGZ dict merged into the baseline's preprocessor: normalisation, channel order,
+    # padding and batch augments stay the baseline's.
+    assert {k: v for k, v in preprocessor_cfg.items() if k in baseline.model.data_preprocessor
+            and k != 'type'} == {k: v for k, v in baseline.model.data_preprocessor.items()
+                                 if k != 'type'}
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'optim_wrapper'):
+        assert cfg[key] == baseline[key], key
+
+    preprocessor = MODELS.build(preprocessor_cfg)
+    assert isinstance(preprocessor, LowLightPreprocessorMixin)
+    assert preprocessor.freeze == (kind == 'frozen')
+    assert preprocessor.enhancer.scale_factor == 12
+    if kind == 'joint':
+        assert {loss.loss_name for loss in preprocessor.aux_losses} == {
+            'loss_spatial', 'loss_color', 'loss_exposure', 'loss_smooth'}
