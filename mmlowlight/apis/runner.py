@@ -19,6 +19,15 @@ from mmlowlight.engine import setup_cpu_distributed
 __all__ = ['load_runner_config', 'configure_training', 'configure_testing', 'build_runner']
 
 
+def _drop_persistent_workers_without_workers(cfg: Config) -> None:
+    """``num_workers=0`` (e.g. from ``--cfg-options``) with ``persistent_workers=True`` (common in
+    OpenMMLab configs) makes torch's DataLoader raise; the option is meaningless then."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if loader and loader.get('num_workers', 0) == 0 and loader.get('persistent_workers'):
+            loader.persistent_workers = False
+
+
 def load_runner_config(config: str,
                        cfg_options: Optional[dict] = None,
                        work_dir: Optional[str] = None,
@@ -26,7 +35,8 @@ def load_runner_config(config: str,
     """Read a config and apply the command line's common settings.
 
     ``work_dir`` priority: the argument, then the config's ``work_dir``, then
-    ``./work_dirs/<config name>`` (as in mmdet's tools).
+    ``./work_dirs/<config name>`` (as in mmdet's tools). ``persistent_workers`` is switched off
+    for data loaders with ``num_workers=0``, where torch rejects it.
 
     Args:
         config (str): Config file path.
@@ -43,6 +53,7 @@ def load_runner_config(config: str,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    _drop_persistent_workers_without_workers(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

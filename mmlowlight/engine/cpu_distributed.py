@@ -9,6 +9,7 @@ own ``init_dist`` when a process group already exists, and builds the wrapper fr
 no third-party code is patched and GPU runs keep mmengine's stock path.
 """
 import datetime
+import inspect
 import logging
 
 import torch
@@ -16,11 +17,14 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+from torch.nn.parallel import DistributedDataParallel
 
 from mmlowlight.registry import MODEL_WRAPPERS
 
 __all__ = ['CPUDistributedDataParallel', 'setup_cpu_distributed']
 
+_NO_BUFFER_SYNC = 'forward_sync_buffers' if 'forward_sync_buffers' in inspect.signature(
+    DistributedDataParallel.__init__).parameters else 'broadcast_buffers'
 _DDP_TYPES = ('MMDistributedDataParallel', 'CPUDistributedDataParallel',
               'mmlowlight.CPUDistributedDataParallel')
 
@@ -30,7 +34,7 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
     """``MMDistributedDataParallel`` for CPU modules.
 
     Forces ``device_ids=None`` (the Runner passes ``[LOCAL_RANK]``, which DDP only accepts for GPU
-    modules), defaults ``broadcast_buffers`` to False as mmengine does, and reverts
+    modules), does not sync buffers in forward (mmengine's ``broadcast_buffers=False``), and reverts
     ``SyncBatchNorm`` layers to plain batch norm, which is the only way they run on CPU
     (statistics are then per process).
 
@@ -44,7 +48,9 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
                  **kwargs) -> None:
         kwargs['device_ids'] = None
         kwargs.pop('output_device', None)
-        kwargs.setdefault('broadcast_buffers', False)
+        if 'broadcast_buffers' not in kwargs:
+            # mmengine's default; torch >= 2.13 deprecates the name for forward_sync_buffers.
+            kwargs[_NO_BUFFER_SYNC] = False
         super().__init__(module=revert_sync_batchnorm(module),
                          detect_anomalous_params=detect_anomalous_params, **kwargs)
 

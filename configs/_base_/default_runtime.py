@@ -1,0 +1,26 @@
+# Runtime shared by the standalone (zero-shot) SGZ configs.
+default_scope = 'mmlowlight'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # input | enhanced | factor map panels of every 5th val/test image, written by the
+    # visualizer's backends (LocalVisBackend: <work_dir>/<timestamp>/vis_data/vis_image/).
+    visualization=dict(type='EnhancementVisualizationHook', interval=5))
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to gloo when torchrun starts it on a machine without GPU.
+    dist_cfg=dict(backend='nccl'))
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+
+log_level = 'INFO'
+load_from = None
+resume = False
