@@ -1,0 +1,282 @@
+"""Speed and memory of SGZ inference on the CPU, side by side in one run.
+
+    python tools/benchmark.py --checkpoint Epoch99.pth --threads 2
+
+Rows, at each ``--sizes`` (images/s, median of ``--repeats`` timed runs after one warm-up):
+  copy            bare frame copy: cv2.imread + cv2.imwrite of a JPEG (quality 95)
+  official s=12   the official ``enhance_net_nopool.forward`` op by op (EFE on the 1/12 image,
+                  UpsamplingBilinear2d, 8 allocating ``x + r * (x**2 - x)`` steps), float
+                  tensor in -> out, under no_grad: what the official inference script runs
+  official s=1    the same at full resolution (the training-time setting; --full-res)
+  fast s=12       ``SGZEnhancer`` under inference_mode (in-place, cache-blocked RIE)
+  fast file->file read_image + enhance_batch + encode_image + atomic write (JPEG q95):
+                  what tools/enhance.py does per image, without its read/write overlap
+Then: peak extra memory (RSS) of one forward at --memory-size, official vs fast, in units of
+the float32 input tensor; 1080p video fps of ``enhance_video`` end to end (decode, enhance,
+mp4v encode) vs a bare decode+encode; and the flicker of a static noisy scene (mean absolute
+frame-to-frame change of the output and of the factor map) with and without
+``--temporal-smoothing``, at scale_factor 12 and 1.
+Speed does not depend on the weights: without --checkpoint random weights are used.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmlowlight.apis import (DecodedImage, FactorSmoother, enhance_batch, enhance_video,
+                             encode_image, init_enhancer, mean_frame_change, read_image)
+from mmlowlight.apis.demo_data import demo_images, synthesize_low_light
+from mmlowlight.apis.image_io import atomic_write_bytes
+from mmlowlight.models.enhancers import SGZEnhancer
+
+
+def official_style_forward(model: SGZEnhancer, x: torch.Tensor, scale_factor: int):
+    """``enhance_net_nopool.forward`` of the official code, op by op, on our weights."""
+    b = model.efe.blocks
+    x_down = x if scale_factor == 1 else F.interpolate(
+        x, scale_factor=1 / scale_factor, mode='bilinear')
+    x1 = F.relu(b[0](x_down))
+    x2 = F.relu(b[1](x1))
+    x3 = F.relu(b[2](x2))
+    x4 = F.relu(b[3](x3))
+    x5 = F.relu(b[4](torch.cat([x3, x4], 1)))
+    x6 = F.relu(b[5](torch.cat([x2, x5], 1)))
+    x_r = torch.tanh(b[6](torch.cat([x1, x6], 1)))
+    if scale_factor != 1:
+        x_r = nn.UpsamplingBilinear2d(scale_factor=scale_factor)(x_r)
+    for _ in range(8):
+        x = x + x_r * (torch.pow(x, 2) - x)
+    return x, x_r
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up (allocator, thread pool, codec tables)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def dark_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A realistic dark RGB frame of the given size (a resized sample photo, underexposed)."""
+    photo = cv2.resize(demo_images()['coffee'], (width, height), interpolation=cv2.INTER_CUBIC)
+    return synthesize_low_light(photo, seed=seed)
+
+
+def load_model(args: argparse.Namespace, scale_factor: int) -> SGZEnhancer:
+    if args.checkpoint:
+        return init_enhancer(checkpoint=args.checkpoint, scale_factor=scale_factor)
+    torch.manual_seed(0)
+    model = SGZEnhancer(scale_factor=scale_factor)
+    model.init_weights()
+    return model.eval()
+
+
+def image_rows(args: argparse.Namespace, width: int, height: int, work: str) -> Dict[str, float]:
+    rgb = dark_frame(width, height)
+    src, dst = osp.join(work, 'frame.jpg'), osp.join(work, 'out.jpg')
+    cv2.imwrite(src, rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+    fast = load_model(args, 12)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).contiguous()
+    rows = {}
+    rows['copy'] = median_seconds(lambda: cv2.imwrite(
+        dst, cv2.imread(src), [cv2.IMWRITE_JPEG_QUALITY, 95]), args.repeats)
+    with torch.no_grad():
+        rows['official s=12'] = median_seconds(
+            lambda: official_style_forward(fast, x, 12), args.repeats)
+        if args.full_res:
+            rows['official s=1'] = median_seconds(lambda: official_style_forward(fast, x, 1), 1)
+    with torch.inference_mode():
+        rows['fast s=12'] = median_seconds(lambda: fast(x), args.repeats)
+
+    def file_to_file() -> None:
+        image = read_image(src)
+        out = enhance_batch(fast, image.rgb[None])[0]
+        atomic_write_bytes(dst, encode_image(DecodedImage(out, format=image.format), '.jpg'))
+
+    rows['fast file->file'] = median_seconds(file_to_file, args.repeats)
+    return rows
+
+
+def memory_probe(variant: str, width: int, height: int, threads: int) -> None:
+    """Run one forward in this (fresh) process and print its peak extra RSS as JSON."""
+    torch.set_num_threads(threads)
+    model = SGZEnhancer(scale_factor=12).eval()
+    with torch.inference_mode():
+        model(torch.rand(1, 3, 24, 24))  # load kernels and thread pools outside the figure
+    x = torch.rand(1, 3, height, width)
+    page = os.sysconf('SC_PAGE_SIZE')
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset the peak RSS to the current RSS (Linux >= 4.0)
+    with open('/proc/self/statm') as f:
+        before = int(f.read().split()[1]) * page
+    if variant == 'official':
+        with torch.no_grad():
+            official_style_forward(model, x, 12)
+    else:
+        with torch.inference_mode():
+            model(x)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(dict(extra=peak - before, input=x.numel() * x.element_size())))
+
+
+def memory_rows(args: argparse.Namespace) -> Dict[str, float]:
+    width, height = args.memory_size
+    rows = {}
+    for variant in ('official', 'fast'):
+        result = subprocess.run(
+            [sys.executable, __file__, '--memory-probe', variant, '--memory-size',
+             f'{width}x{height}', '--threads', str(args.threads)],
+            capture_output=True, text=True)
+        if result.returncode:
+            raise RuntimeError(f'memory probe ({variant}) failed:\n{result.stderr}')
+        probe = json.loads(result.stdout.strip().splitlines()[-1])
+        rows[variant] = probe['extra'] / probe['input']
+        rows['input MiB'] = probe['input'] / 2**20
+    return rows
+
+
+def write_video(path: str, frames: List[np.ndarray], fps: float, fourcc: str) -> None:
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+
+
+def read_video(path: str) -> np.ndarray:
+    capture, frames = cv2.VideoCapture(path), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return np.stack(frames)
+
+
+def video_rows(args: argparse.Namespace, work: str) -> Dict[str, float]:
+    src = osp.join(work, 'in1080.mp4')
+    bgr = dark_frame(1920, 1080)[..., ::-1]
+    write_video(src, [np.roll(bgr, 4 * i, axis=1) for i in range(args.video_frames)], 25,
+                'mp4v')
+    model = load_model(args, 12)
+    start = time.perf_counter()
+    summary = enhance_video(model, src, osp.join(work, 'out1080.mp4'),
+                            batch_size=args.batch_size, progress=False)
+    enhance_s = time.perf_counter() - start
+    start = time.perf_counter()
+    write_video(osp.join(work, 'copy1080.mp4'), list(read_video(src)), 25, 'mp4v')
+    copy_s = time.perf_counter() - start
+    return {'enhance fps': summary.frames / enhance_s, 'copy fps': summary.frames / copy_s}
+
+
+def flicker_rows(args: argparse.Namespace, work: str) -> Dict[str, float]:
+    """A static scene whose frames differ only by sensor noise (new noise every frame).
+
+    Output flicker through ``enhance_video`` (lossless FFV1 in and out), and the flicker of the
+    factor map itself, with and without smoothing, at scale_factor 12 and 1.
+    """
+    photo = cv2.resize(demo_images()['coffee'], (320, 180), interpolation=cv2.INTER_AREA)
+    frames = [synthesize_low_light(photo, seed=i)[..., ::-1] for i in range(args.flicker_frames)]
+    src = osp.join(work, 'static.mkv')
+    write_video(src, frames, 25, 'FFV1')  # lossless, so only the noise differs
+    rows = {'input': mean_frame_change(read_video(src))}
+    x = torch.from_numpy(np.stack(frames)[..., ::-1].copy()).permute(0, 3, 1, 2).float() / 255
+    for scale in (12, 1):
+        model = load_model(args, scale)
+        with torch.inference_mode():
+            factor = model.estimate_factor(x)
+            for alpha in (0.0, args.alpha):
+                smoothed = FactorSmoother(alpha)(factor.clone()) if alpha else factor
+                rows[f's={scale} factor a={alpha:g}'] = 255 * mean_frame_change(
+                    smoothed.permute(0, 2, 3, 1).numpy())
+        for alpha in (0.0, args.alpha):
+            out = osp.join(work, f'static_{scale}_{alpha}.mkv')
+            enhance_video(model, src, out, temporal_smoothing=alpha, fourcc='FFV1',
+                          progress=False)
+            rows[f's={scale} output a={alpha:g}'] = mean_frame_change(read_video(out))
+    return rows
+
+
+def parse_size(text: str):
+    width, height = (int(v) for v in text.lower().split('x'))
+    return width, height
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--checkpoint', help='weights (speed does not depend on them; flicker '
+                        'does: use real weights for that figure)')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--sizes', nargs='+', type=parse_size,
+                        default=[(1200, 900), (1920, 1080)])
+    parser.add_argument('--full-res', action='store_true',
+                        help='also time the official forward at scale_factor=1 (slow)')
+    parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160))
+    parser.add_argument('--video-frames', type=int, default=50)
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument('--flicker-frames', type=int, default=16)
+    parser.add_argument('--alpha', type=float, default=0.8, help='temporal smoothing tested')
+    parser.add_argument('--skip', nargs='*', default=[],
+                        choices=['images', 'memory', 'video', 'flicker'])
+    parser.add_argument('--memory-probe', choices=['official', 'fast'], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_probe:
+        memory_probe(args.memory_probe, *args.memory_size, args.threads)
+        return 0
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    print(f'torch {torch.__version__}, {args.threads} threads, '
+          f'{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f}')
+    with tempfile.TemporaryDirectory() as work:
+        if 'images' not in args.skip:
+            for width, height in args.sizes:
+                rows = image_rows(args, width, height, work)
+                print(f'\n{width}x{height}: {"row":<16} {"ms":>9} {"images/s":>9}')
+                for name, seconds in rows.items():
+                    print(f'{"":>{len(str(width)) + len(str(height)) + 2}} {name:<16} '
+                          f'{seconds * 1e3:9.1f} {1 / seconds:9.2f}')
+                print(f'  official s=12 / fast s=12: '
+                      f'{rows["official s=12"] / rows["fast s=12"]:.1f}x;  '
+                      f'fast file->file / copy: {rows["fast file->file"] / rows["copy"]:.2f}x')
+                if 'official s=1' in rows:
+                    print(f'  official s=1 / fast s=12: '
+                          f'{rows["official s=1"] / rows["fast s=12"]:.0f}x')
+        if 'memory' not in args.skip:
+            rows = memory_rows(args)
+            print(f'\npeak extra memory of one forward at {args.memory_size[0]}x'
+                  f'{args.memory_size[1]} (input tensor {rows["input MiB"]:.0f} MiB): '
+                  f'official {rows["official"]:.2f}x input, fast {rows["fast"]:.2f}x input')
+        if 'video' not in args.skip:
+            rows = video_rows(args, work)
+            print(f'\n1080p video, {args.video_frames} frames, mp4v: enhance_video '
+                  f'{rows["enhance fps"]:.1f} fps end to end; bare decode+encode '
+                  f'{rows["copy fps"]:.1f} fps')
+        if 'flicker' not in args.skip:
+            rows = flicker_rows(args, work)
+            print('\nflicker, static noisy 320x180 scene, mean |frame(t+1) - frame(t)| in grey '
+                  'levels (factor map: x255):')
+            for name, value in rows.items():
+                print(f'  {name:<22} {value:7.3f}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
