@@ -99,22 +99,33 @@ def _load(img: ImageInput) -> np.ndarray:
     return _check_array(img, 3)
 
 
-def to_model_input(batch: np.ndarray, device: Union[str, torch.device]) -> Tensor:
-    """N x H x W x 3 uint8/uint16 RGB -> a new float32 (N, 3, H, W) tensor in [0, 1]."""
+def to_model_input(batch: np.ndarray, device: Union[str, torch.device],
+                   bgr: bool = False) -> Tensor:
+    """N x H x W x 3 uint8/uint16 RGB (or BGR) -> a new contiguous float32 (N, 3, H, W) RGB
+    tensor in [0, 1], converted and transposed in one pass per channel."""
     scale = float(np.iinfo(batch.dtype).max)
     if batch.dtype == np.uint16:  # torch has few uint16 kernels
         batch = batch.astype(np.int32)
     # np.require copies only read-only or non-contiguous arrays (torch warns on those).
-    x = torch.from_numpy(np.require(batch, requirements=['C', 'W'])).to(device)
-    return x.permute(0, 3, 1, 2).float().div_(scale)
+    src = torch.from_numpy(np.require(batch, requirements=['C', 'W'])).to(device)
+    n, h, w, _ = src.shape
+    x = torch.empty((n, 3, h, w), dtype=torch.float32, device=device)
+    for channel, source in enumerate((2, 1, 0) if bgr else (0, 1, 2)):
+        x[:, channel].copy_(src[..., source])
+    return x.div_(scale)
 
 
-def from_model_output(out: Tensor, dtype: np.dtype = np.uint8) -> np.ndarray:
-    """Float (N, 3, H, W) in [0, 1] -> N x H x W x 3 ``dtype`` RGB (rounded, clamped; in place)."""
+def from_model_output(out: Tensor, dtype: np.dtype = np.uint8, bgr: bool = False) -> np.ndarray:
+    """Float (N, 3, H, W) RGB in [0, 1] -> contiguous N x H x W x 3 ``dtype`` RGB (or BGR),
+    rounded and clamped (``out`` is modified in place)."""
     dtype = np.dtype(dtype)
     out = out.clamp_(0, 1).mul_(float(np.iinfo(dtype).max)).round_()
-    out = out.to(torch.uint8 if dtype == np.uint8 else torch.int32)
-    return out.permute(0, 2, 3, 1).cpu().numpy().astype(dtype, copy=False)
+    n, _, h, w = out.shape
+    result = torch.empty((n, h, w, 3), device=out.device,
+                         dtype=torch.uint8 if dtype == np.uint8 else torch.int32)
+    for channel, target in enumerate((2, 1, 0) if bgr else (0, 1, 2)):
+        result[..., target].copy_(out[:, channel])
+    return result.cpu().numpy().astype(dtype, copy=False)
 
 
 def enhance_batch(model: SGZEnhancer, batch: np.ndarray) -> np.ndarray:

@@ -82,20 +82,21 @@ def mean_frame_change(frames: np.ndarray) -> float:
     return float(np.abs(np.diff(frames, axis=0)).mean())
 
 
-def _enhance_frames(model: SGZEnhancer, rgb: np.ndarray,
+def _enhance_frames(model: SGZEnhancer, bgr: np.ndarray,
                     smoother: Optional[FactorSmoother]) -> np.ndarray:
+    """N x H x W x 3 uint8 BGR frames -> enhanced BGR frames."""
     device = next(model.parameters()).device
     with torch.inference_mode():
-        x = to_model_input(rgb, device)
+        x = to_model_input(bgr, device, bgr=True)
         if smoother is None:
-            return from_model_output(model(x)[0])
+            return from_model_output(model(x)[0], bgr=True)
         factor = smoother(model.estimate_factor(x).float())
-        x = x.contiguous()  # a fresh tensor of ours: the in-place RIE may overwrite it
+        # x is a fresh contiguous tensor of ours: the in-place RIE may overwrite it.
         if model.shared_factor:
             out = recurrent_enhance_(x, factor.contiguous(), model.num_iterations)
         else:
             out = recurrent_enhance(x, factor, model.num_iterations)
-        return from_model_output(out)
+        return from_model_output(out, bgr=True)
 
 
 def _read_batches(capture: cv2.VideoCapture, batch_size: int) -> Iterator[List[np.ndarray]]:
@@ -207,10 +208,10 @@ def enhance_video(model: SGZEnhancer,
                         if bgr.shape[1:3] != (height, width):
                             raise ValueError(f'{src}: frame size {bgr.shape[2]}x{bgr.shape[1]} '
                                              f'differs from the header\'s {width}x{height}')
-                        out = _enhance_frames(model, bgr[..., ::-1], smoother)[..., ::-1]
+                        out = _enhance_frames(model, bgr, smoother)
                         if side_by_side:
                             out = np.concatenate([bgr, out], axis=2)
-                        encoded.put(np.ascontiguousarray(out))
+                        encoded.put(out)
                         count += len(batch)
                         bar.update(len(batch))
             finally:
