@@ -15,8 +15,8 @@ from mmlowlight.utils import load_checkpoint_file
 from .image_io import read_image
 
 __all__ = [
-    'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch', 'extract_enhancer_state_dict',
-    'to_model_input', 'from_model_output'
+    'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch',
+    'extract_enhancer_state_dict', 'to_model_input', 'from_model_output'
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
