@@ -1,4 +1,4 @@
-"""The mmseg dataset class behind ``mmlowlight.ACDCNightDataset`` (imports mmseg; see ``acdc.py``)."""
+"""The mmseg class behind ``mmlowlight.ACDCNightDataset`` (imports mmseg; see ``acdc.py``)."""
 from typing import List
 
 from mmengine import fileio

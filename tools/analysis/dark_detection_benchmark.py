@@ -22,6 +22,8 @@ Everything is written under ``--work-dir`` (default: a new temporary folder), no
 repository. ``--seed`` fixes data, darkening, initialisation and sampling.
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import os.path as osp
@@ -38,8 +40,7 @@ from mmengine.runner import Runner
 
 from mmlowlight.datasets.synthetic import (SHAPE_CLASSES, LowLightSimulator,
                                            generate_shapes_dataset)
-from mmlowlight.models.enhancers.checkpoint import DEFAULT_CHECKPOINT
-from mmlowlight.registry import MODELS
+from mmlowlight.apis import DEFAULT_CHECKPOINT
 
 # The zero-reference losses of SGZ (official weights are the losses' defaults).
 AUX_LOSSES = [
@@ -72,7 +73,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--finetune-lr', type=float, default=5e-4)
     parser.add_argument('--exposure', type=float, nargs=2, default=(0.02, 0.06),
                         help='range of the exposure factor of the darkening')
-    parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
+    # One thread by default: with small convolutions, 2 OpenMP threads on a busy 2-core
+    # machine were measured 15x slower per iteration than 1 (spin-waiting threads).
+    parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     return parser.parse_args()
 
 
@@ -153,6 +156,8 @@ class Benchmark:
                                 save_last=True),
                 sampler_seed=dict(type='DistSamplerSeedHook')),
             env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo')),
+            # Losses and metrics go to <work_dir>/<phase>/<timestamp>/vis_data/scalars.json.
+            visualizer=dict(type='DetLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')]),
             randomness=dict(seed=args.seed),
             log_level='WARNING'))
 
@@ -205,12 +210,6 @@ class Benchmark:
                 'mAP50': metrics.get('coco/bbox_mAP_50', 0.0)}
 
 
-def aux_losses_available() -> bool:
-    """Whether mmlowlight's zero-reference loss modules are registered."""
-    MODELS.import_from_location()
-    return all(MODELS.get(cfg['type']) is not None for cfg in AUX_LOSSES)
-
-
 def recovery(value: float, normal: float, dark: float) -> float:
     """Share of the mAP lost to darkness that a method wins back (percent)."""
     return 100.0 * (value - dark) / (normal - dark) if normal != dark else float('nan')
@@ -225,13 +224,14 @@ def main() -> None:
     if not osp.isfile(bench.checkpoint):
         raise SystemExit(f'error: SGZ weights {bench.checkpoint} not found; pass '
                          '--enhancer-checkpoint PATH (e.g. the official Epoch99.pth)')
-    aux = AUX_LOSSES if aux_losses_available() else None
     timings: Dict[str, float] = {}
     start = time.perf_counter()
 
     def timed(key, fn, *a, **kw):
         t0 = time.perf_counter()
-        out = fn(*a, **kw)
+        # pycocotools prints its progress and summary to stdout; the table below has them.
+        with contextlib.redirect_stdout(io.StringIO()):
+            out = fn(*a, **kw)
         timings[key] = time.perf_counter() - t0
         print(f'[{key}] {timings[key]:.0f} s', flush=True)
         return out
@@ -246,15 +246,14 @@ def main() -> None:
     frozen = low_light_preprocessor(bench.checkpoint, args.enhancer_scale, True, None)
     rows['dark + SGZ (frozen)'] = timed('eval frozen', bench.evaluate, 'eval_sgz_frozen',
                                         'dark', detector, frozen)
-    joint = low_light_preprocessor(bench.checkpoint, args.enhancer_scale, False, aux)
-    hooks = [dict(type='mmlowlight.AuxLossHook')] if aux else []
+    joint = low_light_preprocessor(bench.checkpoint, args.enhancer_scale, False, AUX_LOSSES)
+    hooks = [dict(type='mmlowlight.AuxLossHook')]
     joint_ckpt = timed('finetune joint', bench.train, 'finetune_sgz_joint', 'dark',
                        args.finetune_iters, args.finetune_lr, detector, joint, hooks)
     # Evaluate the jointly trained enhancer as it was trained (weights from joint_ckpt).
     joint_eval = low_light_preprocessor(joint_ckpt, args.enhancer_scale, True, None)
-    joint_name = 'dark + SGZ joint fine-tune' + ('' if aux else ' (no aux losses)')
-    rows[joint_name] = timed('eval joint', bench.evaluate, 'eval_sgz_joint', 'dark',
-                             joint_ckpt, joint_eval)
+    rows['dark + SGZ joint fine-tune'] = timed('eval joint', bench.evaluate, 'eval_sgz_joint',
+                                               'dark', joint_ckpt, joint_eval)
     control_ckpt = timed('finetune control', bench.train, 'finetune_detector_only', 'dark',
                          args.finetune_iters, args.finetune_lr, detector)
     rows['dark + detector-only fine-tune (control)'] = timed(

@@ -35,11 +35,7 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/darkface_val.json',
-        data_prefix=dict(img='image/'),
+        train_dataloader['dataset'], ann_file='annotations/darkface_val.json',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

@@ -40,26 +40,10 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/exdark_val.json',
-        data_prefix=dict(img='ExDark/'),
+        train_dataloader['dataset'], ann_file='annotations/exdark_val.json',
         pipeline=test_pipeline))
 test_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/exdark_test.json',
-        data_prefix=dict(img='ExDark/'),
-        test_mode=True,
-        pipeline=test_pipeline))
+    dataset=dict(val_dataloader['dataset'], ann_file='annotations/exdark_test.json'))
 
 val_evaluator = dict(ann_file=data_root + 'annotations/exdark_val.json')
-test_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/exdark_test.json',
-    metric='bbox',
-    format_only=False,
-    backend_args=backend_args)
+test_evaluator = dict(val_evaluator, ann_file=data_root + 'annotations/exdark_test.json')
