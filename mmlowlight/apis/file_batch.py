@@ -182,8 +182,8 @@ def _encode_and_write(task: FileTask, image: DecodedImage) -> None:
 
 def _enhance_images(model: SGZEnhancer, tasks: List[FileTask], report: BatchReport,
                     batch_size: int, side_by_side: bool, bar: tqdm) -> None:
-    """Decode ahead (2 threads), enhance equal-size runs as batches, encode behind (1 thread)."""
-    with ThreadPoolExecutor(2) as readers, ThreadPoolExecutor(1) as writers:
+    """Decode ahead and encode behind (a thread each), enhance equal-size runs as batches."""
+    with ThreadPoolExecutor(1) as readers, ThreadPoolExecutor(1) as writers:
         pending: Deque[Tuple[FileTask, Future]] = deque()
         writes: Deque[Tuple[FileTask, Future]] = deque()
         queue_iter = iter(tasks)

@@ -148,3 +148,22 @@ def test_killed_mid_batch_then_resumed(tmp_path, checkpoint):
         with Image.open(out / name) as pil:
             pil.load()
             assert pil.size == (160, 120)
+
+
+def test_video_input_with_smoothing(tmp_path, checkpoint, capsys):
+    writer = cv2.VideoWriter(str(tmp_path / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 8,
+                             (32, 16))
+    for i in range(5):
+        writer.write(_dark((16, 32, 3), seed=i))
+    writer.release()
+    argv = [str(tmp_path / 'clip.avi'), '-o', str(tmp_path / 'out'), '--checkpoint',
+            checkpoint, '--temporal-smoothing', '0.5', '--batch-size', '2', '--no-progress']
+    assert enhance_tool.main(argv) == 0
+    assert 'done 1, skipped 0' in capsys.readouterr().err
+    capture = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.avi'))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == 5 and capture.get(cv2.CAP_PROP_FPS) == pytest.approx(8)
+    assert (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (
+        32, 16)
