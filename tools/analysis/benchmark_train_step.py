@@ -22,17 +22,15 @@ statistics and its running statistics drift) and it normalises its input with Im
 changes the cost noticeably. The guide is randomly initialised (no download); its speed does not
 depend on the weights.
 
-Printed per variant: seconds per step (median over ``--steps``; the check of the math is the
-warm-up) of the whole step and of "EFE + zero-reference losses" (the same step without the
+Printed per variant: seconds per step (median over ``--steps``, each measurement after one
+untimed warm-up step) of the whole step and of "EFE + zero-reference losses" (the same step without the
 semantic loss); "guide" is their difference (guide forward, focal loss, backward through the
 guide). Then the speed-ups.
 """
 import argparse
 import copy
 import logging
-import statistics
-import time
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 import torch
 import torch.nn as nn
@@ -43,6 +41,7 @@ from torch import Tensor
 
 from mmlowlight.models import SGZEnhancer, ZeroShotEnhancer
 from mmlowlight.models.guides import FPNSegmentationGuide
+from mmlowlight.utils.timing import median_seconds
 
 LR, WEIGHT_DECAY, GRAD_CLIP = 1e-4, 1e-4, 0.1
 
@@ -52,7 +51,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=6, help='images per step (official: 6)')
     parser.add_argument('--size', type=int, default=512, help='image side (official: 512)')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
-    parser.add_argument('--steps', type=int, default=2, help='timed steps per measurement')
+    parser.add_argument('--steps', type=int, default=1,
+                        help='timed steps per measurement (each after one warm-up step)')
     parser.add_argument('--guide-depth', type=int, default=50, help='ResNet depth of the guide')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args()
@@ -201,15 +201,6 @@ def optim_wrapper(model: nn.Module) -> OptimWrapper:
     return OptimWrapper(optimizer, clip_grad=dict(max_norm=GRAD_CLIP))
 
 
-def median_seconds(fn: Callable[[], None], steps: int) -> float:
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def check_same_math(model: ZeroShotEnhancer, reference: Reference, images: Tensor) -> None:
     """Same total loss and enhancer gradients on the same weights and inputs (before training)."""
     ours = sum(model(images, mode='loss').values())
@@ -238,7 +229,7 @@ def main() -> None:
     model = build_ours(args.guide_depth)
     reference = Reference(model.enhancer, model.losses[-1].guide)
     print(f'batch {args.batch}, {args.size}x{args.size}, {args.threads} threads, '
-          f'guide ResNet-{args.guide_depth} FPN, median of {args.steps} steps')
+          f'guide ResNet-{args.guide_depth} FPN, median of {args.steps} step(s) after a warm-up')
     check_same_math(model, reference, images)
 
     zero_reference_only = ZeroShotEnhancer(

@@ -84,8 +84,8 @@ class TestSemanticGuidanceLoss:
         enhanced = torch.rand(1, 3, 4, 4, dtype=torch.float64)
         guide.double()
         target = guide(enhanced).argmax(1)
-        assert torch.autograd.gradcheck(
-            lambda e: softmax_focal_loss(guide(e), target), enhanced.clone().requires_grad_(True), fast_mode=True)
+        assert torch.autograd.gradcheck(lambda e: softmax_focal_loss(guide(e), target),
+                                        enhanced.clone().requires_grad_(True), fast_mode=True)
         image = enhanced.clone().requires_grad_(True)
         loss(image, image, image).backward()
         reference = enhanced.clone().requires_grad_(True)

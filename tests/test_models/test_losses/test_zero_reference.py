@@ -18,6 +18,10 @@ def _images(n=2, h=10, w=13, seed=0, dtype=torch.float32):
     return enhanced, original, factor
 
 
+def _gradcheck(fn, tensor):
+    return torch.autograd.gradcheck(fn, tensor.clone().requires_grad_(True), fast_mode=True)
+
+
 def _patch_means(img, patch):
     """Channel mean, then means of complete patch x patch blocks (AvgPool2d floor semantics)."""
     _, h, w = img.shape
@@ -81,8 +85,7 @@ class TestSpatialConsistencyLoss:
     def test_gradient(self):
         enhanced, original, factor = _images(n=1, h=8, w=8, dtype=torch.float64)
         loss = SpatialConsistencyLoss()
-        assert torch.autograd.gradcheck(
-            lambda e: loss(e, original, factor), enhanced.requires_grad_(True), fast_mode=True)
+        assert _gradcheck(lambda e: loss(e, original, factor), enhanced)
 
     def test_too_small(self):
         enhanced, original, factor = _images(h=3, w=8)
@@ -122,8 +125,7 @@ class TestColorConstancyLoss:
         enhanced, original, factor = _images(n=2, h=3, w=4, dtype=torch.float64)
         for mode in ('code', 'charbonnier'):
             loss = ColorConstancyLoss(mode=mode)
-            assert torch.autograd.gradcheck(
-                lambda e: loss(e, original, factor), enhanced.clone().requires_grad_(True), fast_mode=True)
+            assert _gradcheck(lambda e: loss(e, original, factor), enhanced)
 
     def test_bad_mode(self):
         with pytest.raises(ValueError, match='mode'):
@@ -149,8 +151,7 @@ class TestExposureLoss:
     def test_gradient(self):
         enhanced, original, factor = _images(n=1, h=4, w=4, dtype=torch.float64)
         loss = ExposureLoss(patch_size=2)
-        assert torch.autograd.gradcheck(
-            lambda e: loss(e, original, factor), enhanced.requires_grad_(True), fast_mode=True)
+        assert _gradcheck(lambda e: loss(e, original, factor), enhanced)
 
 
 class TestIlluminationSmoothnessLoss:
@@ -177,8 +178,7 @@ class TestIlluminationSmoothnessLoss:
     def test_gradient(self):
         enhanced, original, factor = _images(n=1, h=3, w=4, dtype=torch.float64)
         loss = IlluminationSmoothnessLoss(loss_weight=1.0)
-        assert torch.autograd.gradcheck(
-            lambda f: loss(enhanced, original, f), factor.requires_grad_(True), fast_mode=True)
+        assert _gradcheck(lambda f: loss(enhanced, original, f), factor)
 
 
 class TestCommon:
