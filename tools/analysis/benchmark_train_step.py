@@ -23,9 +23,9 @@ changes the cost noticeably. The guide is randomly initialised (no download); it
 depend on the weights.
 
 Printed per variant: seconds per step (median over ``--steps``, each measurement after one
-untimed warm-up step) of the whole step and of "EFE + zero-reference losses" (the same step without the
-semantic loss); "guide" is their difference (guide forward, focal loss, backward through the
-guide). Then the speed-ups.
+untimed warm-up step) of the whole step and of "EFE + zero-reference losses" (the same step
+without the semantic loss); "guide" is their difference (guide forward, focal loss, backward
+through the guide). Then the speed-ups.
 """
 import argparse
 import copy
