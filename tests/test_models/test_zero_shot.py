@@ -81,6 +81,20 @@ def test_default_resnet50_guide_sends_gradients_to_the_enhancer():
     assert all(p.grad is None for p in model.losses[0].guide.parameters())
 
 
+def test_init_weights_reaches_the_guide_pretrained_init(tmp_path):
+    torch.manual_seed(0)
+    weights = {'conv1.weight': torch.randn(64, 3, 7, 7), 'fc.weight': torch.randn(10, 512)}
+    path = tmp_path / 'backbone.pth'
+    torch.save(weights, path)
+    guide = dict(type='FPNSegmentationGuide', depth=18,
+                 init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = MODELS.build(dict(
+        type='mmlowlight.ZeroShotEnhancer', enhancer=dict(type='SGZEnhancer'),
+        losses=[dict(type='SemanticGuidanceLoss', guide=guide)]))
+    model.init_weights()
+    assert torch.equal(model.losses[0].guide.conv1.weight, weights['conv1.weight'])
+
+
 def test_without_semantic_loss_there_is_no_guide():
     model = MODELS.build(dict(type='mmlowlight.ZeroShotEnhancer',
                               enhancer=dict(type='SGZEnhancer'), losses=ZERO_REFERENCE_LOSSES))

@@ -59,10 +59,10 @@ class SemanticGuidanceLoss(BaseEnhanceLoss):
     dict does not require them.
 
     Args:
-        guide (dict): Config of the guide: a module mapping RGB [0, 1] images (N, 3, H, W) to
-            class logits (N, K, h, w), e.g. ``dict(type='FPNSegmentationGuide')`` or
-            ``dict(type='MMSegGuide', config=..., checkpoint=...)``. Built in the mmlowlight
-            scope unless it sets ``_scope_``.
+        guide (dict | nn.Module): The guide, a module mapping RGB [0, 1] images (N, 3, H, W)
+            to class logits (N, K, h, w), or its config, e.g.
+            ``dict(type='FPNSegmentationGuide')`` or ``dict(type='MMSegGuide', config=...,
+            checkpoint=...)`` (built in the mmlowlight scope unless it sets ``_scope_``).
         gamma (float): Focal loss focusing parameter. Defaults to 2.0.
         beta (float): Focal loss multiplier. Defaults to 1.0.
         eps (float): Probability clamp of the focal loss. Defaults to 1e-7.
