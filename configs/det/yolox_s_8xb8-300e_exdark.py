@@ -19,20 +19,14 @@ train_dataloader = dict(
             ann_file='annotations/exdark_train.json',
             data_prefix=dict(img='ExDark/'),
             pipeline=[load_image, dict(type='LoadAnnotations', with_bbox=True)])))
-_test_pipeline = [load_image] + _base_.test_pipeline[1:]
 val_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         metainfo=metainfo,
         ann_file='annotations/exdark_val.json',
         data_prefix=dict(img='ExDark/'),
-        pipeline=_test_pipeline))
+        pipeline=[load_image] + _base_.test_pipeline[1:]))
 test_dataloader = dict(
-    dataset=dict(
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/exdark_test.json',
-        data_prefix=dict(img='ExDark/'),
-        pipeline=_test_pipeline))
+    dataset=dict(val_dataloader['dataset'], ann_file='annotations/exdark_test.json'))
 val_evaluator = dict(ann_file=data_root + 'annotations/exdark_val.json')
 test_evaluator = dict(ann_file=data_root + 'annotations/exdark_test.json')

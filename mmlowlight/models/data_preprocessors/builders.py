@@ -9,44 +9,32 @@ Configs write ``type='mmlowlight.LowLightDetDataPreprocessor'`` as if it were th
 adapter's own sub-modules (mmdet ``batch_augments``) still build in the config's default scope,
 because a prefixed type does not switch the scope.
 """
-from typing import Any
+from importlib import import_module
+from typing import Any, Callable
 
 from mmlowlight.registry import MODELS
 
 __all__ = ['build_low_light_det_data_preprocessor', 'build_low_light_seg_data_preprocessor']
 
 
-@MODELS.register_module(name='LowLightDetDataPreprocessor')
-def build_low_light_det_data_preprocessor(**kwargs: Any) -> Any:
-    """Build a ``LowLightDetDataPreprocessor`` (needs mmdet with mmcv ops).
+def _lazy_builder(class_name: str, module: str, package: str,
+                  extra: str) -> Callable[..., Any]:
+    """Register ``class_name`` as a function that imports ``module`` when called."""
 
-    Args:
-        **kwargs: Its constructor arguments, passed on unchanged.
+    def build(**kwargs: Any) -> Any:
+        try:
+            cls = getattr(import_module(module, __package__), class_name)
+        except ImportError as err:
+            raise ImportError(f'{class_name} needs {package} with mmcv ops: '
+                              f'pip install "mmlowlight[{extra}]" ({err})') from err
+        return cls(**kwargs)
 
-    Raises:
-        ImportError: mmdet cannot be imported.
-    """
-    try:
-        from .low_light_det_data_preprocessor import LowLightDetDataPreprocessor
-    except ImportError as err:
-        raise ImportError('LowLightDetDataPreprocessor needs mmdet with mmcv ops: '
-                          f'pip install "mmlowlight[det]" ({err})') from err
-    return LowLightDetDataPreprocessor(**kwargs)
+    build.__doc__ = (f'Build a ``{class_name}`` (needs {package}).\n\n    Args:\n        '
+                     '**kwargs: Its constructor arguments, passed on unchanged.\n')
+    return MODELS.register_module(name=class_name, module=build)
 
 
-@MODELS.register_module(name='LowLightSegDataPreProcessor')
-def build_low_light_seg_data_preprocessor(**kwargs: Any) -> Any:
-    """Build a ``LowLightSegDataPreProcessor`` (needs mmseg with mmcv ops).
-
-    Args:
-        **kwargs: Its constructor arguments, passed on unchanged.
-
-    Raises:
-        ImportError: mmseg cannot be imported.
-    """
-    try:
-        from .low_light_seg_data_preprocessor import LowLightSegDataPreProcessor
-    except ImportError as err:
-        raise ImportError('LowLightSegDataPreProcessor needs mmsegmentation with mmcv ops: '
-                          f'pip install "mmlowlight[seg]" ({err})') from err
-    return LowLightSegDataPreProcessor(**kwargs)
+build_low_light_det_data_preprocessor = _lazy_builder(
+    'LowLightDetDataPreprocessor', '.low_light_det_data_preprocessor', 'mmdet', 'det')
+build_low_light_seg_data_preprocessor = _lazy_builder(
+    'LowLightSegDataPreProcessor', '.low_light_seg_data_preprocessor', 'mmsegmentation', 'seg')

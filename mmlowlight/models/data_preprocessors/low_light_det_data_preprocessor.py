@@ -1,6 +1,4 @@
 """SGZ enhancement prepended to any mmdet detector (imports mmdet: load it lazily)."""
-from typing import Optional, Sequence, Union
-
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 
 from .low_light_mixin import LowLightPreprocessorMixin
@@ -38,15 +36,6 @@ class LowLightDetDataPreprocessor(LowLightPreprocessorMixin, DetDataPreprocessor
         **kwargs: Arguments of ``DetDataPreprocessor`` (mean, std, bgr_to_rgb,
             pad_size_divisor, pad_value, batch_augments, ...).
     """
-
-    def __init__(self,
-                 enhancer: dict,
-                 enhancer_checkpoint: Union[str, None, bool] = None,
-                 freeze: bool = True,
-                 aux_losses: Optional[Sequence[dict]] = None,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._init_low_light(enhancer, enhancer_checkpoint, freeze, aux_losses)
 
     @property
     def _model_order_is_rgb(self) -> bool:

@@ -67,16 +67,19 @@ def valid_region(data_sample: Optional[object], height: int, width: int) -> Regi
 class LowLightPreprocessorMixin:
     """Adds an SGZ enhancer to an OpenMMLab image data preprocessor.
 
-    Put it first in the bases (``class X(LowLightPreprocessorMixin, DetDataPreprocessor)``),
-    call :meth:`_init_low_light` at the end of ``__init__`` and implement
-    :attr:`_model_order_is_rgb`. See :class:`LowLightDetDataPreprocessor` for the arguments.
+    Put it first in the bases (``class X(LowLightPreprocessorMixin, DetDataPreprocessor)``) and
+    implement :attr:`_model_order_is_rgb`. Keyword arguments other than ``enhancer``,
+    ``enhancer_checkpoint``, ``freeze`` and ``aux_losses`` go to the parent; see
+    ``LowLightDetDataPreprocessor`` for what they mean.
     """
 
-    def _init_low_light(self,
-                        enhancer: dict,
-                        enhancer_checkpoint: Union[str, None, bool] = None,
-                        freeze: bool = True,
-                        aux_losses: Optional[Sequence[dict]] = None) -> None:
+    def __init__(self,
+                 enhancer: dict,
+                 enhancer_checkpoint: Union[str, None, bool] = None,
+                 freeze: bool = True,
+                 aux_losses: Optional[Sequence[dict]] = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)  # the mmdet / mmseg preprocessor
         if not isinstance(enhancer, dict) or 'type' not in enhancer:
             raise TypeError(f'enhancer must be a config dict with a "type", got {enhancer!r}')
         enhancer = dict(enhancer)

@@ -1,6 +1,4 @@
 """SGZ enhancement prepended to any mmseg segmentor (imports mmseg: load it lazily)."""
-from typing import Optional, Sequence, Union
-
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 
 from .low_light_mixin import LowLightPreprocessorMixin
@@ -30,15 +28,6 @@ class LowLightSegDataPreProcessor(LowLightPreprocessorMixin, SegDataPreProcessor
         **kwargs: Arguments of ``SegDataPreProcessor`` (mean, std, bgr_to_rgb, size,
             size_divisor, pad_val, seg_pad_val, test_cfg, ...).
     """
-
-    def __init__(self,
-                 enhancer: dict,
-                 enhancer_checkpoint: Union[str, None, bool] = None,
-                 freeze: bool = True,
-                 aux_losses: Optional[Sequence[dict]] = None,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._init_low_light(enhancer, enhancer_checkpoint, freeze, aux_losses)
 
     @property
     def _model_order_is_rgb(self) -> bool:
