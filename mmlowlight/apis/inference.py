@@ -51,7 +51,8 @@ def init_enhancer(config: ConfigLike = None,
     Args:
         config (str | Config | dict, optional): A config file or object holding an
             ``SGZEnhancer`` (as ``model``, ``model.enhancer`` or
-            ``model.data_preprocessor.enhancer``). None: architecture read off the checkpoint.
+            ``model.data_preprocessor.enhancer``). None: architecture read off the checkpoint,
+            plus the arguments it records in ``meta['enhancer']`` (e.g. ``scale_factor``).
         checkpoint (str, optional): Our checkpoint (any mmengine checkpoint that contains the
             enhancer) or an official SGZ state dict, recognised by its keys. None: the package's
             default weights (:data:`DEFAULT_CHECKPOINT`).
@@ -67,9 +68,16 @@ def init_enhancer(config: ConfigLike = None,
         raise FileNotFoundError(
             f'the default weights {filename} are missing from this installation; '
             'pass checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
-    state_dict = extract_enhancer_state_dict(load_checkpoint_file(filename), filename)
-    args: Dict[str, Any] = infer_enhancer_args(state_dict) if config is None \
-        else _enhancer_cfg(config)
+    checkpoint_obj = load_checkpoint_file(filename)
+    state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
+    if config is None:
+        args: Dict[str, Any] = infer_enhancer_args(state_dict)
+        # Checkpoints we ship record the arguments they were trained with (e.g. scale_factor).
+        meta = checkpoint_obj.get('meta') if isinstance(checkpoint_obj, Mapping) else None
+        if isinstance(meta, Mapping) and isinstance(meta.get('enhancer'), Mapping):
+            args.update(meta['enhancer'])
+    else:
+        args = _enhancer_cfg(config)
     args.update(overrides)
     model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
     try:

@@ -94,3 +94,10 @@ def test_enhance_rejects_bad_input(tmp_path):
     bad.write_text('not an image')
     with pytest.raises(ValueError, match='notes.png'):
         enhance(model, str(bad))
+
+
+def test_checkpoint_meta_sets_defaults_and_overrides_win(tmp_path):
+    state = SGZEnhancer().state_dict()
+    path = _save_state(tmp_path, dict(state_dict=state, meta=dict(enhancer=dict(scale_factor=4))))
+    assert init_enhancer(checkpoint=path).scale_factor == 4
+    assert init_enhancer(checkpoint=path, scale_factor=12).scale_factor == 12
