@@ -1,6 +1,7 @@
 """Every config in configs/sgz parses and builds on CPU (no weights are downloaded)."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -28,15 +29,19 @@ def test_parse_and_build(path):
     init_default_scope('mmlowlight')
     model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'ZeroShotEnhancer'
-    weights = {loss['type']: loss['loss_weight'] for loss in cfg.model.losses}
+    weights = {loss['type'].split('.')[-1]: loss['loss_weight'] for loss in cfg.model.losses}
     expected = dict(OFFICIAL_LOSSES)
     if 'noguide' in path:
         expected.pop('SemanticGuidanceLoss')
     assert weights == expected
-    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4, weight_decay=1e-4)
-    assert cfg.optim_wrapper.clip_grad.max_norm == 0.1
+    # The name states the optimiser, learning rate and batch size (OpenMMLab naming).
+    lr, batch_size = re.search(r'_adam-lr([0-9.e-]+)_bs(\d+)-', osp.basename(path)).groups()
+    optimizer = cfg.optim_wrapper.optimizer
+    assert optimizer.type == 'Adam' and optimizer.lr == float(lr)
+    assert optimizer.weight_decay == 1e-4 and cfg.optim_wrapper.clip_grad.max_norm == 0.1
+    assert cfg.train_dataloader.batch_size == int(batch_size)
     if '_bs6-512_100e_' in path:
-        assert cfg.train_dataloader.batch_size == 6 and cfg.train_cfg.max_epochs == 100
+        assert cfg.train_cfg.max_epochs == 100
         resize = cfg.train_dataloader.dataset.pipeline[1]
         assert resize['scale'] == (512, 512) and not resize['keep_ratio']
 
