@@ -219,6 +219,9 @@ class LowLightPreprocessorMixin:
             for (h, w), members in groups.items():
                 if h == height and w == width and len(members) == num:
                     crops = rgb  # no padding anywhere: no copy
+                elif len(members) == 1:
+                    i, (t, l, _, _) = members[0]
+                    crops = rgb[i:i + 1, :, t:t + h, l:l + w]  # a view
                 else:
                     crops = torch.stack([rgb[i, :, t:t + h, l:l + w] for i, (t, l, _, _) in
                                          members])
