@@ -38,9 +38,9 @@ from mmengine.config import Config, ConfigDict
 from mmengine.hub import get_config
 from mmengine.runner import Runner
 
+from mmlowlight.apis import DEFAULT_CHECKPOINT
 from mmlowlight.datasets.synthetic import (SHAPE_CLASSES, LowLightSimulator,
                                            generate_shapes_dataset)
-from mmlowlight.apis import DEFAULT_CHECKPOINT
 
 # The zero-reference losses of SGZ (official weights are the losses' defaults).
 AUX_LOSSES = [
@@ -112,6 +112,14 @@ def detector_cfg(num_classes: int) -> ConfigDict:
 
 def low_light_preprocessor(checkpoint: str, scale: int, freeze: bool,
                            aux_losses: Optional[List[dict]]) -> dict:
+    """Config of an SGZ ``LowLightDetDataPreprocessor`` with the detector's normalisation.
+
+    Args:
+        checkpoint (str): Enhancer weights (official SGZ file or an mmengine checkpoint).
+        scale (int): ``scale_factor`` of the EFE.
+        freeze (bool): Keep the enhancer fixed (True) or train it with the detector.
+        aux_losses (list[dict], optional): Zero-reference losses (needs ``freeze=False``).
+    """
     return dict(type='mmlowlight.LowLightDetDataPreprocessor',
                 enhancer=dict(type='SGZEnhancer', scale_factor=scale),
                 enhancer_checkpoint=checkpoint, freeze=freeze, aux_losses=aux_losses,
@@ -120,6 +128,7 @@ def low_light_preprocessor(checkpoint: str, scale: int, freeze: bool,
 
 def dataloader(data_root: str, img_dir: str, split: str, batch_size: int, train: bool,
                image_size: int) -> dict:
+    """Dataloader config of one split (``<data_root>/<img_dir>/<split>/``, COCO json)."""
     # Resize to the generated size is a no-op that records scale_factor (the head needs it).
     pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
                 dict(type='Resize', scale=(image_size, image_size), keep_ratio=True)]
