@@ -1,25 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun, mmdet-style:
 #   tools/dist_train.sh CONFIG NPROC [train.py options ...]
-# NPROC processes per node (one per GPU; on a machine without GPU they run on the CPU over gloo).
-# Environment: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1),
-#              PYTHON (python): the interpreter that has mmlowlight installed.
+# Environment: see tools/dist_launch.sh (NNODES, NODE_RANK, PORT, MASTER_ADDR, PYTHON).
 set -euo pipefail
-CONFIG=$1
-NPROC=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-
-PYTHONPATH="$(dirname "$0")/..${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$NPROC" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+TOOLS=$(dirname "$0")
+exec bash "$TOOLS/dist_launch.sh" "$2" "$TOOLS/train.py" "$1" --launcher pytorch "${@:3}"

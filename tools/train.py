@@ -7,18 +7,15 @@ Distributed: ``tools/dist_train.sh CONFIG NPROC`` (torchrun); without a GPU the 
 over gloo (see ``mmlowlight.engine.setup_cpu_distributed``).
 """
 import argparse
-import os
-
-from mmengine.config import DictAction
 
 import mmlowlight  # noqa: F401  (registers modules; weights_only-safe checkpoint loader)
-from mmlowlight.apis import build_runner, configure_training, load_runner_config
+from mmlowlight.apis import (add_runner_arguments, build_runner, configure_training,
+                             load_runner_config, parse_runner_arguments)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic mixed precision training (GPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -27,18 +24,7 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; without a path, from the latest checkpoint in the '
         'work dir')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value pairs such as '
-        'train_dataloader.dataset.data_root=data/my_dark_images')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_runner_arguments(add_runner_arguments(parser))
 
 
 def main() -> None:

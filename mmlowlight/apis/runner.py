@@ -3,12 +3,13 @@
 Task-agnostic: works for mmlowlight, mmdet and mmseg configs alike (each keeps its own
 ``default_scope``); nothing here imports mmdet or mmseg.
 """
+import argparse
 import logging
 import os
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -16,7 +17,32 @@ from mmengine.runner import Runner
 
 from mmlowlight.engine import setup_cpu_distributed
 
-__all__ = ['load_runner_config', 'configure_training', 'configure_testing', 'build_runner']
+__all__ = [
+    'add_runner_arguments', 'parse_runner_arguments', 'load_runner_config', 'configure_training',
+    'configure_testing', 'build_runner'
+]
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the options every tool shares (mmdet's names): ``--work-dir``, ``--cfg-options``,
+    ``--launcher`` and ``--local-rank``/``--local_rank``."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value pairs such as '
+        'train_dataloader.dataset.data_root=data/my_dark_images')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def parse_runner_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line and export ``LOCAL_RANK`` (torchrun sets it already)."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def _drop_persistent_workers_without_workers(cfg: Config) -> None:

@@ -72,9 +72,13 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     """
     if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
         return False
-    env_cfg = cfg.setdefault('env_cfg', {})
-    dist_cfg = env_cfg.setdefault('dist_cfg', {})
-    dist_cfg['backend'] = 'gloo'
+    # Assign, not setdefault: Config stores a converted copy of a default it is given.
+    if cfg.get('env_cfg') is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg') is None:
+        cfg.env_cfg.dist_cfg = dict()
+    dist_cfg = cfg.env_cfg.dist_cfg
+    dist_cfg.backend = 'gloo'
     if not torch_dist.is_initialized():
         timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
         torch_dist.init_process_group(backend='gloo', timeout=timeout)
