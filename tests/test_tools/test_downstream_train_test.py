@@ -70,12 +70,11 @@ test_pipeline = [
 loader = dict(num_workers=0, persistent_workers=False)
 dataset = dict(data_root=data_root, ann_file='ann.json', data_prefix=dict(img='images/'))
 train_dataloader = dict(batch_size=2, **loader, dataset=dict(**dataset, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=2, **loader,
-                      dataset=dict(**dataset, test_mode=True, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'ann.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=1, val_interval=2)  # evaluated by tools/test.py instead
+test_dataloader = dict(batch_size=2, **loader,
+                       dataset=dict(**dataset, test_mode=True, pipeline=test_pipeline))
+test_evaluator = dict(ann_file=data_root + 'ann.json')
+train_cfg = dict(max_epochs=1)
+val_cfg = val_dataloader = val_evaluator = None  # evaluated by tools/test.py instead
 default_hooks = dict(logger=dict(interval=1))
 '''
 
@@ -95,10 +94,10 @@ test_pipeline = [
 loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(batch_size=2, **loader,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=1, **loader,
-                      dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-train_cfg = dict(max_iters=2, val_interval=4)  # evaluated by tools/test.py instead
+test_dataloader = dict(batch_size=1, **loader,
+                       dataset=dict(data_root=data_root, pipeline=test_pipeline))
+train_cfg = dict(max_iters=2)
+val_cfg = val_dataloader = val_evaluator = None  # evaluated by tools/test.py instead
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
 '''
 
