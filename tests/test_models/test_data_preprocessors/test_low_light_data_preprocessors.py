@@ -164,3 +164,29 @@ def test_loads_official_weights_eagerly(official_weights):
     raw = torch.load(official_weights, map_location='cpu', weights_only=True)
     raw = {k.replace('module.', ''): v for k, v in raw.items()}
     assert torch.equal(weight, raw['e_conv1.depth_conv.weight'])
+
+
+def test_det_batch_augments_keep_working():
+    augments = [dict(type='mmdet.BatchFixedSizePad', size=(80, 96), img_pad_value=3)]
+    vanilla, low_light = build_pair('det', batch_augments=augments)
+    vanilla.batch_augments = low_light.batch_augments  # the same (stateless) augment objects
+    zero_factor_(low_light)
+    expected = vanilla(det_data(), training=True)
+    result = low_light(det_data(), training=True)
+    assert result['inputs'].shape == (3, 3, 80, 96)
+    assert torch.equal(result['inputs'], expected['inputs'])
+    brightening_factor_(low_light)
+    brighter = low_light(det_data(), training=True)['inputs']
+    assert torch.equal(brighter[:, :, 64:], expected['inputs'][:, :, 64:]), 'padding changed'
+    assert not torch.equal(brighter[0, :, :40, :50], expected['inputs'][0, :, :40, :50])
+
+
+def test_output_stays_float32_under_autocast():
+    _, low_light = build_pair('det')
+    brightening_factor_(low_light)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = low_light(det_data(), training=False)['inputs']
+    reference = low_light(det_data(), training=False)['inputs']
+    assert out.dtype == torch.float32
+    # The EFE runs in bfloat16 (factor map to ~1e-2), the curve in float32.
+    torch.testing.assert_close(out, reference, atol=0.1, rtol=0)
