@@ -3,6 +3,7 @@ import os
 import os.path as osp
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
@@ -107,20 +108,26 @@ def _load(img: ImageInput) -> np.ndarray:
     return _check_array(img, 3)
 
 
+def _swap_red_blue(batch: np.ndarray) -> np.ndarray:
+    """RGB <-> BGR of an N x H x W x 3 array in one OpenCV call (a new array)."""
+    n, h, w, _ = batch.shape
+    flat = np.ascontiguousarray(batch).reshape(n * h, w, 3)
+    return cv2.cvtColor(flat, cv2.COLOR_BGR2RGB).reshape(n, h, w, 3)
+
+
 def to_model_input(batch: np.ndarray, device: Union[str, torch.device],
                    bgr: bool = False) -> Tensor:
-    """N x H x W x 3 uint8/uint16 RGB (or BGR) -> a new contiguous float32 (N, 3, H, W) RGB
-    tensor in [0, 1], converted and transposed in one pass per channel."""
+    """N x H x W x 3 uint8/uint16 RGB (or BGR) -> a new float32 (N, 3, H, W) RGB tensor in
+    [0, 1], channels-last in memory (one conversion pass; the enhancer's resizing runs several
+    times faster on channels-last tensors on a CPU)."""
     scale = float(np.iinfo(batch.dtype).max)
+    if bgr:
+        batch = _swap_red_blue(batch)
     if batch.dtype == np.uint16:  # torch has few uint16 kernels
         batch = batch.astype(np.int32)
     # np.require copies only read-only or non-contiguous arrays (torch warns on those).
     src = torch.from_numpy(np.require(batch, requirements=['C', 'W'])).to(device)
-    n, h, w, _ = src.shape
-    x = torch.empty((n, 3, h, w), dtype=torch.float32, device=device)
-    for channel, source in enumerate((2, 1, 0) if bgr else (0, 1, 2)):
-        x[:, channel].copy_(src[..., source])
-    return x.div_(scale)
+    return src.float().div_(scale).permute(0, 3, 1, 2)
 
 
 def from_model_output(out: Tensor, dtype: np.dtype = np.uint8, bgr: bool = False) -> np.ndarray:
@@ -128,12 +135,11 @@ def from_model_output(out: Tensor, dtype: np.dtype = np.uint8, bgr: bool = False
     rounded and clamped (``out`` is modified in place)."""
     dtype = np.dtype(dtype)
     out = out.clamp_(0, 1).mul_(float(np.iinfo(dtype).max)).round_()
-    n, _, h, w = out.shape
-    result = torch.empty((n, h, w, 3), device=out.device,
-                         dtype=torch.uint8 if dtype == np.uint8 else torch.int32)
-    for channel, target in enumerate((2, 1, 0) if bgr else (0, 1, 2)):
-        result[..., target].copy_(out[:, channel])
-    return result.cpu().numpy().astype(dtype, copy=False)
+    nhwc = out.permute(0, 2, 3, 1)  # a free view when ``out`` is channels-last
+    nhwc = nhwc.to(torch.uint8 if dtype == np.uint8 else torch.int32,
+                   memory_format=torch.contiguous_format)
+    result = nhwc.cpu().numpy().astype(dtype, copy=False)
+    return _swap_red_blue(result) if bgr else result
 
 
 def enhance_batch(model: SGZEnhancer, batch: np.ndarray) -> np.ndarray:

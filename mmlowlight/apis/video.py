@@ -91,9 +91,10 @@ def _enhance_frames(model: SGZEnhancer, bgr: np.ndarray,
         if smoother is None:
             return from_model_output(model(x)[0], bgr=True)
         factor = smoother(model.estimate_factor(x).float())
-        # x is a fresh contiguous tensor of ours: the in-place RIE may overwrite it.
+        # x is a fresh tensor of ours: the in-place RIE may overwrite it; the factor map is
+        # copied into x's memory layout (empty_like keeps it), as the in-place RIE needs.
         if model.shared_factor:
-            out = recurrent_enhance_(x, factor.contiguous(), model.num_iterations)
+            out = recurrent_enhance_(x, torch.empty_like(x).copy_(factor), model.num_iterations)
         else:
             out = recurrent_enhance(x, factor, model.num_iterations)
         return from_model_output(out, bgr=True)

@@ -18,6 +18,16 @@ __all__ = ['recurrent_enhance_', 'DEFAULT_BLOCK_NUMEL']
 DEFAULT_BLOCK_NUMEL = 1 << 18
 
 
+def _flat_view(t: Tensor) -> Tensor:
+    """A 1-D view of a contiguous or channels-last tensor, in memory order."""
+    if t.is_contiguous():
+        return t.view(-1)
+    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last):
+        return t.permute(0, 2, 3, 1).view(-1)
+    raise ValueError('recurrent_enhance_ needs contiguous or channels-last x and factor, got '
+                     f'strides {t.stride()} for shape {tuple(t.shape)}')
+
+
 def recurrent_enhance_(x: Tensor, factor: Tensor, num_iterations: int = 8,
                        block_numel: int = DEFAULT_BLOCK_NUMEL) -> Tensor:
     """RIE in place on ``x``: ``num_iterations`` steps of ``x <- x + r * (x**2 - x)``.
@@ -29,9 +39,9 @@ def recurrent_enhance_(x: Tensor, factor: Tensor, num_iterations: int = 8,
 
     Args:
         x (Tensor): Image (N, 3, H, W), float32, values in [0, 1]; overwritten with the result.
-            Must be contiguous.
-        factor (Tensor): Shared factor map (N, 3, H, W) in [-1, 1], same dtype, device and
-            shape as ``x``; contiguous.
+            Contiguous or channels-last.
+        factor (Tensor): Shared factor map (N, 3, H, W) in [-1, 1], same dtype, device, shape
+            and memory layout as ``x``.
         num_iterations (int): Number of curve steps. Defaults to 8.
         block_numel (int): Elements processed per block. Defaults to
             :data:`DEFAULT_BLOCK_NUMEL`.
@@ -44,11 +54,12 @@ def recurrent_enhance_(x: Tensor, factor: Tensor, num_iterations: int = 8,
             'recurrent_enhance_ needs a factor map of the image\'s shape, dtype and device; got '
             f'x {tuple(x.shape)} {x.dtype} {x.device}, factor {tuple(factor.shape)} '
             f'{factor.dtype} {factor.device}')
-    if not (x.is_contiguous() and factor.is_contiguous()):
-        raise ValueError('recurrent_enhance_ needs contiguous x and factor')
     if block_numel < 1:
         raise ValueError(f'block_numel must be >= 1, got {block_numel}')
-    flat_x, flat_r = x.view(-1), factor.view(-1)
+    flat_x, flat_r = _flat_view(x), _flat_view(factor)
+    if x.stride() != factor.stride():
+        raise ValueError(f'recurrent_enhance_ needs x and factor in the same memory layout; got '
+                         f'strides {x.stride()} and {factor.stride()}')
     total = flat_x.numel()
     buffer = torch.empty(min(block_numel, total), dtype=x.dtype, device=x.device)
     for start in range(0, total, block_numel):

@@ -43,3 +43,15 @@ def test_rejects_mismatched_factor():
         recurrent_enhance_(torch.rand(1, 3, 2, 2), torch.rand(1, 3, 2, 3))
     with pytest.raises(ValueError, match='contiguous'):
         recurrent_enhance_(torch.rand(1, 3, 4, 4)[..., ::2], torch.rand(1, 3, 4, 2))
+
+
+def test_channels_last_in_place_and_layout_mismatch():
+    torch.manual_seed(1)
+    x = torch.rand(2, 3, 6, 5).contiguous(memory_format=torch.channels_last)
+    r = (torch.rand_like(x) * 2 - 1).contiguous(memory_format=torch.channels_last)
+    expected = recurrent_enhance(x, r)
+    out = recurrent_enhance_(x.clone(), r, block_numel=11)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(out, expected)
+    with pytest.raises(ValueError, match='same memory layout'):
+        recurrent_enhance_(x.clone(), r.contiguous())
