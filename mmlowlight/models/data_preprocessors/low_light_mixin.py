@@ -7,7 +7,7 @@ unchanged; its normalised, padded batch is then enhanced:
    ``/ 255`` and clamp to [0, 1];
 2. crop each sample to its valid (unpadded) region, batch equal-sized crops, run the enhancer;
 3. add the change the enhancer made, mapped back to the model's channel order and normalisation,
-   to the parent's output inside the valid region only.
+   to (a copy of) the parent's output inside the valid region only.
 
 Writing step 3 as a residual on the parent's output (instead of renormalising the enhanced
 image) keeps the padding exactly as the parent wrote it and makes an enhancer with ``r == 0``
@@ -178,16 +178,18 @@ class LowLightPreprocessorMixin:
         return data
 
     def _denormalize_to_rgb(self, inputs: Tensor) -> Tensor:
-        pixels = inputs * self.std + self.mean if self._enable_normalize else inputs
-        rgb = pixels / 255
+        if self._enable_normalize:  # (x * std + mean) / 255 in one pass
+            rgb = torch.addcmul(self.mean / 255, inputs, self.std / 255)
+        else:
+            rgb = inputs / 255
         if not self._model_order_is_rgb:
             rgb = rgb.flip(1)
-        return rgb.clamp(0, 1)
+        return rgb.clamp_(0, 1)
 
     def _to_model_space(self, delta_rgb: Tensor) -> Tensor:
         """Map a change of RGB [0, 1] values to the parent's channel order and normalisation."""
         delta = delta_rgb if self._model_order_is_rgb else delta_rgb.flip(1)
-        return delta * 255 / self.std if self._enable_normalize else delta * 255
+        return delta * (255 / self.std) if self._enable_normalize else delta * 255
 
     def enhance_normalized(self, inputs: Tensor, data_samples: Optional[List] = None,
                            training: bool = False) -> Tensor:
@@ -213,7 +215,7 @@ class LowLightPreprocessorMixin:
 
         compute_losses = training and not self.freeze and len(self.aux_losses) > 0
         rgb = self._denormalize_to_rgb(inputs)
-        delta = torch.zeros_like(rgb)
+        output = inputs.clone()
         losses: Dict[str, Tensor] = {}
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
             for (h, w), members in groups.items():
@@ -226,9 +228,9 @@ class LowLightPreprocessorMixin:
                     crops = torch.stack([rgb[i, :, t:t + h, l:l + w] for i, (t, l, _, _) in
                                          members])
                 enhanced, factor = self.enhancer(crops)
-                change = enhanced.to(rgb.dtype) - crops
+                change = self._to_model_space(enhanced.to(rgb.dtype) - crops)
                 for k, (i, (t, l, _, _)) in enumerate(members):
-                    delta[i, :, t:t + h, l:l + w] = change[k]
+                    output[i, :, t:t + h, l:l + w] += change[k]
                 if compute_losses:
                     # Per-image average over groups of different sizes.
                     share = len(members) / num
@@ -237,4 +239,4 @@ class LowLightPreprocessorMixin:
                         losses[loss.loss_name] = losses.get(loss.loss_name, 0) + value
         if compute_losses:
             self._pending_aux_losses = losses
-        return inputs + self._to_model_space(delta)
+        return output
