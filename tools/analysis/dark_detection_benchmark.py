@@ -13,7 +13,7 @@ No real low-light detection set can be downloaded here, so the script
    jointly on dark train images (with the zero-reference losses through ``AuxLossHook``), and,
    as a control, dark + the detector alone fine-tuned the same way.
 
-Example (about 10 minutes on 2 CPU cores)::
+Example (572 s wall, 200 s of CPU time with one thread on a busy 2-core machine)::
 
     python tools/analysis/dark_detection_benchmark.py --seed 0 \
         --enhancer-checkpoint ../shared/data/sgz_official/Epoch99.pth
