@@ -33,7 +33,7 @@ class LowLightSimulator:
     Args:
         exposure_range (tuple[float, float]): Exposure factors ``k`` are drawn log-uniformly
             from this range, one per image; both in (0, 1]. Defaults to (0.02, 0.06), which
-            gives LOL-like mean grey levels for mid-tone scenes.
+            takes a scene of mean grey level 130 to about 28 (LOL's low-light images: ~15).
         full_well (float): Electrons collected for linear value 1 at the original exposure
             (sets the shot-noise level: fewer electrons, more noise). Defaults to 8000.
         read_noise (float): Standard deviation of the read noise in electrons. Defaults to 3.
