@@ -1,6 +1,7 @@
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ from PIL import Image
 from mmlowlight.datasets.converters import (EXDARK_CLASSES, ConversionError, convert_darkface,
                                             convert_exdark, parse_bbgt_file,
                                             parse_darkface_label, parse_image_class_list)
+from mmlowlight.datasets.converters.cli import run_converter
 from tests.conftest import REPO_ROOT
 
 
@@ -177,3 +179,15 @@ class TestDarkFace:
         assert osp.join(label_dir, '5.txt') in message
         with pytest.raises(ValueError, match='val_ratio'):
             convert_darkface(image_dir, label_dir, str(tmp_path / 'out'), val_ratio=1.0)
+
+    def test_cli_helper_exits_with_the_message(self, darkface_tree, tmp_path, capsys):
+        image_dir, label_dir = darkface_tree
+        run_converter(convert_darkface, image_dir, label_dir, str(tmp_path / 'ok'))
+        assert capsys.readouterr().out.splitlines() == [
+            f'train: {tmp_path / "ok" / "darkface_train.json"}',
+            f'val: {tmp_path / "ok" / "darkface_val.json"}']
+        bad = osp.join(label_dir, '7.txt')
+        _write(bad, 'seven\n')
+        pattern = f'(?s)^error: .*{re.escape(bad)}:1: expected the face count'
+        with pytest.raises(SystemExit, match=pattern):
+            run_converter(convert_darkface, image_dir, label_dir, str(tmp_path / 'bad'))

@@ -10,33 +10,25 @@ writes ``darkface_train.json`` and ``darkface_val.json``, the files
 """
 import argparse
 
-from mmlowlight.datasets.converters import ConversionError, convert_darkface
+from mmlowlight.datasets.converters import convert_darkface
+from mmlowlight.datasets.converters.cli import add_output_arguments, run_converter
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='DARK FACE (txt labels) -> COCO json')
     parser.add_argument('image_dir', help='folder of the labelled images')
     parser.add_argument('label_dir', help='folder of the <image stem>.txt label files')
-    parser.add_argument('-o', '--out-dir', required=True, help='output folder')
+    add_output_arguments(parser)
     parser.add_argument('--val-ratio', type=float, default=0.1,
                         help='fraction of images in the val split (0 writes train only)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the split')
-    parser.add_argument('--skip-invalid', action='store_true',
-                        help='skip images with missing/malformed labels (warned) instead of '
-                        'failing')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    try:
-        written = convert_darkface(args.image_dir, args.label_dir, args.out_dir,
-                                   val_ratio=args.val_ratio, seed=args.seed,
-                                   skip_invalid=args.skip_invalid)
-    except (ConversionError, FileNotFoundError) as err:
-        raise SystemExit(f'error: {err}')
-    for split, path in written.items():
-        print(f'{split}: {path}')
+    run_converter(convert_darkface, args.image_dir, args.label_dir, args.out_dir,
+                  val_ratio=args.val_ratio, seed=args.seed, skip_invalid=args.skip_invalid)
 
 
 if __name__ == '__main__':

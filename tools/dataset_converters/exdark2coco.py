@@ -10,7 +10,8 @@ writes ``exdark_{train,val,test}.json`` (the official split of ``imageclasslist.
 """
 import argparse
 
-from mmlowlight.datasets.converters import ConversionError, convert_exdark
+from mmlowlight.datasets.converters import convert_exdark
+from mmlowlight.datasets.converters.cli import add_output_arguments, run_converter
 
 
 def parse_args() -> argparse.Namespace:
@@ -18,24 +19,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('image_root', help='the ExDark image folder (one sub-folder per class)')
     parser.add_argument('ann_root', help='the ExDark_Annno folder (bbGt .txt files)')
     parser.add_argument('split_file', help='the official imageclasslist.txt')
-    parser.add_argument('-o', '--out-dir', required=True, help='output folder')
+    add_output_arguments(parser)
     parser.add_argument('--splits', nargs='+', default=['train', 'val', 'test'],
                         choices=['train', 'val', 'test'])
-    parser.add_argument('--skip-invalid', action='store_true',
-                        help='skip images with missing/malformed files (warned) instead of '
-                        'failing')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    try:
-        written = convert_exdark(args.image_root, args.ann_root, args.split_file, args.out_dir,
-                                 splits=args.splits, skip_invalid=args.skip_invalid)
-    except (ConversionError, FileNotFoundError) as err:
-        raise SystemExit(f'error: {err}')
-    for split, path in written.items():
-        print(f'{split}: {path}')
+    run_converter(convert_exdark, args.image_root, args.ann_root, args.split_file, args.out_dir,
+                  splits=args.splits, skip_invalid=args.skip_invalid)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 __all__ = [
     'CocoJsonBuilder', 'ConversionError', 'clip_box_xywh', 'index_files_by_name',
-    'raise_or_warn', 'read_image_size', 'write_json_atomic'
+    'raise_or_warn', 'read_image_size', 'write_json_atomic', 'write_splits'
 ]
 
 
@@ -139,6 +139,21 @@ def write_json_atomic(obj: dict, path: str) -> None:
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def write_splits(builders: Dict[str, CocoJsonBuilder], out_dir: str,
+                 out_prefix: str) -> Dict[str, str]:
+    """Write each split's COCO dict to ``<out_dir>/<out_prefix>_<split>.json`` (atomically).
+
+    Returns:
+        dict[str, str]: Split -> written path.
+    """
+    written = {}
+    for split, builder in builders.items():
+        path = osp.join(out_dir, f'{out_prefix}_{split}.json')
+        write_json_atomic(builder.to_dict(), path)
+        written[split] = path
+    return written
 
 
 def raise_or_warn(problems: List[str], skip_invalid: bool, what: str, max_listed: int = 50) -> None:

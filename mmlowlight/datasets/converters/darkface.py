@@ -13,7 +13,7 @@ from typing import Dict, List, Tuple
 
 from .coco_format import (CocoJsonBuilder, ConversionError, clip_box_xywh,
                           index_files_by_name, raise_or_warn, read_image_size,
-                          write_json_atomic)
+                          write_splits)
 
 __all__ = ['DARKFACE_CLASSES', 'parse_darkface_label', 'convert_darkface']
 
@@ -137,10 +137,4 @@ def convert_darkface(image_dir: str,
         # Zero-area boxes cannot be matched by IoU; drop them but say which.
         warnings.warn(f'{len(degenerate)} zero-area box(es) after clipping were dropped: '
                       + '; '.join(degenerate[:20]))
-
-    written = {}
-    for split, builder in builders.items():
-        path = osp.join(out_dir, f'{out_prefix}_{split}.json')
-        write_json_atomic(builder.to_dict(), path)
-        written[split] = path
-    return written
+    return write_splits(builders, out_dir, out_prefix)

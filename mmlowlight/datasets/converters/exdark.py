@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .coco_format import (CocoJsonBuilder, ConversionError, clip_box_xywh,
                           index_files_by_name, raise_or_warn, read_image_size,
-                          write_json_atomic)
+                          write_splits)
 
 __all__ = [
     'EXDARK_CLASSES', 'EXDARK_SPLITS', 'ExDarkImageEntry', 'parse_image_class_list',
@@ -207,10 +207,4 @@ def convert_exdark(image_root: str,
         for label, box in boxes:
             builder.add_box(image_id, label, box)
     raise_or_warn(problems, skip_invalid, f'ExDark ({split_file})')
-
-    written = {}
-    for split, builder in builders.items():
-        path = osp.join(out_dir, f'{out_prefix}_{split}.json')
-        write_json_atomic(builder.to_dict(), path)
-        written[split] = path
-    return written
+    return write_splits(builders, out_dir, out_prefix)
