@@ -227,12 +227,13 @@ def recovery(value: float, normal: float, dark: float) -> float:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
+    checkpoint = args.enhancer_checkpoint or DEFAULT_CHECKPOINT
+    if not osp.isfile(checkpoint):
+        raise SystemExit(f'error: SGZ weights {checkpoint} not found; pass '
+                         '--enhancer-checkpoint PATH (e.g. the official Epoch99.pth)')
     work_dir = args.work_dir or tempfile.mkdtemp(prefix='dark_detection_benchmark_')
     os.makedirs(work_dir, exist_ok=True)
     bench = Benchmark(args, work_dir)
-    if not osp.isfile(bench.checkpoint):
-        raise SystemExit(f'error: SGZ weights {bench.checkpoint} not found; pass '
-                         '--enhancer-checkpoint PATH (e.g. the official Epoch99.pth)')
     timings: Dict[str, float] = {}
     start = time.perf_counter()
 
