@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import resource
 import subprocess
 import sys
 import tempfile
@@ -115,7 +114,9 @@ def memory_probe(variant: str, width: int, height: int, threads: int) -> None:
     else:
         with torch.inference_mode():
             model(x)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM, not getrusage's ru_maxrss: the latter keeps the parent's peak across fork+exec.
+    with open('/proc/self/status') as f:
+        peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith('VmHWM:'))
     print(json.dumps(dict(extra=peak - before, input=x.numel() * x.element_size())))
 
 
