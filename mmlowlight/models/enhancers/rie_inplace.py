@@ -8,6 +8,12 @@ run on slices small enough to stay in cache, in place, with two reusable buffers
 through main memory about once. PyTorch has no fused kernel for this curve and ``torch.compile``
 needs a C++ toolchain and seconds of warm-up per shape, hence the hand-written blocking.
 """
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from typing import Dict, Optional, Tuple
+
 import torch
 from torch import Tensor
 
@@ -18,6 +24,44 @@ __all__ = ['recurrent_enhance_', 'DEFAULT_BLOCK_NUMEL']
 #: parallel regions (32 per block); with 2 threads on a shared machine their barriers cost more
 #: than the cache misses saved (measured on 2 shared cores).
 DEFAULT_BLOCK_NUMEL = 1 << 20
+
+
+_POOLS: Dict[Tuple[int, int], ThreadPoolExecutor] = {}
+_BUFFERS = threading.local()
+
+
+def _block_pool(workers: int) -> ThreadPoolExecutor:
+    """Worker threads whose own torch ops run single-threaded.
+
+    With intra-op threading every elementwise op on a block is an OpenMP parallel region that
+    ends in a barrier: 32 per block. When other processes share the cores, a preempted thread
+    holds up each barrier and 2 threads ran several times slower than 1 (measured). Blocks
+    handed to single-threaded workers need no barrier and use the same cores when they are
+    free. Keyed by process id: a forked child must not reuse the parent's (absent) threads.
+    """
+    key = (os.getpid(), workers)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(
+            workers, thread_name_prefix='rie', initializer=torch.set_num_threads, initargs=(1, ))
+    return _POOLS[key]
+
+
+def _enhance_block(xs: Tensor, rs: Tensor, num_iterations: int,
+                   inference: Optional[bool] = None) -> None:
+    """The curve steps on one block, in place, with a reusable per-thread buffer."""
+    # Inference/grad mode are thread-local: a worker re-enters the caller's inference mode
+    # (inference tensors may only be changed in place inside it).
+    with torch.inference_mode(inference) if inference is not None else nullcontext():
+        tmp = getattr(_BUFFERS, 'tmp', None)
+        if tmp is None or tmp.numel() < xs.numel() or tmp.dtype != xs.dtype or \
+                tmp.device != xs.device or tmp.is_inference() != xs.is_inference():
+            tmp = _BUFFERS.tmp = torch.empty_like(xs)
+        tmp = tmp[:xs.numel()]
+        for _ in range(num_iterations):
+            torch.mul(xs, xs, out=tmp)
+            tmp.sub_(xs)
+            tmp.mul_(rs)
+            xs.add_(tmp)
 
 
 def _flat_view(t: Tensor) -> Tensor:
@@ -62,15 +106,19 @@ def recurrent_enhance_(x: Tensor, factor: Tensor, num_iterations: int = 8,
     if x.stride() != factor.stride():
         raise ValueError(f'recurrent_enhance_ needs x and factor in the same memory layout; got '
                          f'strides {x.stride()} and {factor.stride()}')
-    total = flat_x.numel()
-    buffer = torch.empty(min(block_numel, total), dtype=x.dtype, device=x.device)
-    for start in range(0, total, block_numel):
-        xs = flat_x[start:start + block_numel]
-        rs = flat_r[start:start + block_numel]
-        tmp = buffer[:xs.numel()]
-        for _ in range(num_iterations):
-            torch.mul(xs, xs, out=tmp)
-            tmp.sub_(xs)
-            tmp.mul_(rs)
-            xs.add_(tmp)
+    starts = range(0, flat_x.numel(), block_numel)
+    workers = min(torch.get_num_threads(), len(starts))
+    if x.device.type != 'cpu' or workers <= 1:
+        for start in starts:
+            _enhance_block(flat_x[start:start + block_numel],
+                           flat_r[start:start + block_numel], num_iterations)
+        return x
+    pool, inference = _block_pool(workers), x.is_inference()
+    futures = [
+        pool.submit(_enhance_block, flat_x[start:start + block_numel],
+                    flat_r[start:start + block_numel], num_iterations, inference)
+        for start in starts
+    ]
+    for future in futures:
+        future.result()
     return x

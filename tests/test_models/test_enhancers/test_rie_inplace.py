@@ -55,3 +55,18 @@ def test_channels_last_in_place_and_layout_mismatch():
     assert torch.equal(out, expected)
     with pytest.raises(ValueError, match='same memory layout'):
         recurrent_enhance_(x.clone(), r.contiguous())
+
+
+def test_worker_threads_keep_caller_threads_and_inference_mode():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch.inference_mode():
+            x = torch.rand(1, 3, 40, 50)
+            r = torch.rand_like(x) * 2 - 1
+            expected = recurrent_enhance(x, r)
+            out = recurrent_enhance_(x.clone(), r, block_numel=997)  # 7 blocks, 2 workers
+            assert torch.equal(out, expected)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
