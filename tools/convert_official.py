@@ -9,14 +9,13 @@ load directly too (``init_enhancer`` recognises their keys); converting makes th
 explicit and the file loadable by mmengine tools.
 """
 import argparse
-import os
 import os.path as osp
-import tempfile
 
 import torch
 
 from mmlowlight.models.enhancers import (convert_official_state_dict, infer_enhancer_args,
                                          is_official_state_dict)
+from mmlowlight.apis.image_io import atomic_output
 from mmlowlight.utils import load_checkpoint_file
 
 
@@ -36,17 +35,9 @@ def main() -> None:
         raise SystemExit(f'{args.src}: not an official SGZ state dict (keys e_conv1..7)')
     converted = convert_official_state_dict(state_dict)
     meta = dict(source=osp.basename(args.src), enhancer=infer_enhancer_args(converted))
-    out_dir = osp.dirname(osp.abspath(args.dst))
-    os.makedirs(out_dir, exist_ok=True)
-    # Write beside the target and rename, so an interrupted run never leaves a partial file.
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.part')
-    os.close(fd)
-    try:
+    # Written beside the target and renamed: an interrupted run never leaves a partial file.
+    with atomic_output(args.dst) as tmp:
         torch.save(dict(state_dict=converted, meta=meta), tmp)
-        os.replace(tmp, args.dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     print(f'{args.src} -> {args.dst}: {len(converted)} tensors, {meta["enhancer"]}')
 
 

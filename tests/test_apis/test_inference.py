@@ -101,3 +101,18 @@ def test_checkpoint_meta_sets_defaults_and_overrides_win(tmp_path):
     path = _save_state(tmp_path, dict(state_dict=state, meta=dict(enhancer=dict(scale_factor=4))))
     assert init_enhancer(checkpoint=path).scale_factor == 4
     assert init_enhancer(checkpoint=path, scale_factor=12).scale_factor == 12
+
+
+def test_default_weights_ship_and_brighten():
+    model = init_enhancer()
+    assert model.scale_factor == 4 and model.conv_type == 'dsc'
+    assert sum(p.numel() for p in model.parameters()) == 10561
+    # A dark, smoothly shaded scene (mean level ~0.06, as in LOL) comes out well exposed.
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(5, 30, 96)[None, :, None] * np.array([1.0, 0.9, 0.8])
+    dark = np.clip(ramp + rng.normal(0, 1, (64, 96, 3)), 0, 255).astype(np.uint8)
+    out = enhance(model, dark)
+    assert out.shape == dark.shape
+    assert 0.25 < out.mean() / 255 < 0.75
+    # Order of brightness is kept: the brighter side of the ramp stays brighter.
+    assert out[:, -16:].mean() > out[:, :16].mean()

@@ -1,0 +1,54 @@
+"""Extract the enhancer of a training checkpoint into a small standalone weights file.
+
+Usage:
+    python tools/model_converters/publish_enhancer.py CONFIG CHECKPOINT OUT.pth
+
+Keeps only the ``SGZEnhancer`` tensors (about 50 KB for the dsc EFE) and records the enhancer's
+constructor arguments from CONFIG in ``meta['enhancer']``, so that ``init_enhancer(checkpoint=
+OUT.pth)`` rebuilds it as trained (e.g. with its ``scale_factor``). This is how the package's
+default weights (``mmlowlight/weights/sgz_default.pth``) are made.
+"""
+import argparse
+import hashlib
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+
+from mmlowlight.apis import init_enhancer
+from mmlowlight.apis.inference import _enhancer_cfg
+from mmlowlight.apis.image_io import atomic_output
+from mmlowlight.utils import load_checkpoint_file
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
+    parser.add_argument('config', help='the training config')
+    parser.add_argument('checkpoint', help='a checkpoint written by tools/train.py')
+    parser.add_argument('out', help='output weights file')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    enhancer_args = _enhancer_cfg(cfg)
+    enhancer_args.pop('init_cfg', None)
+    model = init_enhancer(cfg, checkpoint=args.checkpoint)  # validates that the weights fit
+    source_meta = load_checkpoint_file(args.checkpoint).get('meta', {})
+    meta = dict(
+        enhancer=enhancer_args,
+        config=osp.basename(args.config),
+        iterations=source_meta.get('iter'),
+        seed=source_meta.get('seed'))
+    state_dict = {k: v.clone() for k, v in model.state_dict().items()}
+    # Written beside the target and renamed: an interrupted run never leaves a partial file.
+    with atomic_output(args.out) as tmp:
+        torch.save(dict(state_dict=state_dict, meta=meta), tmp)
+    with open(args.out, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:8]
+    print(f'{args.out}: {osp.getsize(args.out)} bytes, sha256 {digest}, meta {meta}')
+
+
+if __name__ == '__main__':
+    main()
