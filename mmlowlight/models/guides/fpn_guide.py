@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn.resnet import ResNet, make_res_layer
+from mmcv.cnn.resnet import Bottleneck, ResNet, make_res_layer
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -23,6 +23,34 @@ TORCHVISION_RESNET50_URL = 'https://download.pytorch.org/models/resnet50-0676ba6
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _conv_bn(x: Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d, relu: bool) -> Tensor:
+    """``conv`` then eval-mode ``bn`` (then ReLU) as one convolution with BN folded in."""
+    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+    bias = bn.bias - bn.running_mean * scale
+    if conv.bias is not None:
+        bias = bias + conv.bias * scale
+    weight = (conv.weight * scale.view(-1, 1, 1, 1)).contiguous(
+        memory_format=torch.channels_last if x.is_contiguous(
+            memory_format=torch.channels_last) else torch.contiguous_format)
+    out = F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    return F.relu(out, inplace=True) if relu else out
+
+
+def _residual_block_folded(block: nn.Module, x: Tensor) -> Tensor:
+    """mmcv's Bottleneck / BasicBlock forward with every BatchNorm folded into its conv."""
+    if isinstance(block, Bottleneck):
+        out = _conv_bn(x, block.conv1, block.bn1, relu=True)
+        out = _conv_bn(out, block.conv2, block.bn2, relu=True)
+        out = _conv_bn(out, block.conv3, block.bn3, relu=False)
+    else:
+        out = _conv_bn(x, block.conv1, block.bn1, relu=True)
+        out = _conv_bn(out, block.conv2, block.bn2, relu=False)
+    identity = x if block.downsample is None else _conv_bn(
+        x, block.downsample[0], block.downsample[1], relu=False)
+    out += identity  # in place: a fresh full-size tensor costs page faults on CPU
+    return F.relu(out, inplace=True)
 
 
 class FPNTopDown(BaseModule):
@@ -92,6 +120,11 @@ class FPNSegmentationGuide(BaseModule):
         std (Sequence[float]): Per-channel std, likewise.
         channels_last (bool): Run the convolutions in NHWC memory format, which oneDNN executes
             faster on CPUs (the logits are the same). Defaults to True.
+        fold_batchnorm (bool): In eval mode (the frozen guide), fold each BatchNorm into the
+            convolution before it, computed from the current weights at every forward: the same
+            function, without BatchNorm's passes over the activations in the forward and the
+            backward (about a quarter of the guide's time on CPU). Train mode always runs the
+            BatchNorm layers. Defaults to True.
         init_cfg (dict | list[dict], optional): Initialisation of the whole net, typically
             ``dict(type='Pretrained', checkpoint=TORCHVISION_RESNET50_URL)``. None keeps
             PyTorch's default init for the backbone. Defaults to None.
@@ -105,6 +138,7 @@ class FPNSegmentationGuide(BaseModule):
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
                  channels_last: bool = True,
+                 fold_batchnorm: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in ResNet.arch_settings:
@@ -129,6 +163,7 @@ class FPNSegmentationGuide(BaseModule):
         self.top_down = FPNTopDown(stage_channels, num_classes, channels, smooth_channels)
         self.num_classes = num_classes
         self.channels_last = channels_last
+        self.fold_batchnorm = fold_batchnorm
         self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         if channels_last:
@@ -136,11 +171,19 @@ class FPNSegmentationGuide(BaseModule):
 
     def extract_features(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """Bottom-up path: normalised image -> C2..C5 (strides 4, 8, 16, 32)."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        c2 = self.layer1(x)
-        c3 = self.layer2(c2)
-        c4 = self.layer3(c3)
-        return c2, c3, c4, self.layer4(c4)
+        if self.training or not self.fold_batchnorm:
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            c2 = self.layer1(x)
+            c3 = self.layer2(c2)
+            c4 = self.layer3(c3)
+            return c2, c3, c4, self.layer4(c4)
+        x = self.maxpool(_conv_bn(x, self.conv1, self.bn1, relu=True))
+        features = []
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            for block in layer:
+                x = _residual_block_folded(block, x)
+            features.append(x)
+        return tuple(features)
 
     def forward(self, images: Tensor) -> Tensor:
         """Segment RGB images.

@@ -80,6 +80,37 @@ def test_channels_last_gives_the_same_logits():
         assert torch.allclose(nchw(images), nhwc(images), atol=1e-4)
 
 
+@pytest.mark.parametrize('depth', [18, 50])
+def test_folded_batchnorm_is_the_same_function(depth):
+    torch.manual_seed(0)
+    plain = FPNSegmentationGuide(depth=depth, fold_batchnorm=False).eval()
+    with torch.no_grad():
+        for m in plain.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    folded = FPNSegmentationGuide(depth=depth, fold_batchnorm=True).eval()
+    folded.load_state_dict(plain.state_dict())
+    folded.requires_grad_(False)
+    images = torch.rand(1, 3, 64, 64)
+    outputs, grads = [], []
+    for guide in (plain, folded):
+        x = images.clone().requires_grad_(True)
+        logits = guide(x)
+        (logits * torch.linspace(-1, 1, logits.numel()).view_as(logits)).sum().backward()
+        outputs.append(logits.detach())
+        grads.append(x.grad)
+    assert torch.allclose(outputs[0], outputs[1], rtol=1e-4, atol=1e-5)
+    assert torch.allclose(grads[0], grads[1], rtol=1e-3, atol=1e-6)
+    # In train mode BatchNorm runs with batch statistics (nothing to fold).
+    folded.train()
+    with torch.no_grad():
+        folded(images)
+    assert not torch.equal(folded.bn1.running_mean, plain.bn1.running_mean)
+
+
 def test_pretrained_init_cfg_loads_torchvision_style_weights(tmp_path):
     torch.manual_seed(0)
     source = FPNSegmentationGuide(depth=18, channels_last=False)
