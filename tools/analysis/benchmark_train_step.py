@@ -13,7 +13,8 @@ gradients must agree); they differ only in how the step is computed:
   official code leaves them, so every step also computes their unused gradients), NCHW.
 - **mmlowlight**: :class:`ZeroShotEnhancer` with the registered losses (fused: one channel mean and
   pooling of ``enhanced - original``, one 8-channel depthwise conv), a frozen guide (no parameter
-  gradients) and channels-last (NHWC) tensors in the EFE and the guide.
+  gradients, BatchNorm folded into the convolutions) and channels-last (NHWC) tensors in the EFE
+  and the guide.
 
 Two deliberate deviations of the reference from the official code, so that the math matches: the
 guide runs in eval mode (the official script leaves it in train mode, so its BatchNorm uses batch
@@ -145,6 +146,7 @@ class Reference:
         self.net = copy.deepcopy(enhancer).train()
         self.seg = copy.deepcopy(guide).eval()
         self.seg.channels_last = False
+        self.seg.fold_batchnorm = False  # the official net runs its BatchNorm layers
         self.seg.to(memory_format=torch.contiguous_format)
         self.seg.requires_grad_(True)  # the official code never freezes it
         self.spa = OfficialSpa8()
