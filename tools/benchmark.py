@@ -29,19 +29,24 @@ import tempfile
 import time
 from typing import Dict, List
 
-import cv2
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# Before torch loads OpenMP (see tools/enhance.py): passive waiting at barriers, so that timings
+# on a shared machine measure the code rather than preempted spinning threads.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-from mmlowlight.apis import (DecodedImage, FactorSmoother, enhance_batch, enhance_video,
-                             encode_image, init_enhancer, mean_frame_change, read_image)
-from mmlowlight.apis.demo_data import demo_images, synthesize_low_light
-from mmlowlight.apis.image_io import atomic_write_bytes
-from mmlowlight.apis.inference import to_model_input
-from mmlowlight.models.enhancers import SGZEnhancer
-from mmlowlight.utils.timing import median_seconds
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from mmlowlight.apis import (DecodedImage, FactorSmoother, enhance_batch,  # noqa: E402
+                             enhance_video, encode_image, init_enhancer, mean_frame_change,
+                             read_image)
+from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
+from mmlowlight.apis.image_io import atomic_write_bytes  # noqa: E402
+from mmlowlight.apis.inference import to_model_input  # noqa: E402
+from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
+from mmlowlight.utils.timing import median_seconds  # noqa: E402
 
 
 def official_style_forward(model: SGZEnhancer, x: torch.Tensor, scale_factor: int):
