@@ -186,10 +186,11 @@ class LowLightPreprocessorMixin:
             rgb = rgb.flip(1)
         return rgb.clamp_(0, 1)
 
-    def _to_model_space(self, delta_rgb: Tensor) -> Tensor:
+    def _to_model_space(self, delta_rgb: Tensor, inplace: bool = False) -> Tensor:
         """Map a change of RGB [0, 1] values to the parent's channel order and normalisation."""
         delta = delta_rgb if self._model_order_is_rgb else delta_rgb.flip(1)
-        return delta * (255 / self.std) if self._enable_normalize else delta * 255
+        scale = 255 / self.std if self._enable_normalize else 255.
+        return delta.mul_(scale) if inplace else delta * scale
 
     def enhance_normalized(self, inputs: Tensor, data_samples: Optional[List] = None,
                            training: bool = False) -> Tensor:
@@ -228,7 +229,11 @@ class LowLightPreprocessorMixin:
                     crops = torch.stack([rgb[i, :, t:t + h, l:l + w] for i, (t, l, _, _) in
                                          members])
                 enhanced, factor = self.enhancer(crops)
-                change = self._to_model_space(enhanced.to(rgb.dtype) - crops)
+                enhanced = enhanced.to(rgb.dtype)
+                if enhanced.requires_grad or compute_losses or enhanced is crops:
+                    change = self._to_model_space(enhanced - crops)
+                else:  # inference: reuse the enhancer's output (full-size allocations cost)
+                    change = self._to_model_space(enhanced.sub_(crops), inplace=True)
                 for k, (i, (t, l, _, _)) in enumerate(members):
                     output[i, :, t:t + h, l:l + w] += change[k]
                 if compute_losses:
