@@ -64,12 +64,12 @@ def _enhance_block(xs: Tensor, rs: Tensor, num_iterations: int,
             xs.add_(tmp)
 
 
-def _flat_view(t: Tensor) -> Tensor:
-    """A 1-D view of a contiguous or channels-last tensor, in memory order."""
+def _flat_view(t: Tensor) -> Tuple[Tensor, str]:
+    """A 1-D view of a contiguous or channels-last tensor, in memory order, and the layout."""
     if t.is_contiguous():
-        return t.view(-1)
+        return t.view(-1), 'contiguous'
     if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last):
-        return t.permute(0, 2, 3, 1).view(-1)
+        return t.permute(0, 2, 3, 1).view(-1), 'channels_last'
     raise ValueError('recurrent_enhance_ needs contiguous or channels-last x and factor, got '
                      f'strides {t.stride()} for shape {tuple(t.shape)}')
 
@@ -102,10 +102,10 @@ def recurrent_enhance_(x: Tensor, factor: Tensor, num_iterations: int = 8,
             f'{factor.dtype} {factor.device}')
     if block_numel < 1:
         raise ValueError(f'block_numel must be >= 1, got {block_numel}')
-    flat_x, flat_r = _flat_view(x), _flat_view(factor)
-    if x.stride() != factor.stride():
+    (flat_x, x_layout), (flat_r, r_layout) = _flat_view(x), _flat_view(factor)
+    if x_layout != r_layout:
         raise ValueError(f'recurrent_enhance_ needs x and factor in the same memory layout; got '
-                         f'strides {x.stride()} and {factor.stride()}')
+                         f'{x_layout} x and {r_layout} factor')
     starts = range(0, flat_x.numel(), block_numel)
     workers = min(torch.get_num_threads(), len(starts))
     if x.device.type != 'cpu' or workers <= 1:
