@@ -84,17 +84,22 @@ def mean_frame_change(frames: np.ndarray) -> float:
 
 def _enhance_frames(model: SGZEnhancer, bgr: np.ndarray,
                     smoother: Optional[FactorSmoother]) -> np.ndarray:
-    """N x H x W x 3 uint8 BGR frames -> enhanced BGR frames."""
+    """N x H x W x 3 uint8 BGR frames -> enhanced BGR frames.
+
+    ``SGZEnhancer.forward`` split in two, so that the factor maps can be smoothed in between;
+    x is a fresh tensor of ours, so the RIE runs in place on it (no copy, unlike forward).
+    """
     device = next(model.parameters()).device
     with torch.inference_mode():
         x = to_model_input(bgr, device, bgr=True)
-        if smoother is None:
-            return from_model_output(model(x)[0], bgr=True)
-        factor = smoother(model.estimate_factor(x).float())
-        # x is a fresh tensor of ours: the in-place RIE may overwrite it; the factor map is
-        # copied into x's memory layout (empty_like keeps it), as the in-place RIE needs.
+        factor = model.estimate_factor(x).float()
+        if smoother is not None:
+            factor = smoother(factor)
         if model.shared_factor:
-            out = recurrent_enhance_(x, torch.empty_like(x).copy_(factor), model.num_iterations)
+            # to_model_input gives channels-last x; estimate_factor keeps that layout, so this
+            # is normally free (the in-place RIE needs both in one layout).
+            factor = factor.contiguous(memory_format=torch.channels_last)
+            out = recurrent_enhance_(x, factor, model.num_iterations)
         else:
             out = recurrent_enhance(x, factor, model.num_iterations)
         return from_model_output(out, bgr=True)
