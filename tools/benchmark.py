@@ -10,6 +10,8 @@ Rows, at each ``--sizes`` (images/s, median of ``--repeats`` timed runs after on
   official s=1    the same at full resolution (the training-time setting; --full-res)
   fast s=12       ``SGZEnhancer`` under inference_mode (in-place, cache-blocked RIE) on the
                   channels-last tensor that ``enhance``/``enhance_batch`` hand it
+  RIE plain       the 8 curve steps alone as written in the official code (4 allocating ops each)
+  RIE in place    the same steps in place, cache-blocked (``recurrent_enhance_``, incl. a copy)
   fast file->file read_image + enhance_batch + encode_image + atomic write (JPEG q95):
                   what tools/enhance.py does per image, without its read/write overlap
 Then: peak extra memory (RSS) of one forward at --memory-size, official vs fast, in units of
@@ -45,7 +47,8 @@ from mmlowlight.apis import (DecodedImage, FactorSmoother, enhance_batch,  # noq
 from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
 from mmlowlight.apis.image_io import atomic_write_bytes  # noqa: E402
 from mmlowlight.apis.inference import to_model_input  # noqa: E402
-from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
+from mmlowlight.models.enhancers import SGZEnhancer, recurrent_enhance  # noqa: E402
+from mmlowlight.models.enhancers.rie_inplace import recurrent_enhance_  # noqa: E402
 from mmlowlight.utils.timing import median_seconds  # noqa: E402
 
 
@@ -96,6 +99,11 @@ def image_rows(args: argparse.Namespace, width: int, height: int, work: str) -> 
             rows['official s=1'] = median_seconds(lambda: official_style_forward(fast, x, 1), 1)
     with torch.inference_mode():
         rows['fast s=12'] = median_seconds(lambda: fast(x_api), args.repeats)
+        factor = fast.estimate_factor(x_api)
+        x_rie = x_api.clone()
+        rows['RIE plain'] = median_seconds(lambda: recurrent_enhance(x_api, factor), args.repeats)
+        rows['RIE in place'] = median_seconds(
+            lambda: recurrent_enhance_(x_rie.copy_(x_api), factor), args.repeats)
 
     def file_to_file() -> None:
         image = read_image(src)
@@ -252,7 +260,8 @@ def main(argv=None) -> int:
                           f'{seconds * 1e3:9.1f} {1 / seconds:9.2f}')
                 print(f'  official s=12 / fast s=12: '
                       f'{rows["official s=12"] / rows["fast s=12"]:.1f}x;  '
-                      f'fast file->file / copy: {rows["fast file->file"] / rows["copy"]:.2f}x')
+                      f'fast file->file / copy: {rows["fast file->file"] / rows["copy"]:.2f}x;  '
+                      f'RIE plain / in place: {rows["RIE plain"] / rows["RIE in place"]:.1f}x')
                 if 'official s=1' in rows:
                     print(f'  official s=1 / fast s=12: '
                           f'{rows["official s=1"] / rows["fast s=12"]:.0f}x')
