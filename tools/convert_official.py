@@ -16,6 +16,7 @@ import torch
 from mmlowlight.models.enhancers import (convert_official_state_dict, infer_enhancer_args,
                                          is_official_state_dict)
 from mmlowlight.apis.image_io import atomic_output
+from mmlowlight.apis.inference import OFFICIAL_SCALE_FACTOR
 from mmlowlight.utils import load_checkpoint_file
 
 
@@ -34,7 +35,8 @@ def main() -> None:
     if not is_official_state_dict(state_dict):
         raise SystemExit(f'{args.src}: not an official SGZ state dict (keys e_conv1..7)')
     converted = convert_official_state_dict(state_dict)
-    meta = dict(source=osp.basename(args.src), enhancer=infer_enhancer_args(converted))
+    meta = dict(source=osp.basename(args.src),
+                enhancer=dict(infer_enhancer_args(converted), scale_factor=OFFICIAL_SCALE_FACTOR))
     # Written beside the target and renamed: an interrupted run never leaves a partial file.
     with atomic_output(args.dst) as tmp:
         torch.save(dict(state_dict=converted, meta=meta), tmp)

@@ -27,9 +27,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'architecture read off the checkpoint)')
     parser.add_argument('--checkpoint', help='our checkpoint or the official SGZ Epoch99.pth '
                         '(default: the package\'s weights, mmlowlight.apis.DEFAULT_CHECKPOINT)')
-    parser.add_argument('--scale-factor', type=float, default=12.0,
-                        help='the factor map is estimated at 1/scale-factor resolution; 12 is '
-                        'the official inference setting, 1 is full resolution (slow)')
+    parser.add_argument('--scale-factor', type=float,
+                        help='the factor map is estimated at 1/scale-factor resolution (default: '
+                        'what the checkpoint records: 4 for the package\'s weights, 12, the '
+                        'official inference setting, for official SGZ weights; 1 is full '
+                        'resolution, slow)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument('--batch-size', type=int, default=4,
                         help='equal-size images or video frames per forward pass')
@@ -47,8 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    scale = int(args.scale_factor) if args.scale_factor.is_integer() else args.scale_factor
-    model = init_enhancer(args.config, args.checkpoint, device=args.device, scale_factor=scale)
+    overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
+    model = init_enhancer(args.config, args.checkpoint, device=args.device, **overrides)
     report = enhance_files(
         model, args.inputs, args.out_dir, batch_size=args.batch_size, ext=args.ext,
         overwrite=args.overwrite, side_by_side=args.side_by_side,

@@ -10,7 +10,8 @@ from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
-                                         extract_enhancer_state_dict, infer_enhancer_args)
+                                         extract_enhancer_state_dict, infer_enhancer_args,
+                                         is_official_state_dict)
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import load_checkpoint_file
 from .image_io import read_image
@@ -21,6 +22,16 @@ __all__ = [
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
+
+#: The EFE input downscale of the official SGZ inference (``test.py``), used by default for
+#: official checkpoints, which do not record it.
+OFFICIAL_SCALE_FACTOR = 12
+
+
+def _raw_state_dict(checkpoint: Any) -> Any:
+    if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get('state_dict'), Mapping):
+        return checkpoint['state_dict']
+    return checkpoint
 
 
 def _enhancer_cfg(config: ConfigLike) -> Dict[str, Any]:
@@ -53,7 +64,8 @@ def init_enhancer(config: ConfigLike = None,
         config (str | Config | dict, optional): A config file or object holding an
             ``SGZEnhancer`` (as ``model``, ``model.enhancer`` or
             ``model.data_preprocessor.enhancer``). None: architecture read off the checkpoint,
-            plus the arguments it records in ``meta['enhancer']`` (e.g. ``scale_factor``).
+            plus the arguments it records in ``meta['enhancer']`` (e.g. ``scale_factor``);
+            official SGZ state dicts run at the official ``scale_factor=12``.
         checkpoint (str, optional): Our checkpoint (any mmengine checkpoint that contains the
             enhancer) or an official SGZ state dict, recognised by its keys. None: the package's
             default weights (:data:`DEFAULT_CHECKPOINT`).
@@ -73,6 +85,8 @@ def init_enhancer(config: ConfigLike = None,
     state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
     if config is None:
         args: Dict[str, Any] = infer_enhancer_args(state_dict)
+        if is_official_state_dict(_raw_state_dict(checkpoint_obj)):
+            args['scale_factor'] = OFFICIAL_SCALE_FACTOR  # what the official test.py runs
         # Checkpoints we ship record the arguments they were trained with (e.g. scale_factor).
         meta = checkpoint_obj.get('meta') if isinstance(checkpoint_obj, Mapping) else None
         if isinstance(meta, Mapping) and isinstance(meta.get('enhancer'), Mapping):

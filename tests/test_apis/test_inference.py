@@ -29,7 +29,9 @@ def test_official_weights_match_official_outputs(official_weights):
 
 def test_official_weights_infer_architecture(official_weights):
     model = init_enhancer(checkpoint=official_weights)
-    assert model.conv_type == 'dsc' and model.scale_factor == 1 and not model.training
+    # Official files record no scale: the official inference setting is the default.
+    assert model.conv_type == 'dsc' and model.scale_factor == 12 and not model.training
+    assert init_enhancer(checkpoint=official_weights, scale_factor=1).scale_factor == 1
     assert sum(p.numel() for p in model.parameters()) == 10561
 
 

@@ -18,8 +18,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('-o', '--output', required=True, help='output .onnx file')
     parser.add_argument('--config', help='config holding the SGZEnhancer')
     parser.add_argument('--checkpoint', help='weights (default: the package\'s)')
-    parser.add_argument('--scale-factor', type=float, default=12.0,
-                        help='baked into the graph; 12 is the official inference setting')
+    parser.add_argument('--scale-factor', type=float,
+                        help='baked into the graph (default: what the checkpoint records; 12 '
+                        'for official SGZ weights)')
     parser.add_argument('--opset', type=int, default=18, help='ONNX opset version')
     parser.add_argument('--no-check', action='store_true',
                         help='skip the onnxruntime vs PyTorch comparison')
@@ -30,8 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    scale = int(args.scale_factor) if args.scale_factor.is_integer() else args.scale_factor
-    model = init_enhancer(args.config, args.checkpoint, scale_factor=scale)
+    overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
+    model = init_enhancer(args.config, args.checkpoint, **overrides)
     export_onnx(model, args.output, opset_version=args.opset)
     print(f'wrote {args.output}')
     if args.no_check:
