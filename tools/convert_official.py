@@ -15,9 +15,8 @@ import torch
 
 from mmlowlight.models.enhancers import (convert_official_state_dict, infer_enhancer_args,
                                          is_official_state_dict)
-from mmlowlight.apis.image_io import atomic_output
 from mmlowlight.apis.inference import OFFICIAL_SCALE_FACTOR
-from mmlowlight.utils import load_checkpoint_file
+from mmlowlight.utils import atomic_output, load_checkpoint_file
 
 
 def parse_args() -> argparse.Namespace:

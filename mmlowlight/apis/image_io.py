@@ -5,17 +5,16 @@ the EXIF orientation); OpenCV decodes 16-bit colour files, which Pillow reduces 
 encodes every output. Outputs go to a temporary file in the target folder and are renamed into
 place, so an interrupted run never leaves a partial output behind.
 """
-import contextlib
-import glob
 import io
-import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
+
+from mmlowlight.utils.fileio import atomic_output, atomic_write_bytes, temporary_name
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'ImageReadError', 'DecodedImage', 'read_image', 'encode_image',
@@ -25,7 +24,6 @@ __all__ = [
 #: Extensions read and written (lower case, with the dot).
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 JPEG_QUALITY = 95
-_TEMP_MARK = '.part'
 
 
 class ImageReadError(ValueError):
@@ -180,47 +178,3 @@ def encode_image(image: DecodedImage, ext: str) -> bytes:
     if not ok:
         raise ValueError(f'OpenCV cannot encode a {array.shape} {array.dtype} image as {ext}')
     return buffer.tobytes()
-
-
-def temporary_name(path: str) -> str:
-    """A hidden sibling of ``path`` that keeps its extension (OpenCV picks formats by it)."""
-    folder, name = osp.split(path)
-    stem, ext = osp.splitext(name)
-    return osp.join(folder, f'.{stem}{_TEMP_MARK}-{os.getpid()}{ext}')
-
-
-def _remove_stale_temporaries(path: str) -> None:
-    folder, name = osp.split(path)
-    stem, ext = osp.splitext(name)
-    for stale in glob.glob(osp.join(glob.escape(folder or '.'),
-                                    f'.{glob.escape(stem)}{_TEMP_MARK}-*{glob.escape(ext)}')):
-        with contextlib.suppress(OSError):
-            os.remove(stale)
-
-
-@contextlib.contextmanager
-def atomic_output(path: str) -> Iterator[str]:
-    """Yield a temporary path to write to; on success rename it to ``path``, else delete it.
-
-    Leftovers of a killed earlier run for the same output are removed first.
-    """
-    folder = osp.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    _remove_stale_temporaries(path)
-    temporary = temporary_name(path)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (fsynced first)."""
-    with atomic_output(path) as temporary:
-        with open(temporary, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())

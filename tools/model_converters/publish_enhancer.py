@@ -17,8 +17,7 @@ from mmengine.config import Config
 
 from mmlowlight.apis import init_enhancer
 from mmlowlight.apis.inference import _enhancer_cfg
-from mmlowlight.apis.image_io import atomic_output
-from mmlowlight.utils import load_checkpoint_file
+from mmlowlight.utils import atomic_output, load_checkpoint_file
 
 
 def parse_args() -> argparse.Namespace:

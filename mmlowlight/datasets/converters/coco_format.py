@@ -6,11 +6,12 @@ they write is read by mmdet's ``CocoDataset`` and ``CocoMetric`` (pycocotools).
 import json
 import os
 import os.path as osp
-import tempfile
 import warnings
 from typing import Dict, List, Sequence, Tuple
 
 from PIL import Image, UnidentifiedImageError
+
+from mmlowlight.utils import atomic_output
 
 __all__ = [
     'CocoJsonBuilder', 'ConversionError', 'clip_box_xywh', 'index_files_by_name',
@@ -128,17 +129,9 @@ def write_json_atomic(obj: dict, path: str) -> None:
 
     A reader never sees a half-written file, and an interrupted run leaves the old file intact.
     """
-    out_dir = osp.dirname(osp.abspath(path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix='.' + osp.basename(path), suffix='.part')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+    with atomic_output(path) as temporary:
+        with open(temporary, 'w', encoding='utf-8') as f:
             json.dump(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def write_splits(builders: Dict[str, CocoJsonBuilder], out_dir: str,
