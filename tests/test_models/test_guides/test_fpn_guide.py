@@ -80,10 +80,12 @@ def test_channels_last_gives_the_same_logits():
         assert torch.allclose(nchw(images), nhwc(images), atol=1e-4)
 
 
-@pytest.mark.parametrize('depth', [18, 50])
-def test_folded_batchnorm_is_the_same_function(depth):
+# NCHW for ResNet-50 keeps the test fast on a busy CPU (NHWC BatchNorm backward is slow there).
+@pytest.mark.parametrize('depth,channels_last', [(18, True), (50, False)])
+def test_folded_batchnorm_is_the_same_function(depth, channels_last):
     torch.manual_seed(0)
-    plain = FPNSegmentationGuide(depth=depth, fold_batchnorm=False).eval()
+    plain = FPNSegmentationGuide(depth=depth, channels_last=channels_last,
+                                 fold_batchnorm=False).eval()
     with torch.no_grad():
         for m in plain.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -91,10 +93,11 @@ def test_folded_batchnorm_is_the_same_function(depth):
                 m.running_var.uniform_(0.5, 2)
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
-    folded = FPNSegmentationGuide(depth=depth, fold_batchnorm=True).eval()
+    folded = FPNSegmentationGuide(depth=depth, channels_last=channels_last,
+                                  fold_batchnorm=True).eval()
     folded.load_state_dict(plain.state_dict())
     folded.requires_grad_(False)
-    images = torch.rand(1, 3, 64, 64)
+    images = torch.rand(2, 3, 32, 32)
     outputs, grads = [], []
     for guide in (plain, folded):
         x = images.clone().requires_grad_(True)
