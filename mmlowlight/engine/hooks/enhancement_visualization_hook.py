@@ -72,8 +72,9 @@ class EnhancementVisualizationHook(Hook):
 
     Every ``interval``-th validation or test iteration, the first image of the batch becomes one
     panel, recorded with :meth:`mmengine.visualization.Visualizer.add_image` under the name
-    ``'{val|test}_{image stem}'`` and the current training iteration as step
-    (``LocalVisBackend`` writes ``<work_dir>/<timestamp>/vis_data/vis_image/<name>_<step>.png``).
+    ``'{val|test}_{image stem}'`` and, as step, the current training iteration (validation) or 0
+    (test). ``LocalVisBackend`` writes
+    ``<work_dir>/<timestamp>/vis_data/vis_image/<name>_<step>.png``.
 
     Args:
         draw (bool): Whether to record panels at all. Defaults to True.
@@ -94,7 +95,10 @@ class EnhancementVisualizationHook(Hook):
         sample = outputs[0]
         path = _field(sample, 'img_path') or f'{batch_idx:06d}'
         name = f'{mode}_{osp.splitext(osp.basename(path))[0]}'
-        Visualizer.get_current_instance().add_image(name, make_panel(sample), step=runner.iter)
+        # The training iteration is the step of validation panels. A test run has no training
+        # loop (reading ``runner.iter`` there would build one, train data included): step 0.
+        step = runner.iter if mode == 'val' else 0
+        Visualizer.get_current_instance().add_image(name, make_panel(sample), step=step)
 
     def after_val_iter(self, runner, batch_idx: int, data_batch: Any = None,
                        outputs: Optional[Sequence] = None) -> None:

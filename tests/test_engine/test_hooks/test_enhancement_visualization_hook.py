@@ -33,10 +33,11 @@ def test_writes_a_panel_file_every_interval(tmp_path, visualizer):
     runner = SimpleNamespace(iter=40)
     for batch_idx in range(3):
         hook.after_val_iter(runner, batch_idx, outputs=[_prediction(f'a/{batch_idx}.png')])
-    hook.after_test_iter(runner, 0, outputs=[_prediction()])
+    # A test runner has no training loop: the hook must not ask for the iteration.
+    hook.after_test_iter(SimpleNamespace(), 0, outputs=[_prediction()])
     vis_dir = osp.join(str(tmp_path), 'vis_data', 'vis_image')
-    assert sorted(os.listdir(vis_dir)) == ['test_img_7_40.png', 'val_0_40.png', 'val_2_40.png']
-    panel = cv2.imread(osp.join(vis_dir, 'test_img_7_40.png'))[..., ::-1]
+    assert sorted(os.listdir(vis_dir)) == ['test_img_7_0.png', 'val_0_40.png', 'val_2_40.png']
+    panel = cv2.imread(osp.join(vis_dir, 'test_img_7_0.png'))[..., ::-1]
     assert panel.shape == (6, 15, 3)
     np.testing.assert_array_equal(panel[:, :5], 26)   # round(0.1 * 255)
     np.testing.assert_array_equal(panel[:, 5:10], 128)  # round(0.5 * 255)
