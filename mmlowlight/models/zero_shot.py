@@ -3,11 +3,13 @@ import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn as nn
 from mmengine.model import BaseModel, ModuleList
 from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
+from .enhancers import extract_enhancer_state_dict, is_official_state_dict
 
 
 def _in_scope(cfg: dict) -> dict:
@@ -15,6 +17,26 @@ def _in_scope(cfg: dict) -> dict:
     cfg = copy.deepcopy(dict(cfg))
     cfg.setdefault('_scope_', 'mmlowlight')
     return cfg
+
+
+def _adopt_bare_enhancer_weights(module: nn.Module, state_dict: dict, prefix: str,
+                                 *args) -> None:
+    """Let ``load_from`` and ``tools/test.py`` take an enhancer-only weights file.
+
+    The package's default weights, ``tools/convert_official.py`` outputs and official SGZ files
+    hold ``efe.*`` or ``e_conv*`` keys, where this model has ``enhancer.efe.*``; without this
+    mmengine would load nothing and only warn.
+    """
+    own = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
+    if not own or any(k.startswith('enhancer.') for k in own):
+        return
+    local = {k: state_dict[full] for k, full in own.items()}
+    if not (is_official_state_dict(local) or all(k.startswith('efe.') for k in local)):
+        return
+    for full in own.values():
+        del state_dict[full]
+    for key, value in extract_enhancer_state_dict(local).items():
+        state_dict[f'{prefix}enhancer.{key}'] = value
 
 
 @MODELS.register_module()
@@ -51,6 +73,7 @@ class ZeroShotEnhancer(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f'ZeroShotEnhancer: loss names must be unique, got {names}')
         self.channels_last = channels_last
+        self.register_load_state_dict_pre_hook(_adopt_bare_enhancer_weights)
 
     def _enhance(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         if inputs.dim() != 4 or inputs.shape[1] != 3:

@@ -6,6 +6,7 @@ from mmengine.runner import load_checkpoint, save_checkpoint
 from mmengine.structures import BaseDataElement
 
 from mmlowlight.models import ZeroShotEnhancer
+from mmlowlight.models.enhancers import SGZEnhancer
 from mmlowlight.registry import MODELS
 
 ZERO_REFERENCE_LOSSES = [
@@ -141,3 +142,21 @@ def test_bad_configuration():
         model(torch.rand(1, 3, 8, 8), mode='losses')
     with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
         model(torch.rand(1, 8, 8))
+
+
+@pytest.mark.parametrize('form', ['ours', 'official'])
+def test_loads_enhancer_only_weights(tmp_path, form):
+    """load_from / tools/test.py with the default weights or an official SGZ file."""
+    torch.manual_seed(3)
+    source = SGZEnhancer()
+    state = source.state_dict()
+    if form == 'official':
+        state = {f'e_conv{int(k.split(".")[2]) + 1}.'
+                 f'{dict(depthwise="depth_conv", pointwise="point_conv")[k.split(".")[3]]}.'
+                 f'{k.split(".")[4]}': v for k, v in state.items()}
+    path = str(tmp_path / 'weights.pth')
+    torch.save(dict(state_dict=state, meta=dict(enhancer=dict(scale_factor=4))), path)
+    model = ZeroShotEnhancer(enhancer=dict(type='SGZEnhancer'), losses=[])
+    load_checkpoint(model, path, strict=True)
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.enhancer.state_dict()[key], value)
