@@ -7,7 +7,7 @@ import argparse
 
 import mmlowlight  # noqa: F401  (registers modules; weights_only-safe checkpoint loader)
 from mmlowlight.apis import (add_runner_arguments, build_runner, configure_testing,
-                             load_runner_config, parse_runner_arguments)
+                             distributed_session, load_runner_config, parse_runner_arguments)
 
 
 def parse_args() -> argparse.Namespace:
@@ -22,7 +22,8 @@ def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     configure_testing(cfg, args.checkpoint)
-    build_runner(cfg, dump_results_to=args.out).test()
+    with distributed_session():
+        build_runner(cfg, dump_results_to=args.out).test()
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ import argparse
 
 import mmlowlight  # noqa: F401  (registers modules; weights_only-safe checkpoint loader)
 from mmlowlight.apis import (add_runner_arguments, build_runner, configure_training,
-                             load_runner_config, parse_runner_arguments)
+                             distributed_session, load_runner_config, parse_runner_arguments)
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,7 +31,8 @@ def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     configure_training(cfg, amp=args.amp, resume=args.resume, auto_scale_lr=args.auto_scale_lr)
-    build_runner(cfg).train()
+    with distributed_session():
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -3,13 +3,13 @@ from .image_io import DecodedImage, ImageReadError, encode_image, read_image
 from .inference import (DEFAULT_CHECKPOINT, enhance, enhance_batch, extract_enhancer_state_dict,
                         init_enhancer)
 from .runner import (add_runner_arguments, build_runner, configure_testing, configure_training,
-                     load_runner_config, parse_runner_arguments)
+                     distributed_session, load_runner_config, parse_runner_arguments)
 from .video import FactorSmoother, VideoSummary, enhance_video, mean_frame_change
 
 __all__ = [
     'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'extract_enhancer_state_dict',
     'add_runner_arguments', 'parse_runner_arguments', 'build_runner', 'configure_testing',
-    'configure_training', 'load_runner_config',
+    'configure_training', 'load_runner_config', 'distributed_session',
     'enhance_batch', 'enhance_files', 'collect_tasks', 'BatchReport', 'read_image',
     'encode_image', 'DecodedImage', 'ImageReadError', 'enhance_video', 'FactorSmoother',
     'VideoSummary', 'mean_frame_change'

@@ -4,10 +4,13 @@ Task-agnostic: works for mmlowlight, mmdet and mmseg configs alike (each keeps i
 ``default_scope``); nothing here imports mmdet or mmseg.
 """
 import argparse
+import contextlib
 import logging
 import os
 import os.path as osp
-from typing import Optional
+from typing import Iterator, Optional
+
+import torch.distributed as dist
 
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
@@ -19,7 +22,7 @@ from mmlowlight.engine import setup_cpu_distributed
 
 __all__ = [
     'add_runner_arguments', 'parse_runner_arguments', 'load_runner_config', 'configure_training',
-    'configure_testing', 'build_runner'
+    'configure_testing', 'build_runner', 'distributed_session'
 ]
 
 
@@ -168,3 +171,18 @@ def build_runner(cfg: Config, dump_results_to: Optional[str] = None) -> Runner:
         os.makedirs(osp.dirname(osp.abspath(dump_results_to)), exist_ok=True)
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=dump_results_to))
     return runner
+
+
+@contextlib.contextmanager
+def distributed_session() -> Iterator[None]:
+    """Destroy the process group when a (distributed) run ends, also on errors.
+
+    mmengine leaves it to interpreter shutdown; a gloo group torn down there can abort the
+    process ("terminate called without an active exception"), which torchrun reports as a
+    failed run although training finished.
+    """
+    try:
+        yield
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
