@@ -175,14 +175,19 @@ def build_runner(cfg: Config, dump_results_to: Optional[str] = None) -> Runner:
 
 @contextlib.contextmanager
 def distributed_session() -> Iterator[None]:
-    """Destroy the process group when a (distributed) run ends, also on errors.
+    """End a (distributed) run together: a barrier, then the process group is destroyed.
 
-    mmengine leaves it to interpreter shutdown; a gloo group torn down there can abort the
-    process ("terminate called without an active exception"), which torchrun reports as a
-    failed run although training finished.
+    mmengine leaves the group to interpreter shutdown. A rank that finished first then closes its
+    gloo connections while another still talks to it, and that one aborts ("terminate called
+    without an active exception"): torchrun reports a failed run although training finished.
+    On an error the barrier is skipped (the other ranks may never reach it).
     """
+    finished = False
     try:
         yield
+        finished = True
     finally:
         if dist.is_available() and dist.is_initialized():
+            if finished:
+                dist.barrier()
             dist.destroy_process_group()
