@@ -5,11 +5,12 @@ hidden temporary, removed by the next run for the same target).
 """
 import contextlib
 import glob
+import json
 import os
 import os.path as osp
-from typing import Iterator
+from typing import Any, Iterator, Optional
 
-__all__ = ['atomic_output', 'atomic_write_bytes', 'temporary_name']
+__all__ = ['atomic_output', 'atomic_write_bytes', 'temporary_name', 'write_json_atomic']
 
 _TEMP_MARK = '.part'
 
@@ -56,3 +57,10 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+
+
+def write_json_atomic(obj: Any, path: str, indent: Optional[int] = None) -> None:
+    """Write ``obj`` as json to ``path`` through a temporary file and a rename."""
+    with atomic_output(path) as temporary:
+        with open(temporary, 'w', encoding='utf-8') as f:
+            json.dump(obj, f, indent=indent)

@@ -1,25 +1,31 @@
-"""Wall-clock timing for the benchmark scripts in tools/."""
+"""Timing for the benchmark scripts in tools/."""
 import statistics
 import time
 from typing import Callable
 
 
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls of ``fn`` after one untimed warm-up call.
+def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1,
+                   timer: Callable[[], float] = time.perf_counter) -> float:
+    """Median time of ``repeats`` calls of ``fn`` after ``warmup`` untimed calls.
 
     Args:
         fn (Callable): The work to time.
         repeats (int): Timed calls (>= 1).
+        warmup (int): Untimed calls first (allocator, thread pools, kernel/codec caches).
+            Defaults to 1.
+        timer (Callable): Clock, e.g. ``time.process_time`` for CPU time. Defaults to
+            ``time.perf_counter`` (wall time).
 
     Returns:
         float: Seconds.
     """
     if repeats < 1:
         raise ValueError(f'repeats must be >= 1, got {repeats}')
-    fn()  # warm-up: allocator, thread pools, kernel/codec caches
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = timer()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(timer() - start)
     return statistics.median(times)

@@ -19,13 +19,9 @@ Example::
 The result is printed and, with ``--out``, written as JSON (to a temporary file, then renamed).
 """
 import argparse
-import json
-import os
 import os.path as osp
-import statistics
-import tempfile
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict
 
 import torch
 from mmengine.config import Config
@@ -33,6 +29,8 @@ from mmengine.registry import MODELS, init_default_scope
 
 import mmlowlight  # noqa: F401  (registers the preprocessors)
 from mmlowlight.models.data_preprocessors import LowLightPreprocessorMixin
+from mmlowlight.utils import write_json_atomic
+from mmlowlight.utils.timing import median_seconds
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'det',
@@ -76,18 +74,6 @@ def build_model(config: str, device: torch.device) -> torch.nn.Module:
 TIMERS = dict(wall=time.perf_counter, cpu=time.process_time)
 
 
-def median_seconds(fn: Callable[[], object], repeats: int, warmup: int,
-                   timer: Callable[[], float]) -> float:
-    for _ in range(warmup):
-        fn()
-    times: List[float] = []
-    for _ in range(repeats):
-        start = timer()
-        fn()
-        times.append(timer() - start)
-    return statistics.median(times)
-
-
 def measure(model: torch.nn.Module, width: int, height: int, scale_factor: float,
             repeats: int, warmup: int, timer: Callable[[], float]) -> Dict[str, float]:
     """Time ``test_step`` and the enhancement alone for one EFE scale factor."""
@@ -111,15 +97,6 @@ def measure(model: torch.nn.Module, width: int, height: int, scale_factor: float
                 share=enhance / total)
 
 
-def write_json_atomic(obj: object, path: str) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     args = parse_args()
     if args.threads is not None:
@@ -138,7 +115,7 @@ def main() -> None:
         write_json_atomic(dict(config=args.config, width=width, height=height,
                                threads=torch.get_num_threads(), timer=args.timer,
                                repeats=args.repeats,
-                               results=rows), args.out)
+                               results=rows), args.out, indent=2)
 
 
 if __name__ == '__main__':

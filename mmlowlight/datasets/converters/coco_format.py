@@ -3,7 +3,6 @@
 The converters are pure Python (no mmdet import) so they run wherever the dataset sits; the json
 they write is read by mmdet's ``CocoDataset`` and ``CocoMetric`` (pycocotools).
 """
-import json
 import os
 import os.path as osp
 import warnings
@@ -11,7 +10,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
-from mmlowlight.utils import atomic_output
+from mmlowlight.utils import write_json_atomic
 
 __all__ = [
     'CocoJsonBuilder', 'ConversionError', 'clip_box_xywh', 'index_files_by_name',
@@ -122,16 +121,6 @@ def index_files_by_name(root: str, suffixes: Sequence[str]) -> Dict[str, List[st
     for paths in index.values():
         paths.sort()
     return index
-
-
-def write_json_atomic(obj: dict, path: str) -> None:
-    """Write json to ``path`` through a temporary file in the same folder and a rename.
-
-    A reader never sees a half-written file, and an interrupted run leaves the old file intact.
-    """
-    with atomic_output(path) as temporary:
-        with open(temporary, 'w', encoding='utf-8') as f:
-            json.dump(obj, f)
 
 
 def write_splits(builders: Dict[str, CocoJsonBuilder], out_dir: str,
