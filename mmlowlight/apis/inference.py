@@ -18,7 +18,8 @@ from .image_io import read_image
 
 __all__ = [
     'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch',
-    'extract_enhancer_state_dict', 'to_model_input', 'from_model_output'
+    'extract_enhancer_state_dict', 'enhancer_args_from_config', 'to_model_input',
+    'from_model_output'
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
@@ -34,8 +35,19 @@ def _raw_state_dict(checkpoint: Any) -> Any:
     return checkpoint
 
 
-def _enhancer_cfg(config: ConfigLike) -> Dict[str, Any]:
-    """Find the enhancer's config in a standalone, downstream or enhancer-only config."""
+def enhancer_args_from_config(config: ConfigLike) -> Dict[str, Any]:
+    """The ``SGZEnhancer`` constructor arguments a config holds.
+
+    Args:
+        config (str | Config | dict, optional): A standalone (``model.enhancer``), downstream
+            (``model.data_preprocessor.enhancer``) or enhancer-only (``model``) config.
+
+    Returns:
+        dict: The arguments without ``type``/``_scope_``; ``{}`` for ``config=None``.
+
+    Raises:
+        ValueError: The config holds no ``SGZEnhancer``.
+    """
     if config is None:
         return {}
     if isinstance(config, (str, os.PathLike)):
@@ -92,7 +104,7 @@ def init_enhancer(config: ConfigLike = None,
         if isinstance(meta, Mapping) and isinstance(meta.get('enhancer'), Mapping):
             args.update(meta['enhancer'])
     else:
-        args = _enhancer_cfg(config)
+        args = enhancer_args_from_config(config)
     args.update(overrides)
     model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
     try:

@@ -16,7 +16,7 @@ import torch
 from mmengine.config import Config
 
 from mmlowlight.apis import init_enhancer
-from mmlowlight.apis.inference import _enhancer_cfg
+from mmlowlight.apis.inference import enhancer_args_from_config
 from mmlowlight.utils import atomic_output, load_checkpoint_file
 
 
@@ -31,7 +31,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    enhancer_args = _enhancer_cfg(cfg)
+    enhancer_args = enhancer_args_from_config(cfg)
     enhancer_args.pop('init_cfg', None)
     model = init_enhancer(cfg, checkpoint=args.checkpoint)  # validates that the weights fit
     source_meta = load_checkpoint_file(args.checkpoint).get('meta', {})
