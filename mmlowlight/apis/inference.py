@@ -11,9 +11,9 @@ from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
                                          extract_enhancer_state_dict, infer_enhancer_args,
-                                         is_official_state_dict)
+                                         is_official_state_dict, load_enhancer_state_dict)
 from mmlowlight.registry import MODELS
-from mmlowlight.utils import load_checkpoint_file
+from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
 from .image_io import read_image
 
 __all__ = [
@@ -87,12 +87,20 @@ def init_enhancer(config: ConfigLike = None,
 
     Returns:
         SGZEnhancer: The model in eval mode on ``device``.
+
+    Raises:
+        CheckpointError: The checkpoint is missing, not a checkpoint, truncated, unsafe, holds
+            no enhancer weights or weights of another architecture; one line naming the file
+            (see :mod:`mmlowlight.utils.checkpoint` for the subclasses).
+        DeviceNotAvailableError: ``device`` does not exist here (the message lists those that
+            do).
     """
+    device = resolve_device(device)  # before any loading: a typo fails fast
     filename = DEFAULT_CHECKPOINT if checkpoint is None else str(checkpoint)
     if checkpoint is None and not osp.isfile(filename):
-        raise FileNotFoundError(
-            f'the default weights {filename} are missing from this installation; '
-            'pass checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
+        raise CheckpointNotFoundError(
+            filename, 'the default weights are missing from this installation; pass '
+            'checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
     checkpoint_obj = load_checkpoint_file(filename)
     state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
     if config is None:
@@ -107,10 +115,7 @@ def init_enhancer(config: ConfigLike = None,
         args = enhancer_args_from_config(config)
     args.update(overrides)
     model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as exc:
-        raise RuntimeError(f'{filename} does not fit SGZEnhancer({args}): {exc}') from exc
+    load_enhancer_state_dict(model, state_dict, filename)
     return model.to(device).eval()
 
 
