@@ -230,3 +230,18 @@ def test_unknown_resizing_augment_without_metainfo_is_an_error():
         follow_batch_augment(augment, [(3, 4)], (8, 8), (16, 16), [DetDataSample()])
     recorded = [DetDataSample(metainfo=dict(img_shape=(6, 8)))]
     assert follow_batch_augment(augment, [(3, 4)], (8, 8), (16, 16), recorded) == [(6, 8)]
+
+
+def test_extent_helpers_reject_what_they_cannot_read():
+    from mmlowlight.models.data_preprocessors.image_extents import (clip_extents,
+                                                                    input_extents)
+    assert input_extents(torch.zeros(2, 3, 5, 7)) == [(5, 7), (5, 7)]
+    assert input_extents([torch.zeros(3, 5, 7), torch.zeros(3, 4, 9)]) == [(5, 7), (4, 9)]
+    assert clip_extents([(5, 70), (0, 3)], 8, 8) == [(5, 8), (1, 3)]
+    with pytest.raises(TypeError, match=r'\(N, C, H, W\).*\(3, 5, 7\)'):
+        input_extents(torch.zeros(3, 5, 7))
+    with pytest.raises(TypeError, match='list of .* got str'):
+        input_extents('image.png')
+    _, low_light = build_pair('det')
+    with pytest.raises(ValueError, match='1 image extents for a batch of 2'):
+        low_light.enhance_normalized(torch.zeros(2, 3, 8, 8), [(4, 4)])

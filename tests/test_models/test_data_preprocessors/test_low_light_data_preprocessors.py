@@ -205,3 +205,22 @@ def test_output_stays_float32_under_autocast():
     assert out.dtype == torch.float32
     # The EFE runs in bfloat16 (factor map to ~1e-2), the curve in float32.
     torch.testing.assert_close(out, reference, atol=0.1, rtol=0)
+
+
+def test_waiting_aux_losses_keep_nothing_alive_and_copies_start_empty():
+    import copy
+    import gc
+
+    from torch.nn.modules import module as torch_module
+    hooks_before = len(torch_module._global_forward_hooks)
+    _, low_light = build_pair(
+        'seg', freeze=False, aux_losses=[dict(type='ToyBrightnessLossForTests')])
+    low_light(seg_data(), training=True)
+    assert len(torch_module._global_forward_hooks) == hooks_before + 1  # waits for a loss
+    copied = copy.deepcopy(low_light)  # as EMA hooks copy a model
+    assert copied.pop_aux_losses() == {} and low_light._aux_stash.waiting
+    assert copied._aux_stash._owner() is copied
+    del low_light
+    gc.collect()
+    torch.nn.Identity()(torch.zeros(1))  # the next module call finds the owner gone
+    assert len(torch_module._global_forward_hooks) == hooks_before
