@@ -11,9 +11,10 @@ from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
                                          extract_enhancer_state_dict, infer_enhancer_args,
-                                         is_official_state_dict, load_enhancer_state_dict)
+                                         is_official_state_dict)
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
+from mmlowlight.models.enhancers.checkpoint import load_enhancer_state_dict
 from .image_io import read_image
 
 __all__ = [

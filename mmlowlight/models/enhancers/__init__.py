@@ -1,5 +1,5 @@
 from .checkpoint import (DEFAULT_CHECKPOINT, extract_enhancer_state_dict,
-                         load_enhancer_state_dict, load_enhancer_weights)
+                         load_enhancer_weights)
 from .official import (convert_official_state_dict, infer_enhancer_args,
                        is_official_state_dict)
 from .sgz import (DepthwiseSeparableConv, FactorExtractor, SGZEnhancer,
@@ -8,6 +8,5 @@ from .sgz import (DepthwiseSeparableConv, FactorExtractor, SGZEnhancer,
 __all__ = [
     'SGZEnhancer', 'FactorExtractor', 'DepthwiseSeparableConv', 'recurrent_enhance',
     'convert_official_state_dict', 'is_official_state_dict', 'infer_enhancer_args',
-    'DEFAULT_CHECKPOINT', 'extract_enhancer_state_dict', 'load_enhancer_weights',
-    'load_enhancer_state_dict'
+    'DEFAULT_CHECKPOINT', 'extract_enhancer_state_dict', 'load_enhancer_weights'
 ]
