@@ -40,9 +40,10 @@ class SignificantDigitsLogProcessor(LogProcessor):
         # mmengine writes each scalar as '<name>: <value:.{num_digits}f>'; names in `tag` may
         # carry the '<mode>/' prefix that the line leaves out (log_with_hierarchy=True).
         for key, value in tag.items():
-            if not isinstance(value, float) or key in ('time', 'data_time'):
+            short = key[len(mode) + 1:] if key.startswith(f'{mode}/') else key
+            if not isinstance(value, float) or short in ('time', 'data_time'):
                 continue
-            for name in {key, key[len(mode) + 1:] if key.startswith(f'{mode}/') else key}:
+            for name in {key, short}:
                 fixed = f'{name}: {value:.{self.num_digits}f}'
                 log_str = re.sub(rf'(?<![\w/.]){re.escape(fixed)}(?!\d)',
                                  f'{name}: {self.format_value(value)}', log_str)
