@@ -11,8 +11,9 @@ import torch
 __all__ = ['DeviceNotAvailableError', 'available_devices', 'resolve_device']
 
 
-class DeviceNotAvailableError(RuntimeError):
-    """The requested device does not exist in this torch build or on this machine."""
+class DeviceNotAvailableError(ValueError):
+    """The requested device is no device name, or does not exist in this torch build or on
+    this machine; the message lists the devices that do."""
 
 
 def available_devices() -> List[str]:
@@ -44,15 +45,15 @@ def resolve_device(device: Union[str, torch.device]) -> torch.device:
         torch.device: The parsed device.
 
     Raises:
-        ValueError: ``device`` is not a device name.
-        DeviceNotAvailableError: The device does not exist here; the message lists those that
-            do.
+        DeviceNotAvailableError: ``device`` is no device name or does not exist here; the
+            message lists those that do.
     """
     try:
         parsed = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f'{device!r} is not a device name (e.g. cpu, cuda, cuda:1); '
-                         f'available here: {", ".join(available_devices())}') from exc
+    except (RuntimeError, TypeError):
+        raise DeviceNotAvailableError(
+            f'{device!r} is not a device name (e.g. cpu, cuda, cuda:1); available here: '
+            f'{", ".join(available_devices())}') from None
     if parsed.type == 'cpu':
         return parsed
     available = available_devices()

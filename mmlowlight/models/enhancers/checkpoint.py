@@ -41,9 +41,9 @@ def extract_enhancer_state_dict(checkpoint: Any, filename: str = '<checkpoint>'
     if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get('state_dict'), Mapping):
         state_dict = checkpoint['state_dict']
     if not isinstance(state_dict, Mapping) or not state_dict:
-        raise NoEnhancerWeightsError(
-            filename, f'holds no enhancer weights: not a state dict (got '
-            f'{type(state_dict).__name__}{"" if state_dict else ", empty"})')
+        what = 'an empty state dict' if isinstance(state_dict, Mapping) else \
+            f'not a state dict but a {type(state_dict).__name__}'
+        raise NoEnhancerWeightsError(filename, f'holds no enhancer weights: {what}')
     if is_official_state_dict(state_dict):
         return convert_official_state_dict(state_dict)
     marker = 'efe.blocks.0.'
