@@ -9,19 +9,18 @@ import torch
 from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
+from mmlowlight import ops
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
                                          SGZEnhancer, enhancer_args_from_checkpoint,
                                          extract_enhancer_state_dict, load_enhancer_state_dict)
-from mmlowlight import ops
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
 from .image_io import read_image
 
 __all__ = [
     'DEFAULT_CHECKPOINT', 'OFFICIAL_SCALE_FACTOR', 'init_enhancer', 'enhance', 'enhance_batch',
-    'fast_path_unsupported',
-    'extract_enhancer_state_dict', 'enhancer_args_from_config', 'to_model_input',
-    'from_model_output'
+    'fast_path_unsupported', 'extract_enhancer_state_dict', 'enhancer_args_from_config',
+    'to_model_input', 'from_model_output'
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
