@@ -9,31 +9,20 @@ import torch
 from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
-from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
-                                         extract_enhancer_state_dict, infer_enhancer_args,
-                                         is_official_state_dict)
+from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
+                                         SGZEnhancer, enhancer_args_from_checkpoint,
+                                         extract_enhancer_state_dict, load_enhancer_state_dict)
 from mmlowlight.registry import MODELS
-from mmlowlight.utils import load_checkpoint_file
+from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
 from .image_io import read_image
 
 __all__ = [
-    'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch', 'fast_path_unsupported',
-    'extract_enhancer_state_dict', 'enhancer_args_from_config', 'to_model_input',
-    'from_model_output'
+    'DEFAULT_CHECKPOINT', 'OFFICIAL_SCALE_FACTOR', 'init_enhancer', 'enhance', 'enhance_batch',
+    'fast_path_unsupported', 'extract_enhancer_state_dict', 'enhancer_args_from_config',
+    'to_model_input', 'from_model_output'
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
-
-#: The EFE input downscale of the official SGZ inference (``test.py``), used by default for
-#: official checkpoints, which do not record it.
-OFFICIAL_SCALE_FACTOR = 12
-
-
-def _raw_state_dict(checkpoint: Any) -> Any:
-    if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get('state_dict'), Mapping):
-        return checkpoint['state_dict']
-    return checkpoint
-
 
 def enhancer_args_from_config(config: ConfigLike) -> Dict[str, Any]:
     """The ``SGZEnhancer`` constructor arguments a config holds.
@@ -87,30 +76,30 @@ def init_enhancer(config: ConfigLike = None,
 
     Returns:
         SGZEnhancer: The model in eval mode on ``device``.
+
+    Raises:
+        CheckpointError: The checkpoint is missing, not a checkpoint, truncated, unsafe, holds
+            no enhancer weights or weights of another architecture; one line naming the file
+            (see :mod:`mmlowlight.utils.checkpoint` for the subclasses).
+        DeviceNotAvailableError: ``device`` does not exist here (the message lists those that
+            do).
     """
+    device = resolve_device(device)  # before any loading: a typo fails fast
     filename = DEFAULT_CHECKPOINT if checkpoint is None else str(checkpoint)
     if checkpoint is None and not osp.isfile(filename):
-        raise FileNotFoundError(
-            f'the default weights {filename} are missing from this installation; '
-            'pass checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
+        raise CheckpointNotFoundError(
+            filename, 'the default weights are missing from this installation; pass '
+            'checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
     checkpoint_obj = load_checkpoint_file(filename)
     state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
     if config is None:
-        args: Dict[str, Any] = infer_enhancer_args(state_dict)
-        if is_official_state_dict(_raw_state_dict(checkpoint_obj)):
-            args['scale_factor'] = OFFICIAL_SCALE_FACTOR  # what the official test.py runs
         # Checkpoints we ship record the arguments they were trained with (e.g. scale_factor).
-        meta = checkpoint_obj.get('meta') if isinstance(checkpoint_obj, Mapping) else None
-        if isinstance(meta, Mapping) and isinstance(meta.get('enhancer'), Mapping):
-            args.update(meta['enhancer'])
+        args = enhancer_args_from_checkpoint(checkpoint_obj, state_dict)
     else:
         args = enhancer_args_from_config(config)
     args.update(overrides)
     model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as exc:
-        raise RuntimeError(f'{filename} does not fit SGZEnhancer({args}): {exc}') from exc
+    load_enhancer_state_dict(model, state_dict, filename)
     return model.to(device).eval()
 
 

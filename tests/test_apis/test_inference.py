@@ -8,6 +8,7 @@ from PIL import Image
 
 from mmlowlight.apis import enhance, extract_enhancer_state_dict, init_enhancer
 from mmlowlight.models.enhancers import SGZEnhancer
+from mmlowlight.utils import EnhancerMismatchError
 from tests.conftest import shared_path
 
 
@@ -59,7 +60,8 @@ def test_config_and_checkpoint_mismatch_names_file(tmp_path):
     path = _save_state(tmp_path, SGZEnhancer(conv_type='conv').state_dict())
     config = dict(model=dict(type='ZeroShotEnhancer',
                              enhancer=dict(type='SGZEnhancer', conv_type='dsc')))
-    with pytest.raises(RuntimeError, match='ckpt.pth does not fit'):
+    with pytest.raises(EnhancerMismatchError,
+                       match=r"ckpt.pth: weights of another architecture: .*conv_type='conv'"):
         init_enhancer(config, checkpoint=path)
 
 
