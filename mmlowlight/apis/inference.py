@@ -9,31 +9,20 @@ import torch
 from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
-from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
-                                         extract_enhancer_state_dict, infer_enhancer_args,
-                                         is_official_state_dict)
+from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
+                                         SGZEnhancer, enhancer_args_from_checkpoint,
+                                         extract_enhancer_state_dict, load_enhancer_state_dict)
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
-from mmlowlight.models.enhancers.checkpoint import load_enhancer_state_dict
 from .image_io import read_image
 
 __all__ = [
-    'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch',
+    'DEFAULT_CHECKPOINT', 'OFFICIAL_SCALE_FACTOR', 'init_enhancer', 'enhance', 'enhance_batch',
     'extract_enhancer_state_dict', 'enhancer_args_from_config', 'to_model_input',
     'from_model_output'
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
-
-#: The EFE input downscale of the official SGZ inference (``test.py``), used by default for
-#: official checkpoints, which do not record it.
-OFFICIAL_SCALE_FACTOR = 12
-
-
-def _raw_state_dict(checkpoint: Any) -> Any:
-    if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get('state_dict'), Mapping):
-        return checkpoint['state_dict']
-    return checkpoint
 
 
 def enhancer_args_from_config(config: ConfigLike) -> Dict[str, Any]:
@@ -105,13 +94,8 @@ def init_enhancer(config: ConfigLike = None,
     checkpoint_obj = load_checkpoint_file(filename)
     state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
     if config is None:
-        args: Dict[str, Any] = infer_enhancer_args(state_dict)
-        if is_official_state_dict(_raw_state_dict(checkpoint_obj)):
-            args['scale_factor'] = OFFICIAL_SCALE_FACTOR  # what the official test.py runs
         # Checkpoints we ship record the arguments they were trained with (e.g. scale_factor).
-        meta = checkpoint_obj.get('meta') if isinstance(checkpoint_obj, Mapping) else None
-        if isinstance(meta, Mapping) and isinstance(meta.get('enhancer'), Mapping):
-            args.update(meta['enhancer'])
+        args = enhancer_args_from_checkpoint(checkpoint_obj, state_dict)
     else:
         args = enhancer_args_from_config(config)
     args.update(overrides)
