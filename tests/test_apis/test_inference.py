@@ -12,15 +12,17 @@ from mmlowlight.utils import EnhancerMismatchError
 from tests.conftest import shared_path
 
 
-def test_official_weights_match_official_outputs(official_weights):
-    """Acceptance: the published network's outputs on lol15, within one level."""
+@pytest.mark.parametrize('fast', [False, None])
+def test_official_weights_match_official_outputs(official_weights, fast):
+    """Acceptance: the published network's outputs on lol15, within one level, through the
+    PyTorch reference (fast=False) and through the fast CPU runtime (the default)."""
     low_dir = shared_path('lol15', 'low')
     ref_dir = shared_path('sgz_official', 'lol15_enhanced')
     model = init_enhancer(checkpoint=official_weights, scale_factor=12)
     files = sorted(glob.glob(osp.join(low_dir, '*.png')))
     assert len(files) == 15
     for path in files:
-        out = enhance(model, path)
+        out = enhance(model, path, fast=fast)
         ref = np.array(Image.open(osp.join(ref_dir, osp.basename(path))).convert('RGB'))
         assert out.shape == ref.shape and out.dtype == np.uint8
         diff = np.abs(out.astype(np.int16) - ref.astype(np.int16))
