@@ -15,10 +15,7 @@ Rows, at each ``--sizes`` (images/s, median of ``--repeats`` timed runs after on
   fast file->file read_image + enhance_batch + encode_image + atomic write (JPEG q95):
                   what tools/enhance.py does per image, without its read/write overlap
 Then: peak extra memory (RSS) of one forward at --memory-size, official vs fast, in units of
-the float32 input tensor; 1080p video fps of ``enhance_video`` end to end (decode, enhance,
-mp4v encode) vs a bare decode+encode; and the flicker of a static noisy scene (mean absolute
-frame-to-frame change of the output and of the factor map) with and without
-``--temporal-smoothing``, at scale_factor 12 and 1.
+the float32 input tensor. Video throughput and temporal noise: ``tools/benchmark_video.py``.
 Speed does not depend on the weights: without --checkpoint random weights are used.
 """
 import argparse
@@ -29,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Dict
 
 # Before torch loads OpenMP (see tools/enhance.py): passive waiting at barriers, so that timings
 # on a shared machine measure the code rather than preempted spinning threads.
@@ -41,9 +38,8 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from mmlowlight.apis import (DecodedImage, FactorSmoother, enhance_batch,  # noqa: E402
-                             enhance_video, encode_image, init_enhancer, mean_frame_change,
-                             read_image)
+from mmlowlight.apis import (DecodedImage, enhance_batch, encode_image,  # noqa: E402
+                             init_enhancer, read_image)
 from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
 from mmlowlight.apis.image_io import atomic_write_bytes  # noqa: E402
 from mmlowlight.apis.inference import to_model_input  # noqa: E402
@@ -156,69 +152,6 @@ def memory_rows(args: argparse.Namespace) -> Dict[str, float]:
     return rows
 
 
-def write_video(path: str, frames: List[np.ndarray], fps: float, fourcc: str) -> None:
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-
-
-def read_video(path: str) -> np.ndarray:
-    capture, frames = cv2.VideoCapture(path), []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return np.stack(frames)
-
-
-def video_rows(args: argparse.Namespace, work: str) -> Dict[str, float]:
-    src = osp.join(work, 'in1080.mp4')
-    bgr = dark_frame(1920, 1080)[..., ::-1]
-    write_video(src, [np.roll(bgr, 4 * i, axis=1) for i in range(args.video_frames)], 25,
-                'mp4v')
-    model = load_model(args, 12)
-    start = time.perf_counter()
-    summary = enhance_video(model, src, osp.join(work, 'out1080.mp4'),
-                            batch_size=args.batch_size, progress=False)
-    enhance_s = time.perf_counter() - start
-    start = time.perf_counter()
-    write_video(osp.join(work, 'copy1080.mp4'), list(read_video(src)), 25, 'mp4v')
-    copy_s = time.perf_counter() - start
-    return {'enhance fps': summary.frames / enhance_s, 'copy fps': summary.frames / copy_s}
-
-
-def flicker_rows(args: argparse.Namespace, work: str) -> Dict[str, float]:
-    """A static scene whose frames differ only by sensor noise (new noise every frame).
-
-    Output flicker through ``enhance_video`` (lossless FFV1 in and out), and the flicker of the
-    factor map itself, with and without smoothing, at scale_factor 12 and 1.
-    """
-    photo = cv2.resize(demo_images()['coffee'], (320, 180), interpolation=cv2.INTER_AREA)
-    frames = [synthesize_low_light(photo, seed=i)[..., ::-1] for i in range(args.flicker_frames)]
-    src = osp.join(work, 'static.mkv')
-    write_video(src, frames, 25, 'FFV1')  # lossless, so only the noise differs
-    rows = {'input': mean_frame_change(read_video(src))}
-    x = torch.from_numpy(np.stack(frames)[..., ::-1].copy()).permute(0, 3, 1, 2).float() / 255
-    for scale in (12, 1):
-        model = load_model(args, scale)
-        with torch.inference_mode():
-            factor = model.estimate_factor(x)
-            for alpha in (0.0, args.alpha):
-                smoothed = FactorSmoother(alpha)(factor.clone()) if alpha else factor
-                rows[f's={scale} factor a={alpha:g}'] = 255 * mean_frame_change(
-                    smoothed.permute(0, 2, 3, 1).numpy())
-        for alpha in (0.0, args.alpha):
-            out = osp.join(work, f'static_{scale}_{alpha}.mkv')
-            enhance_video(model, src, out, temporal_smoothing=alpha, fourcc='FFV1',
-                          progress=False)
-            rows[f's={scale} output a={alpha:g}'] = mean_frame_change(read_video(out))
-    return rows
-
-
 def parse_size(text: str):
     width, height = (int(v) for v in text.lower().split('x'))
     return width, height
@@ -235,12 +168,7 @@ def main(argv=None) -> int:
     parser.add_argument('--full-res', action='store_true',
                         help='also time the official forward at scale_factor=1 (slow)')
     parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160))
-    parser.add_argument('--video-frames', type=int, default=50)
-    parser.add_argument('--batch-size', type=int, default=2)
-    parser.add_argument('--flicker-frames', type=int, default=16)
-    parser.add_argument('--alpha', type=float, default=0.8, help='temporal smoothing tested')
-    parser.add_argument('--skip', nargs='*', default=[],
-                        choices=['images', 'memory', 'video', 'flicker'])
+    parser.add_argument('--skip', nargs='*', default=[], choices=['images', 'memory'])
     parser.add_argument('--memory-probe', choices=['official', 'fast'], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -270,17 +198,6 @@ def main(argv=None) -> int:
             print(f'\npeak extra memory of one forward at {args.memory_size[0]}x'
                   f'{args.memory_size[1]} (input tensor {rows["input MiB"]:.0f} MiB): '
                   f'official {rows["official"]:.2f}x input, fast {rows["fast"]:.2f}x input')
-        if 'video' not in args.skip:
-            rows = video_rows(args, work)
-            print(f'\n1080p video, {args.video_frames} frames, mp4v: enhance_video '
-                  f'{rows["enhance fps"]:.1f} fps end to end; bare decode+encode '
-                  f'{rows["copy fps"]:.1f} fps')
-        if 'flicker' not in args.skip:
-            rows = flicker_rows(args, work)
-            print('\nflicker, static noisy 320x180 scene, mean |frame(t+1) - frame(t)| in grey '
-                  'levels (factor map: x255):')
-            for name, value in rows.items():
-                print(f'  {name:<22} {value:7.3f}')
     return 0
 
 
