@@ -72,7 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     video.add_argument('--noise-sigma', type=float, metavar='GREY_LEVELS',
                        help='noise standard deviation of the input in grey levels (0-255) '
                        '(default: estimated in every frame)')
-    video.add_argument('--motion-threshold', type=float, default=1.5, metavar='SIGMAS',
+    video.add_argument('--motion-threshold', type=float, default=1.0, metavar='SIGMAS',
                        help='local difference, in noise sigmas, where a pixel starts to count '
                        'as moving (it stops being averaged from twice that); lower: fewer '
                        'trails, more noise left')

@@ -5,7 +5,7 @@ frame threads), denoises the dark YUV frame over time
 (:class:`~mmlowlight.models.video_denoisers.MotionAdaptiveTemporalDenoiser`) and converts it to
 RGB; the calling thread enhances batches of frames (:func:`~mmlowlight.apis.enhance_batch`,
 the fast CPU path where it applies); a writer thread converts back to YUV 4:2:0
-(:func:`~mmlowlight.ops.rgb_to_yuv.rgb_to_yuv420`), encodes (H.264 by default, FFmpeg's own
+(:func:`~mmlowlight.ops.rgb_to_yuv420`), encodes (H.264 by default, FFmpeg's own
 threads) and muxes, copying the audio, subtitle and data packets as they come. PyAV, numba and
 torch release the GIL in their heavy calls, so the stages share the cores.
 
@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from mmlowlight.models.enhancers import SGZEnhancer
 from mmlowlight.models.video_denoisers import MotionAdaptiveTemporalDenoiser
-from mmlowlight.ops.rgb_to_yuv import rgb_to_yuv420
+from mmlowlight.ops import rgb_to_yuv420, yuv420_to_rgb
 from mmlowlight.registry import MODELS
 from mmlowlight.utils.fileio import atomic_output
 from .inference import enhance_batch
@@ -179,27 +179,27 @@ class _Decoder:
                  side_by_side: bool) -> None:
         self.items, self.denoiser = items, denoiser
         self.batch_size, self.side_by_side = batch_size, side_by_side
-        self._to_420, self._to_rgb, self._raw_rgb = (VideoReformatter(), VideoReformatter(),
-                                                     VideoReformatter())
+        self._to_420 = VideoReformatter()  # for sources not in 8-bit 4:2:0
 
-    def _rgb(self, reformatter: VideoReformatter, frame: av.VideoFrame) -> np.ndarray:
-        return reformatter.reformat(
-            frame, format='rgb24', src_colorspace=frame.colorspace,
+    def _to_yuv420(self, frame: av.VideoFrame) -> av.VideoFrame:
+        if frame.format.name in _PLANAR_420:
+            return frame
+        return self._to_420.reformat(
+            frame, format='yuv420p', src_colorspace=frame.colorspace,
             dst_colorspace=frame.colorspace, src_color_range=frame.color_range,
-            dst_color_range=frame.color_range).to_ndarray()
+            dst_color_range=frame.color_range)
 
     def prepare(self, frame: av.VideoFrame):
-        raw = self._rgb(self._raw_rgb, frame) if self.side_by_side else None
+        full_range = int(frame.color_range) == 2 or frame.format.name == 'yuvj420p'
+        colorspace = int(frame.colorspace)
+        frame = self._to_yuv420(frame)
+        raw = yuv420_to_rgb(_planes(frame), None, colorspace, full_range) \
+            if self.side_by_side else None
         if self.denoiser is not None:
-            if frame.format.name not in _PLANAR_420:
-                frame = self._to_420.reformat(
-                    frame, format='yuv420p', src_colorspace=frame.colorspace,
-                    dst_colorspace=frame.colorspace, src_color_range=frame.color_range,
-                    dst_color_range=frame.color_range)
             clean = _new_frame(frame.width, frame.height, frame)
             self.denoiser(_planes(frame), _planes(clean))
             frame = clean
-        return self._rgb(self._to_rgb, frame), raw
+        return yuv420_to_rgb(_planes(frame), None, colorspace, full_range), raw
 
     def run(self, pipeline: _Pipeline, out: 'queue.Queue') -> None:
         batch: List[tuple] = []

@@ -265,6 +265,8 @@ class VideoWriter:
         context.thread_type = 'AUTO'
         for tag in ('color_range', 'colorspace', 'color_primaries', 'color_trc'):
             setattr(context, tag, getattr(frame, tag))
+        if frame.format.name.startswith('yuvj'):  # FFmpeg's old way of saying full range
+            context.color_range = 2
         if source.sample_aspect_ratio:
             stream.sample_aspect_ratio = source.sample_aspect_ratio
         matrix = _display_matrix(frame)

@@ -14,7 +14,8 @@ Entry points:
 - :func:`downscale_frames`: the EFE's thumbnail, straight from the integer frames.
 - :func:`efe_forward`, :data:`EFE_BACKENDS`, :func:`default_efe_backend`: the thumbnail EFE.
 - Video: :func:`motion_adaptive_step_numba`, one step of the temporal denoiser on 8-bit YUV
-  planes, and :func:`rgb_to_yuv420`, enhanced RGB into an encoder's YUV 4:2:0 frame.
+  planes; :func:`yuv420_to_rgb` and :func:`rgb_to_yuv420`, the colour conversions around the
+  enhancer, exact inverses of each other (swscale's darken by 0.5-1 grey level).
 
 The numba kernels are compiled on first use and cached on disk (:mod:`.jit_cache`).
 """
@@ -25,12 +26,12 @@ configure_numba_cache()  # before numba is imported
 from .downscale import downscale_frames  # noqa: E402
 from .efe_runtime import EFE_BACKENDS, default_efe_backend, efe_forward  # noqa: E402
 from .fused_curve import apply_curve_maps  # noqa: E402
-from .rgb_to_yuv import rgb_to_yuv420  # noqa: E402
+from .yuv_rgb import rgb_to_yuv420, yuv420_to_rgb  # noqa: E402
 from .runtime import enhance_frames, fast_path_unsupported, low_res_factor  # noqa: E402
 from .temporal_denoise import motion_adaptive_step_numba  # noqa: E402
 
 __all__ = [
     'enhance_frames', 'fast_path_unsupported', 'low_res_factor', 'apply_curve_maps',
     'downscale_frames', 'efe_forward', 'EFE_BACKENDS', 'default_efe_backend',
-    'configure_numba_cache', 'rgb_to_yuv420', 'motion_adaptive_step_numba'
+    'configure_numba_cache', 'rgb_to_yuv420', 'yuv420_to_rgb', 'motion_adaptive_step_numba'
 ]

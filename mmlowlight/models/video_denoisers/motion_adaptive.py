@@ -135,7 +135,8 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
         noise_sigma (float, optional): Noise standard deviation of the input in grey levels
             (0-255). None (default): estimated every frame.
         motion_low (float): Box-mean difference, in sigmas, where a pixel starts to count as
-            moving. Defaults to 1.5.
+            moving. Defaults to 1.0 (the trail of a faint object against the noise left is
+            the trade-off: see tools/benchmark_video.py).
         motion_high (float): Box-mean difference, in sigmas, above which a pixel is moving for
             certain (no averaging). Defaults to 3.0.
         motion_spike (float): Single-pixel difference, in sigmas, above which a pixel is
@@ -146,7 +147,7 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
     """
 
     def __init__(self, max_frames: int = 8, noise_sigma: Optional[float] = None,
-                 motion_low: float = 1.5, motion_high: float = 3.0, motion_spike: float = 4.0,
+                 motion_low: float = 1.0, motion_high: float = 2.0, motion_spike: float = 4.0,
                  scene_cut: float = 0.5, backend: str = 'numba') -> None:
         super().__init__()
         if int(max_frames) != max_frames or max_frames < 1:
