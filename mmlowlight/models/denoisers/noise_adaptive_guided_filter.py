@@ -1,0 +1,182 @@
+"""Noise-adaptive fast guided filter: removes the noise the SGZ curve would amplify.
+
+Curve methods brighten a pixel and its sensor noise by the same gain. This filter works in the
+dark domain, before the curve, as a per-pixel, per-channel affine map ``x' = a * x + b``
+(He, Sun & Tang's guided filter, self-guided per channel, with the coefficients computed at low
+resolution as in He & Sun's *fast* guided filter, 2015):
+
+1. ``sigma``: the noise level of each image and channel, from horizontal second differences of
+   every ``noise_row_step``-th row at full resolution (a robust mean of ``|d|``: values above
+   ``2.5`` times the plain mean, i.e. edges, are left out in a second pass);
+2. ``x_low``: ``x`` average-pooled by ``scale`` (noise averages out, structure stays);
+3. ``g``: the curve's gain ``d RIE / d x`` at ``x_low`` under the (low-resolution) factor map;
+4. the regularisation ``eps = strength**2 * max(0, sigma**2 - (tolerance / g)**2)``: zero (the
+   identity) where the amplified noise ``g * sigma`` stays below ``tolerance``, so well-lit images
+   (``g = 1``, little noise) and bright regions pass untouched, and up to ``(strength *
+   sigma)**2`` where the curve lifts noise into view;
+5. box statistics over ``(2 * radius + 1)**2`` low-resolution pixels: ``a = var / (var + eps)``,
+   ``b = (1 - a) * mean``, both box-averaged again;
+6. ``a`` and ``b`` are upsampled (bilinear, aligned corners) and applied at full resolution.
+   The fast CPU runtime fuses step 6 into its curve pass (``mmlowlight.ops``).
+
+Parameter-free (nothing to train), plain torch: it runs in training graphs (the coefficients are
+constants there: they are computed without gradient), inside the downstream preprocessors, on GPU
+and in the ONNX export.
+"""
+import math
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmlowlight.registry import MODELS
+
+__all__ = ['NoiseAdaptiveGuidedFilter', 'curve_gain']
+
+#: sqrt(pi / 2) / sqrt(6): mean |second difference| of white noise -> its standard deviation.
+_MEAN_ABS_TO_SIGMA = math.sqrt(math.pi / 2) / math.sqrt(6)
+#: Second differences above this many times their mean count as structure, not noise.
+_EDGE_CUT = 2.5
+#: Keeps a = var / (var + eps) exactly 1 where eps = 0, also for var = 0.
+_TINY = 1e-12
+
+
+def curve_gain(x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+    """Slope of the RIE at ``x``: product over the steps of ``1 + r * (2 x_k - 1)``.
+
+    Args:
+        x (Tensor): (N, 3, h, w) in [0, 1].
+        factor (Tensor): (N, 3, h, w) in [-1, 1] used by all ``num_iterations`` steps (SGZ),
+            or (N, 3 * num_iterations, h, w), one map per step (Zero-DCE).
+        num_iterations (int): Curve steps. Defaults to 8.
+
+    Returns:
+        Tensor: (N, 3, h, w), >= 0 (each step's slope lies in [0, 2] for r in [-1, 1]).
+    """
+    steps = [factor] * num_iterations if factor.shape[1] == 3 else torch.split(factor, 3, 1)
+    gain = torch.ones_like(x)
+    for r in steps:
+        gain = gain * (1 + r * (2 * x - 1))
+        x = x + r * (x * x - x)
+    return gain
+
+
+def _box(x: Tensor, radius: int) -> Tensor:
+    return F.avg_pool2d(x, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
+
+
+@MODELS.register_module()
+class NoiseAdaptiveGuidedFilter(BaseModule):
+    """Dark-domain denoising whose strength follows the noise and the curve's gain.
+
+    Args:
+        scale (int): Downscale of the coefficient statistics. Defaults to 4.
+        radius (int): Box radius at that resolution (``scale * (2 radius + 1)`` full-resolution
+            pixels per window side). Defaults to 2.
+        strength (float): ``sqrt(eps) / sigma`` where the gain is large: structures whose
+            (low-resolution) standard deviation is below ``strength * sigma`` are smoothed.
+            Defaults to 2.
+        tolerance (float): Amplified noise ``g * sigma`` that may stay, in [0, 1] units.
+            Defaults to 2 / 255.
+        noise_row_step (int): Every this many rows enter the noise estimate. Defaults to 8.
+    """
+
+    def __init__(self, scale: int = 4, radius: int = 2, strength: float = 2.0,
+                 tolerance: float = 2 / 255, noise_row_step: int = 8) -> None:
+        super().__init__()
+        for name, value in (('scale', scale), ('noise_row_step', noise_row_step)):
+            if not (isinstance(value, int) and value >= 1):
+                raise ValueError(f'{name} must be a positive int, got {value!r}')
+        if not (isinstance(radius, int) and radius >= 0):
+            raise ValueError(f'radius must be an int >= 0, got {radius!r}')
+        if strength < 0 or tolerance < 0:
+            raise ValueError(f'strength and tolerance must be >= 0, got {strength!r}, '
+                             f'{tolerance!r}')
+        self.scale = scale
+        self.radius = radius
+        self.strength = float(strength)
+        self.tolerance = float(tolerance)
+        self.noise_row_step = noise_row_step
+
+    def estimate_noise(self, x: Tensor) -> Tensor:
+        """Noise standard deviation of each image and channel, (N, 3, 1, 1), [0, 1] units."""
+        rows = x[:, :, ::self.noise_row_step].float()
+        if rows.shape[-1] < 3:
+            return rows.new_zeros(x.shape[0], 3, 1, 1)
+        second = (rows[..., :-2] - 2 * rows[..., 1:-1] + rows[..., 2:]).abs()
+        return self.noise_from_differences(second)
+
+    @staticmethod
+    def noise_from_differences(second: Tensor) -> Tensor:
+        """sigma (N, 3, 1, 1) from absolute second differences (N, 3, ...) (robust mean)."""
+        second = second.flatten(2)
+        plain = second.mean(dim=2, keepdim=True)
+        keep = (second <= _EDGE_CUT * plain).to(second.dtype)
+        robust = (second * keep).sum(dim=2, keepdim=True) / keep.sum(
+            dim=2, keepdim=True).clamp(min=1)
+        return (robust * _MEAN_ABS_TO_SIGMA).unsqueeze(-1)
+
+    def pool(self, x: Tensor) -> Tensor:
+        """``x`` average-pooled by ``scale`` (partial border cells averaged over what they hold)."""
+        if self.scale == 1:
+            return x.float()
+        return F.avg_pool2d(x.float(), self.scale, ceil_mode=True)
+
+    @torch.no_grad()
+    def coefficients(self, x_low: Tensor, factor: Tensor, sigma: Tensor,
+                     num_iterations: int = 8) -> Tuple[Tensor, Tensor]:
+        """The affine maps at low resolution.
+
+        Args:
+            x_low (Tensor): :meth:`pool` of the image, (N, 3, h, w).
+            factor (Tensor): The curve's factor map (N, 3k, h', w') at any resolution (resized
+                to h x w, bilinear with aligned corners, like the full-resolution map).
+            sigma (Tensor): :meth:`estimate_noise` (N, 3, 1, 1).
+            num_iterations (int): The curve's steps (for its gain). Defaults to 8.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``a``, ``b`` (N, 3, h, w); ``x' = a * x + b``.
+        """
+        factor = factor.float()
+        if factor.shape[-2:] != x_low.shape[-2:]:
+            factor = F.interpolate(factor, size=x_low.shape[-2:], mode='bilinear',
+                                   align_corners=True)
+        gain = curve_gain(x_low, factor, num_iterations).clamp(min=1e-3)
+        eps = self.strength ** 2 * (sigma.square() - (self.tolerance / gain).square()).clamp(
+            min=0)
+        mean = _box(x_low, self.radius)
+        var = (_box(x_low.square(), self.radius) - mean.square()).clamp(min=0)
+        a = (var + _TINY) / (var + eps + _TINY)
+        b = (1 - a) * mean
+        return _box(a, self.radius), _box(b, self.radius)
+
+    @staticmethod
+    def apply_coefficients(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        """``a * x + b`` with ``a``, ``b`` upsampled to x's size (bilinear, aligned corners)."""
+        size = x.shape[-2:]
+        if a.shape[-2:] != size:
+            a = F.interpolate(a, size=size, mode='bilinear', align_corners=True)
+            b = F.interpolate(b, size=size, mode='bilinear', align_corners=True)
+        return torch.addcmul(b, a, x)
+
+    def forward(self, x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+        """Denoise ``x`` for the curve that ``factor`` will apply.
+
+        Args:
+            x (Tensor): (N, 3, H, W) RGB in [0, 1], before the curve.
+            factor (Tensor): The factor map (N, 3k, h, w), any resolution (low is cheapest).
+            num_iterations (int): The curve's steps. Defaults to 8.
+
+        Returns:
+            Tensor: (N, 3, H, W), float32.
+        """
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(f'NoiseAdaptiveGuidedFilter expects (N, 3, H, W) images, got '
+                             f'{tuple(x.shape)}')
+        if factor.dim() != 4 or factor.shape[0] != x.shape[0] or factor.shape[1] % 3:
+            raise ValueError(f'NoiseAdaptiveGuidedFilter: factor must be (N, 3k, h, w) for '
+                             f'images {tuple(x.shape)}, got {tuple(factor.shape)}')
+        a, b = self.coefficients(self.pool(x), factor, self.estimate_noise(x), num_iterations)
+        return self.apply_coefficients(x.float(), a, b)
