@@ -12,6 +12,7 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
   real brightness      their mean output level in [0, 1]
   real clipping %      their share of pixels whose largest channel is >= 250, in percent
   well-lit LOL PSNR    ``lol_val_pairs/high`` fed in as input: PSNR(input, output), mean
+                       (an image returned unchanged counts as 99 dB)
   well-lit skimage     scikit-image's normal-light samples (astronaut, chelsea, coffee, rocket)
                        fed in: PSNR(input, output), mean
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
@@ -57,11 +58,24 @@ def _images(folder: str) -> List[str]:
     return paths
 
 
-def _run(model: SGZEnhancer, rgb: np.ndarray) -> np.ndarray:
-    return enhance_batch(model, rgb[None])[0]
+#: An enhancement method under test: H x W x 3 uint8 RGB -> the same.
+Method = Callable[[np.ndarray], np.ndarray]
 
 
-def lol_pairs(model: SGZEnhancer, root: str) -> Tuple[float, float]:
+def model_method(model: SGZEnhancer) -> Method:
+    """The default path of a model: ``enhance_batch`` on one image."""
+    return lambda rgb: enhance_batch(model, rgb[None])[0]
+
+
+def psnr(reference: np.ndarray, image: np.ndarray) -> float:
+    """skimage PSNR (8-bit); identical images count as 99 dB instead of infinity, so that means
+    over images stay finite."""
+    if np.array_equal(reference, image):
+        return 99.0
+    return float(peak_signal_noise_ratio(reference, image, data_range=255))
+
+
+def lol_pairs(run: Method, root: str) -> Tuple[float, float]:
     """Mean skimage PSNR and SSIM of the enhanced top crops against the references."""
     height, width = LOL_CROP
     psnrs, ssims = [], []
@@ -69,17 +83,17 @@ def lol_pairs(model: SGZEnhancer, root: str) -> Tuple[float, float]:
         high_path = osp.join(root, 'high', osp.basename(low_path))
         low = read_image(low_path).rgb[:height, :width]
         high = read_image(high_path).rgb[:height, :width]
-        out = _run(model, np.ascontiguousarray(low))
-        psnrs.append(peak_signal_noise_ratio(high, out, data_range=255))
+        out = run(np.ascontiguousarray(low))
+        psnrs.append(psnr(high, out))
         ssims.append(structural_similarity(high, out, data_range=255, channel_axis=-1))
     return float(np.mean(psnrs)), float(np.mean(ssims))
 
 
-def real_photos(model: SGZEnhancer, folders: List[str]) -> Dict[str, float]:
+def real_photos(run: Method, folders: List[str]) -> Dict[str, float]:
     """Noise, brightness and clipping of the outputs of real dark photos (no references)."""
     noise, level, clipped = [], [], []
     for path in [p for folder in folders for p in _images(folder)]:
-        out = _run(model, read_image(path).rgb)
+        out = run(read_image(path).rgb)
         noise.append(estimate_sigma(out, channel_axis=-1, average_sigmas=True))
         level.append(out.mean() / 255)
         clipped.append((out.max(axis=-1) >= CLIP_LEVEL).mean() * 100)
@@ -87,10 +101,30 @@ def real_photos(model: SGZEnhancer, folders: List[str]) -> Dict[str, float]:
                 clipping=float(np.mean(clipped)))
 
 
-def well_lit(model: SGZEnhancer, images: List[np.ndarray]) -> float:
+def well_lit(run: Method, images: List[np.ndarray]) -> float:
     """Mean PSNR(input, output) of well-exposed images fed in: 'left alone' is high."""
-    return float(np.mean([peak_signal_noise_ratio(img, _run(model, img), data_range=255)
-                          for img in images]))
+    return float(np.mean([psnr(img, run(img)) for img in images]))
+
+
+def well_lit_sets(root: str) -> Dict[str, List[np.ndarray]]:
+    """The well-lit inputs: ``lol_val_pairs/high`` and scikit-image's sample photos."""
+    from skimage import data as skdata
+    return dict(
+        well_lit_lol=[read_image(p).rgb for p in _images(osp.join(root, 'lol_val_pairs',
+                                                                  'high'))],
+        well_lit_skimage=[getattr(skdata, name)() for name in WELL_LIT_SAMPLES])
+
+
+def real_folders(root: str) -> List[str]:
+    return [osp.join(root, 'unpaired', 'sci_easy'), osp.join(root, 'unpaired', 'sci_medium')]
+
+
+def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
+    """Every quality figure of the table (all but speed) for one method."""
+    row = dict(zip(('lol_psnr', 'lol_ssim'), lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
+    row.update(real_photos(run, real_folders(root)))
+    row.update({name: well_lit(run, images) for name, images in lit.items()})
+    return row
 
 
 def speed_1080p(model: SGZEnhancer, official: SGZEnhancer, repeats: int) -> Dict[str, float]:
@@ -150,22 +184,15 @@ ACCEPTANCE: List[Tuple[str, Callable[[dict, dict], bool]]] = [
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    from skimage import data as skdata
     root = args.data_root
     official_path = args.official or osp.join(root, 'sgz_official', 'Epoch99.pth')
     models = {'official': init_enhancer(checkpoint=official_path, scale_factor=12)}
     for name, path, overrides in args.candidate or [('default', None, {})]:
         models[name] = init_enhancer(checkpoint=path, **overrides)
-    lit_lol = [read_image(p).rgb for p in _images(osp.join(root, 'lol_val_pairs', 'high'))]
-    lit_samples = [getattr(skdata, name)() for name in WELL_LIT_SAMPLES]
-    real = [osp.join(root, 'unpaired', 'sci_easy'), osp.join(root, 'unpaired', 'sci_medium')]
+    lit = well_lit_sets(root)
     table: Dict[str, Dict[str, float]] = {}
     for name, model in models.items():
-        row = dict(zip(('lol_psnr', 'lol_ssim'), lol_pairs(model, osp.join(root,
-                                                                             'lol_val_pairs'))))
-        row.update(real_photos(model, real))
-        row['well_lit_lol'] = well_lit(model, lit_lol)
-        row['well_lit_skimage'] = well_lit(model, lit_samples)
+        row = quality_row(model_method(model), root, lit)
         if not args.no_speed:
             row.update(speed_1080p(model, models['official'], args.repeats))
         table[name] = row
@@ -181,7 +208,7 @@ def main() -> None:
         print(f'  {"met  " if check(table[first], table["official"]) else "UNMET"} {label}')
     print('load average:', ' '.join(f'{v:.2f}' for v in os.getloadavg()))
     if args.json:
-        write_json_atomic(args.json, table)
+        write_json_atomic(table, args.json)
 
 
 if __name__ == '__main__':
