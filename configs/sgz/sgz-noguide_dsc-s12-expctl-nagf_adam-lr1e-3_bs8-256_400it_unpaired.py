@@ -17,4 +17,4 @@ model = dict(
     enhancer=dict(
         scale_factor=12,
         exposure_control=dict(type='CurveExposureControl'),
-        denoiser=dict(type='NoiseAdaptiveGuidedFilter', strength=2.5)))
+        denoiser=dict(type='NoiseAdaptiveGuidedFilter', scale=8, radius=1, strength=2.5)))

@@ -140,3 +140,20 @@ class TestInEnhancer:
             reference = recurrent_enhance(model.denoiser(x, factor_low),
                                           model.upsample_factor(factor_low, x))
         torch.testing.assert_close(fast, reference)
+
+
+@pytest.mark.parametrize('size', [(1, 1), (3, 8), (20, 31)])
+@pytest.mark.parametrize('radius', [0, 1, 2])
+def test_box_is_avg_pool_without_padding(size, radius):
+    from mmlowlight.models.denoisers.noise_adaptive_guided_filter import _box
+    x = torch.rand(2, 6, *size)
+    reference = torch.nn.functional.avg_pool2d(x, 2 * radius + 1, stride=1, padding=radius,
+                                               count_include_pad=False) if min(size) > 2 * \
+        radius or radius == 0 else None
+    if reference is None:  # avg_pool2d refuses padding > half the kernel: compare by hand
+        padded = torch.nn.functional.pad(x, (radius,) * 4)
+        ones = torch.nn.functional.pad(torch.ones_like(x), (radius,) * 4)
+        k = 2 * radius + 1
+        reference = torch.nn.functional.avg_pool2d(padded, k, stride=1) / \
+            torch.nn.functional.avg_pool2d(ones, k, stride=1)
+    torch.testing.assert_close(_box(x, radius), reference)
