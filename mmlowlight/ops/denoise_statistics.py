@@ -99,23 +99,29 @@ def pool_frames(frames: np.ndarray, scale: int, bgr: bool = False, threads: int 
     return out
 
 
-def noise_differences_sigma(frames: np.ndarray, row_step: int, bgr: bool = False) -> Tensor:
+def noise_differences_sigma(frames: np.ndarray, row_step: int, edge_cut: float,
+                            mean_abs_to_sigma: float, bgr: bool = False) -> Tensor:
     """``NoiseAdaptiveGuidedFilter.estimate_noise`` of ``to_model_input(frames)``.
+
+    Args:
+        frames (np.ndarray): N x H x W x 3 uint8/uint16, RGB (BGR with ``bgr=True``).
+        row_step (int): Every this many rows enter the estimate.
+        edge_cut (float): Second differences above this many times their mean are left out.
+        mean_abs_to_sigma (float): Robust mean |second difference| -> standard deviation.
+        bgr (bool): Channel order of ``frames``; the result is RGB.
 
     Returns:
         Tensor: (N, 3, 1, 1) float32 RGB noise levels in [0, 1] units.
     """
-    from mmlowlight.models.denoisers.noise_adaptive_guided_filter import (_EDGE_CUT,
-                                                                          _MEAN_ABS_TO_SIGMA)
     n, _, width, _ = frames.shape
     src = np.ascontiguousarray(frames)
     if width < 3:
         return torch.zeros(n, 3, 1, 1)
     sums, counts = _second_difference_sums(src, row_step, -1.0, np.zeros((n, 3)), bool(bgr))
     plain = sums / np.maximum(counts, 1)
-    sums, counts = _second_difference_sums(src, row_step, _EDGE_CUT, plain, bool(bgr))
+    sums, counts = _second_difference_sums(src, row_step, edge_cut, plain, bool(bgr))
     robust = sums / np.maximum(counts, 1) / np.iinfo(src.dtype).max
-    return torch.from_numpy((robust * _MEAN_ABS_TO_SIGMA).astype(np.float32)).view(n, 3, 1, 1)
+    return torch.from_numpy((robust * mean_abs_to_sigma).astype(np.float32)).view(n, 3, 1, 1)
 
 
 def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: Tensor,
@@ -136,7 +142,8 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         ``apply_curve_maps(..., affine=(a, b))``.
     """
     pooled = torch.from_numpy(pool_frames(frames, denoiser.scale, bgr=bgr, threads=threads))
-    sigma = noise_differences_sigma(frames, denoiser.noise_row_step, bgr=bgr)
+    sigma = noise_differences_sigma(frames, denoiser.noise_row_step, denoiser.edge_cut,
+                                    denoiser.mean_abs_to_sigma, bgr=bgr)
     with torch.inference_mode():
         a, b = denoiser.coefficients(pooled, factor, sigma, num_iterations)
     a, b = a.numpy(), b.numpy()

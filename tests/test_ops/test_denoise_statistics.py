@@ -34,9 +34,10 @@ def test_noise_matches_reference(shape):
     frames = _frames(shape)
     denoiser = NoiseAdaptiveGuidedFilter(noise_row_step=3)
     reference = denoiser.estimate_noise(to_model_input(frames, 'cpu'))
-    torch.testing.assert_close(noise_differences_sigma(frames, 3), reference)
+    args = (3, denoiser.edge_cut, denoiser.mean_abs_to_sigma)
+    torch.testing.assert_close(noise_differences_sigma(frames, *args), reference)
     bgr = np.ascontiguousarray(frames[..., ::-1])
-    torch.testing.assert_close(noise_differences_sigma(bgr, 3, bgr=True), reference)
+    torch.testing.assert_close(noise_differences_sigma(bgr, *args, bgr=True), reference)
 
 
 @pytest.mark.parametrize('bgr', [False, True])

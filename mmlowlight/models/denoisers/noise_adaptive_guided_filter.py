@@ -36,10 +36,6 @@ from mmlowlight.registry import MODELS
 
 __all__ = ['NoiseAdaptiveGuidedFilter', 'curve_gain']
 
-#: sqrt(pi / 2) / sqrt(6): mean |second difference| of white noise -> its standard deviation.
-_MEAN_ABS_TO_SIGMA = math.sqrt(math.pi / 2) / math.sqrt(6)
-#: Second differences above this many times their mean count as structure, not noise.
-_EDGE_CUT = 2.5
 #: Keeps a = var / (var + eps) exactly 1 where eps = 0, also for var = 0.
 _TINY = 1e-12
 
@@ -112,6 +108,11 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         noise_row_step (int): Every this many rows enter the noise estimate. Defaults to 8.
     """
 
+    #: sqrt(pi / 2) / sqrt(6): mean |second difference| of white noise -> its std. deviation.
+    mean_abs_to_sigma = math.sqrt(math.pi / 2) / math.sqrt(6)
+    #: Second differences above this many times their mean count as structure, not noise.
+    edge_cut = 2.5
+
     def __init__(self, scale: int = 8, radius: int = 1, strength: float = 2.5,
                  tolerance: float = 2 / 255, noise_row_step: int = 8) -> None:
         super().__init__()
@@ -137,15 +138,14 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         second = (rows[..., :-2] - 2 * rows[..., 1:-1] + rows[..., 2:]).abs()
         return self.noise_from_differences(second)
 
-    @staticmethod
-    def noise_from_differences(second: Tensor) -> Tensor:
+    def noise_from_differences(self, second: Tensor) -> Tensor:
         """sigma (N, 3, 1, 1) from absolute second differences (N, 3, ...) (robust mean)."""
         second = second.flatten(2)
         plain = second.mean(dim=2, keepdim=True)
-        keep = (second <= _EDGE_CUT * plain).to(second.dtype)
+        keep = (second <= self.edge_cut * plain).to(second.dtype)
         robust = (second * keep).sum(dim=2, keepdim=True) / keep.sum(
             dim=2, keepdim=True).clamp(min=1)
-        return (robust * _MEAN_ABS_TO_SIGMA).unsqueeze(-1)
+        return (robust * self.mean_abs_to_sigma).unsqueeze(-1)
 
     def pool(self, x: Tensor) -> Tensor:
         """``x`` average-pooled by ``scale`` (partial border cells averaged over what they hold)."""
