@@ -10,7 +10,7 @@ resolution as in He & Sun's *fast* guided filter, 2015):
    ``2.5`` times the plain mean, i.e. edges, are left out in a second pass);
 2. ``x_low``: ``x`` average-pooled by ``scale`` (noise averages out, structure stays);
 3. ``g``: the curve's gain ``d RIE / d x`` at ``x_low`` under the (low-resolution) factor map,
-   computed at the coarser of the two resolutions;
+   computed at the factor map's resolution;
 4. the regularisation ``eps = strength**2 * max(0, sigma**2 - (tolerance / g)**2)``: zero (the
    identity) where the amplified noise ``g * sigma`` stays below ``tolerance``, so well-lit images
    (``g = 1``, little noise) and bright regions pass untouched, and up to ``(strength *
@@ -84,8 +84,7 @@ def _box(x: Tensor, radius: int) -> Tensor:
 
 
 def _resize(x: Tensor, size) -> Tensor:
-    if x.shape[-2:] == tuple(size):
-        return x
+    # Also at equal sizes (an exact copy then): no shape-dependent branch, for the ONNX export.
     return F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=True)
 
 
@@ -133,8 +132,7 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
     def estimate_noise(self, x: Tensor) -> Tensor:
         """Noise standard deviation of each image and channel, (N, 3, 1, 1), [0, 1] units."""
         rows = x[:, :, ::self.noise_row_step].float()
-        if rows.shape[-1] < 3:
-            return rows.new_zeros(x.shape[0], 3, 1, 1)
+        # Images narrower than 3 pixels have no second differences: sigma 0 (empty sums).
         second = (rows[..., :-2] - 2 * rows[..., 1:-1] + rows[..., 2:]).abs()
         return self.noise_from_differences(second)
 
@@ -149,9 +147,15 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
 
     def pool(self, x: Tensor) -> Tensor:
         """``x`` average-pooled by ``scale`` (partial border cells averaged over what they hold)."""
+        x = x.float()
         if self.scale == 1:
-            return x.float()
-        return F.avg_pool2d(x.float(), self.scale, ceil_mode=True)
+            return x
+        # Zero-padded to whole cells and divided by each cell's share of real pixels (what
+        # ceil_mode pooling does, but exportable to ONNX with dynamic sizes).
+        pad = (0, (-x.shape[-1]) % self.scale, 0, (-x.shape[-2]) % self.scale)
+        sums = F.avg_pool2d(F.pad(x, pad), self.scale)
+        inside = F.avg_pool2d(F.pad(torch.ones_like(x[:, :1]), pad), self.scale)
+        return sums / inside
 
     @torch.no_grad()
     def coefficients(self, x_low: Tensor, factor: Tensor, sigma: Tensor,
@@ -169,14 +173,11 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             tuple[Tensor, Tensor]: ``a``, ``b`` (N, 3, h, w); ``x' = a * x + b``.
         """
         factor = factor.float()
-        size = x_low.shape[-2:]
-        if factor.shape[-2] * factor.shape[-1] < size[0] * size[1]:
-            # The gain is as smooth as the factor map: computed at the map's resolution (the
-            # curve's 8 steps there cost a fraction of those at x_low's), then upsampled.
-            gain = _resize(curve_gain(_resize(x_low, factor.shape[-2:]), factor,
-                                      num_iterations), size)
-        else:
-            gain = curve_gain(x_low, _resize(factor, size), num_iterations)
+        # The gain is as smooth as the factor map: computed at the map's resolution (at
+        # inference the EFE's thumbnail: the curve's steps there cost a fraction of those at
+        # x_low's), then resized to x_low's.
+        gain = _resize(curve_gain(_resize(x_low, factor.shape[-2:]), factor, num_iterations),
+                       x_low.shape[-2:])
         eps = self.strength ** 2 * (sigma.square() - (self.tolerance / gain.clamp(min=1e-3))
                                     .square()).clamp(min=0)
         moments = _box(torch.cat([x_low, x_low.square()], dim=1), self.radius)

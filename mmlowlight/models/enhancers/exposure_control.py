@@ -15,7 +15,7 @@ of the enhanced thumbnail meets a target chosen from the input's own exposure:
   ``lit_keys[1]`` on the target is the input's own level: ``alpha = 0`` and the curve is the
   identity (an already bright image is never brightened).
 
-``alpha`` is found by bisection on a small copy of the thumbnail under ``no_grad``; gradients
+``alpha`` is found by bisection on a fixed-size copy of the thumbnail under ``no_grad``; gradients
 still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX, and the fast
 CPU runtime, which calls :meth:`SGZEnhancer.refine_low_res_factor`).
 """
@@ -49,8 +49,9 @@ class CurveExposureControl(BaseModule):
         highlight_quantile (float): Quantile of the per-pixel largest channel taken as the
             highlight level. Defaults to 0.99.
         max_scale (float): Largest ``alpha``. Defaults to 4.
-        search_size (int): The thumbnail is average-pooled to at most this side for the
-            search (its cost stays constant with the image size). Defaults to 48.
+        search_size (int): The thumbnail and its map are resized (bilinear) to this side for
+            the search and the target (the cost stays constant with the image size).
+            Defaults to 48.
         search_steps (int): Bisection steps (the level error halves with each). Defaults to 12.
     """
 
@@ -123,11 +124,11 @@ class CurveExposureControl(BaseModule):
         Returns:
             Tensor: (N, 1, 1, 1).
         """
-        small, factor = small.float(), factor.float()
-        if max(small.shape[-2:]) > self.search_size:
-            kernel = -(-max(small.shape[-2:]) // self.search_size)
-            small = F.avg_pool2d(small, kernel, ceil_mode=True)
-            factor = F.avg_pool2d(factor, kernel, ceil_mode=True)
+        # A fixed-size copy: the search costs the same for any image, and the computation has
+        # no shape-dependent control flow (ONNX export with dynamic sizes).
+        size = (self.search_size, self.search_size)
+        small = F.interpolate(small.float(), size=size, mode='bilinear')
+        factor = F.interpolate(factor.float(), size=size, mode='bilinear')
         mean = small.mean(dim=(1, 2, 3), keepdim=True)
         target = self.target(small).view(-1, 1, 1, 1)
         low = torch.zeros_like(target)
