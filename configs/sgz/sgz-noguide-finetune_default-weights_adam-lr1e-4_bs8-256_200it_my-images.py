@@ -11,7 +11,7 @@
 # its tensors, arguments in its meta['enhancer']), so whatever the package's default weights
 # are, they load into a model of their own shape. No validation (your folder has no held-out part); the loss is logged every 5
 # iterations and a checkpoint written every 100 and at the end.
-_base_ = ['./sgz-noguide_dsc-s4_adam-lr1e-3_bs8-256_400it_unpaired.py']
+_base_ = ['./sgz-noguide_dsc-s12-expctl-nagf_exprange_adam-lr1e-4_bs8-256_100it_official-ft_unpaired.py']
 
 # (after _base_: mmengine reads a config whose first statement is an import as a lazy-import one)
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT,  # noqa: E402
