@@ -1,0 +1,20 @@
+# The semantic loss with the one ImageNet-pretrained guide backbone that is available offline:
+# MobileNetV1 x0.25 (3.8 MB, top-1 46.6 %, ../shared/data/pretrained/README entry) under the
+# SGZ FPN top-down path (random N(0, 0.01) init, like the paper's top-down layers when the guide
+# is built from an ImageNet classifier). The backbone's widths (32-256) are an eighth of
+# ResNet-50's, so the top-down path is narrowed to 128 channels (64 after smoothing): at the
+# paper's 256 it would cost several times the backbone. Leaf configs append it to their losses:
+#   model = dict(losses=[...zero-reference losses..., _base_.mobilenetv1_semantic_loss])
+# A randomly initialised guide of the same shape (the ablation's control): set
+#   guide.backbone.init_cfg=None.
+mobilenetv1_guide = dict(
+    type='FPNSegmentationGuide',
+    num_classes=21,
+    channels=128,
+    smooth_channels=64,
+    backbone=dict(
+        type='MobileNetV1',
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='../shared/data/pretrained/mobilenetv1_x0.25_imagenet.tar')))
+mobilenetv1_semantic_loss = dict(type='SemanticGuidanceLoss', loss_weight=0.1,
+                                 guide=mobilenetv1_guide)
