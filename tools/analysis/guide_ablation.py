@@ -9,9 +9,11 @@ Three arms trained by ``tools/train.py`` on the same data, recipe, iterations an
 
 Each trained enhancer (and, for reference, the official SGZ weights) is then measured on
 
-- ``lol_val_pairs``: PSNR / SSIM (the package's metrics: 8-bit, skimage, Gaussian SSIM) of the
-  top 600x396 crop against ``high/`` (validation only: no loss ever sees these images);
-- the 20 real photos of ``unpaired/sci_easy`` + ``sci_medium``: mean output noise
+- ``lol_val_pairs``: PSNR / SSIM (the package's metrics: 8-bit, skimage; SSIM with skimage's
+  default 7x7 window, as ``evaluate_enhancer.py``) of the top 600x396 crop against ``high/``
+  (validation only: no loss ever sees these images);
+- the 20 real photos of ``unpaired/sci_easy`` + ``sci_medium`` (held out: training uses
+  ``unpaired/lol_train_low``, as the default-weights recipe does): mean output noise
   (``skimage.restoration.estimate_sigma``, grey levels), mean brightness in [0, 1] and the share
   of clipped pixels (max channel >= 250, percent);
 - the synthetic dark-detection benchmark (``dark_detection_benchmark.py --skip-finetune``): one
@@ -60,6 +62,8 @@ def parse_args() -> argparse.Namespace:
                         help='guide-free training config that the three arms extend')
     parser.add_argument('--data', default=osp.join(REPO_ROOT, '..', 'shared', 'data'),
                         help='the shared data folder')
+    parser.add_argument('--train-root', default=None,
+                        help='training images (default: <data>/unpaired/lol_train_low)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--iters', type=int, default=300, help='training iterations per run')
     parser.add_argument('--semantic-weight', type=float, default=None,
@@ -72,20 +76,23 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def arm_config(recipe: str, arm: str, semantic_weight: Optional[float]) -> Config:
-    """The recipe with (or without) the semantic loss of one arm."""
+def arm_config(recipe: str, arm: str, semantic_weight: Optional[float], data: str) -> Config:
+    """The recipe with (or without) the semantic loss of one arm (guide weights from ``data``)."""
     cfg = Config.fromfile(recipe)
     if arm != 'noguide':
         loss = Config.fromfile(osp.join(REPO_ROOT, GUIDE_BASE)).mobilenetv1_semantic_loss
         if arm == 'random guide':
             loss.guide.backbone.init_cfg = None
+        else:
+            loss.guide.backbone.init_cfg.checkpoint = osp.abspath(
+                osp.join(data, 'pretrained', 'mobilenetv1_x0.25_imagenet.tar'))
         if semantic_weight is not None:
             loss.loss_weight = semantic_weight
         cfg.model.losses = list(cfg.model.losses) + [loss]
     return cfg
 
 
-def train(cfg: Config, work_dir: str, data: str, seed: int, iters: int) -> str:
+def train(cfg: Config, work_dir: str, data: str, train_root: str, seed: int, iters: int) -> str:
     """Train one arm with tools/train.py (skipped when its last checkpoint exists)."""
     checkpoint = osp.join(work_dir, f'iter_{iters}.pth')
     if osp.isfile(checkpoint):
@@ -94,7 +101,7 @@ def train(cfg: Config, work_dir: str, data: str, seed: int, iters: int) -> str:
     config_file = osp.join(work_dir, 'config.py')
     cfg.dump(config_file)
     options = [
-        f'train_dataloader.dataset.data_root={osp.join(data, "unpaired")}',
+        f'train_dataloader.dataset.data_root={train_root}',
         f'val_dataloader.dataset.data_root={osp.join(data, "lol15", "low")}',
         f'test_dataloader.dataset.data_root={osp.join(data, "lol15", "low")}',
         f'randomness.seed={seed}', 'randomness.deterministic=False',
@@ -115,7 +122,7 @@ def train(cfg: Config, work_dir: str, data: str, seed: int, iters: int) -> str:
 
 def lol_val_scores(model, data: str) -> Dict[str, float]:
     """Mean PSNR / SSIM on the top 600x396 of the lol_val_pairs (8-bit, skimage)."""
-    psnr, ssim = PSNR(), SSIM()
+    psnr, ssim = PSNR(), SSIM(gaussian_weights=False)
     names = sorted(os.listdir(osp.join(data, 'lol_val_pairs', 'low')))
     for name in names:
         low = read_image(osp.join(data, 'lol_val_pairs', 'low', name)).rgb[:CROP[0], :CROP[1]]
@@ -212,6 +219,7 @@ def main() -> None:
         raise SystemExit(f'error: recipe {args.recipe} not found')
     recipe = args.recipe if osp.isfile(args.recipe) else osp.join(REPO_ROOT, args.recipe)
     work_dir = osp.abspath(args.work_dir)
+    train_root = osp.abspath(args.train_root or osp.join(args.data, 'unpaired', 'lol_train_low'))
     detection_dir = osp.join(work_dir, 'detection')
     rows: Dict[str, List[Dict[str, float]]] = {}
     official = args.official or osp.join(args.data, 'sgz_official', 'Epoch99.pth')
@@ -226,8 +234,8 @@ def main() -> None:
         for arm in ARMS:
             run_dir = osp.join(work_dir, f'seed{seed}', arm.replace(' ', '_'))
             print(f'seed {seed}, {arm}', flush=True)
-            cfg = arm_config(recipe, arm, args.semantic_weight)
-            checkpoint = train(cfg, run_dir, args.data, seed, args.iters)
+            cfg = arm_config(recipe, arm, args.semantic_weight, args.data)
+            checkpoint = train(cfg, run_dir, args.data, train_root, seed, args.iters)
             rows.setdefault(arm, []).append(
                 measure(checkpoint, osp.join(run_dir, 'config.py'), args, detection_dir))
     text = table(rows)
