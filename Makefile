@@ -16,8 +16,11 @@ install:
 test: install
 	$(PY) -m pytest tests
 
+# The inputs are dark and grainy on purpose (simulated shot and read noise, like a phone's night
+# shot); the note beside the panels says so.
 demo: install
-	$(PY) tools/make_demo_input.py $(DEMO_DIR)/input
+	$(PY) tools/make_demo_input.py $(DEMO_DIR)/input --note $(DEMO_DIR)/enhanced/README.txt
 	$(PY) tools/enhance.py $(DEMO_DIR)/input -o $(DEMO_DIR)/enhanced --side-by-side --overwrite \
 		$(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
-	@echo "input | enhanced panels: $(DEMO_DIR)/enhanced/"
+	@echo "input | enhanced panels: $(DEMO_DIR)/enhanced/ (the inputs are made dark and noisy on"
+	@echo "purpose, as a real night capture is: see $(DEMO_DIR)/enhanced/README.txt)"

@@ -37,7 +37,8 @@ __all__ = [
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmlowlight.engine'])
-LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
+LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS,
+                          locations=['mmlowlight.engine'])
 
 # Data.
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmlowlight.datasets'])

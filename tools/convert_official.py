@@ -15,6 +15,7 @@ import torch
 
 from mmlowlight.models.enhancers import (convert_official_state_dict, infer_enhancer_args,
                                          is_official_state_dict)
+from mmlowlight.apis.cli_errors import exit_on_user_error
 from mmlowlight.apis.inference import OFFICIAL_SCALE_FACTOR
 from mmlowlight.utils import atomic_output, load_checkpoint_file
 
@@ -28,7 +29,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    state_dict = load_checkpoint_file(args.src)
+    with exit_on_user_error():
+        state_dict = load_checkpoint_file(args.src)
     if isinstance(state_dict, dict) and 'state_dict' in state_dict:
         state_dict = state_dict['state_dict']
     if not is_official_state_dict(state_dict):

@@ -14,6 +14,7 @@ import sys
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 from mmlowlight.apis import enhance_files, init_enhancer  # noqa: E402
+from mmlowlight.apis.cli_errors import exit_on_user_error  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,7 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
-    model = init_enhancer(args.config, args.checkpoint, device=args.device, **overrides)
+    with exit_on_user_error():  # a bad checkpoint or device: one line, no traceback
+        model = init_enhancer(args.config, args.checkpoint, device=args.device, **overrides)
     report = enhance_files(
         model, args.inputs, args.out_dir, batch_size=args.batch_size, ext=args.ext,
         overwrite=args.overwrite, side_by_side=args.side_by_side,

@@ -8,6 +8,7 @@ import argparse
 import mmlowlight  # noqa: F401  (registers modules; weights_only-safe checkpoint loader)
 from mmlowlight.apis import (add_runner_arguments, build_runner, configure_testing,
                              distributed_session, load_runner_config, parse_runner_arguments)
+from mmlowlight.apis.cli_errors import exit_on_user_error
 
 
 def parse_args() -> argparse.Namespace:
@@ -21,9 +22,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir, args.launcher)
-    configure_testing(cfg, args.checkpoint)
-    with distributed_session():
-        build_runner(cfg, dump_results_to=args.out).test()
+    with exit_on_user_error():  # a bad checkpoint: one line naming it, no traceback
+        configure_testing(cfg, args.checkpoint)
+        with distributed_session():
+            build_runner(cfg, dump_results_to=args.out).test()
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ import argparse
 import mmlowlight  # noqa: F401  (registers modules; weights_only-safe checkpoint loader)
 from mmlowlight.apis import (add_runner_arguments, build_runner, configure_training,
                              distributed_session, load_runner_config, parse_runner_arguments)
+from mmlowlight.apis.cli_errors import exit_on_user_error
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,7 +32,8 @@ def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     configure_training(cfg, amp=args.amp, resume=args.resume, auto_scale_lr=args.auto_scale_lr)
-    with distributed_session():
+    # A bad load_from/--resume checkpoint or a run turned NaN: one line naming it, no traceback.
+    with exit_on_user_error(), distributed_session():
         build_runner(cfg).train()
 
 

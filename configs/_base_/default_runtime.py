@@ -19,7 +19,12 @@ env_cfg = dict(
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
-log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+# Like mmengine's LogProcessor, but small losses print as 3.215e-05 instead of 0.0000.
+log_processor = dict(type='SignificantDigitsLogProcessor', window_size=50, by_epoch=True)
+# Stops training at the first NaN/inf loss term or gradient (naming the iteration and the term)
+# before it reaches the weights or a checkpoint. Leaf configs that set custom_hooks keep it with
+# custom_hooks = _base_.custom_hooks + [...].
+custom_hooks = [dict(type='NonFiniteGuardHook')]
 
 log_level = 'INFO'
 load_from = None

@@ -9,31 +9,21 @@ import torch
 from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
-from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, SGZEnhancer,
-                                         extract_enhancer_state_dict, infer_enhancer_args,
-                                         is_official_state_dict)
+from mmlowlight import ops
+from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
+                                         SGZEnhancer, enhancer_args_from_checkpoint,
+                                         extract_enhancer_state_dict, load_enhancer_state_dict)
 from mmlowlight.registry import MODELS
-from mmlowlight.utils import load_checkpoint_file
+from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
 from .image_io import read_image
 
 __all__ = [
-    'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'enhance_batch',
-    'extract_enhancer_state_dict', 'enhancer_args_from_config', 'to_model_input',
-    'from_model_output'
+    'DEFAULT_CHECKPOINT', 'OFFICIAL_SCALE_FACTOR', 'init_enhancer', 'enhance', 'enhance_batch',
+    'fast_path_unsupported', 'extract_enhancer_state_dict', 'enhancer_args_from_config',
+    'to_model_input', 'from_model_output'
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
-
-#: The EFE input downscale of the official SGZ inference (``test.py``), used by default for
-#: official checkpoints, which do not record it.
-OFFICIAL_SCALE_FACTOR = 12
-
-
-def _raw_state_dict(checkpoint: Any) -> Any:
-    if isinstance(checkpoint, Mapping) and isinstance(checkpoint.get('state_dict'), Mapping):
-        return checkpoint['state_dict']
-    return checkpoint
-
 
 def enhancer_args_from_config(config: ConfigLike) -> Dict[str, Any]:
     """The ``SGZEnhancer`` constructor arguments a config holds.
@@ -87,30 +77,30 @@ def init_enhancer(config: ConfigLike = None,
 
     Returns:
         SGZEnhancer: The model in eval mode on ``device``.
+
+    Raises:
+        CheckpointError: The checkpoint is missing, not a checkpoint, truncated, unsafe, holds
+            no enhancer weights or weights of another architecture; one line naming the file
+            (see :mod:`mmlowlight.utils.checkpoint` for the subclasses).
+        DeviceNotAvailableError: ``device`` does not exist here (the message lists those that
+            do).
     """
+    device = resolve_device(device)  # before any loading: a typo fails fast
     filename = DEFAULT_CHECKPOINT if checkpoint is None else str(checkpoint)
     if checkpoint is None and not osp.isfile(filename):
-        raise FileNotFoundError(
-            f'the default weights {filename} are missing from this installation; '
-            'pass checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
+        raise CheckpointNotFoundError(
+            filename, 'the default weights are missing from this installation; pass '
+            'checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
     checkpoint_obj = load_checkpoint_file(filename)
     state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
     if config is None:
-        args: Dict[str, Any] = infer_enhancer_args(state_dict)
-        if is_official_state_dict(_raw_state_dict(checkpoint_obj)):
-            args['scale_factor'] = OFFICIAL_SCALE_FACTOR  # what the official test.py runs
         # Checkpoints we ship record the arguments they were trained with (e.g. scale_factor).
-        meta = checkpoint_obj.get('meta') if isinstance(checkpoint_obj, Mapping) else None
-        if isinstance(meta, Mapping) and isinstance(meta.get('enhancer'), Mapping):
-            args.update(meta['enhancer'])
+        args = enhancer_args_from_checkpoint(checkpoint_obj, state_dict)
     else:
         args = enhancer_args_from_config(config)
     args.update(overrides)
     model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as exc:
-        raise RuntimeError(f'{filename} does not fit SGZEnhancer({args}): {exc}') from exc
+    load_enhancer_state_dict(model, state_dict, filename)
     return model.to(device).eval()
 
 
@@ -168,26 +158,59 @@ def from_model_output(out: Tensor, dtype: np.dtype = np.uint8, bgr: bool = False
     return _swap_red_blue(result) if bgr else result
 
 
-def enhance_batch(model: SGZEnhancer, batch: np.ndarray) -> np.ndarray:
-    """Enhance equally sized images in one forward pass (under ``torch.inference_mode``).
+def fast_path_unsupported(model: SGZEnhancer) -> Optional[str]:
+    """Why :func:`enhance_batch` runs ``model`` through the PyTorch reference rather than the
+    fast CPU runtime (:func:`mmlowlight.ops.enhance_frames`), or None when it uses the runtime.
+
+    The runtime runs ``SGZEnhancer`` itself (or a subclass that keeps its ``forward`` and
+    ``estimate_factor``) in eval mode on the CPU, with float32 weights and no denoiser.
+    """
+    if not isinstance(model, SGZEnhancer):
+        return f'{type(model).__name__} is not an SGZEnhancer'
+    for name in ('forward', 'estimate_factor', 'downscale'):
+        if getattr(type(model), name) is not getattr(SGZEnhancer, name):
+            return f'{type(model).__name__} overrides SGZEnhancer.{name}'
+    return ops.fast_path_unsupported(model)
+
+
+def enhance_batch(model: SGZEnhancer, batch: np.ndarray, bgr: bool = False,
+                  fast: Optional[bool] = None) -> np.ndarray:
+    """Enhance equally sized images in one pass.
+
+    On the CPU this runs the fused runtime of :mod:`mmlowlight.ops` (integer frame to integer
+    frame; within 1 grey level of the reference, at a fraction of its time and memory); on a
+    GPU, in training mode or for configurations the runtime does not cover (see
+    :func:`fast_path_unsupported`) it runs ``model.forward`` under ``torch.inference_mode``,
+    the reference.
 
     Args:
         model (SGZEnhancer): From :func:`init_enhancer`.
-        batch (np.ndarray): N x H x W x 3 RGB, uint8 or uint16.
+        batch (np.ndarray): N x H x W x 3, uint8 or uint16, RGB (BGR with ``bgr=True``).
+        bgr (bool): Channel order of ``batch``; the result has the same order.
+        fast (bool, optional): None (default): the fast runtime wherever it applies; False:
+            always the PyTorch reference; True: the fast runtime, or ValueError naming the
+            reason where it does not apply.
 
     Returns:
-        np.ndarray: The enhanced batch, same shape and dtype.
+        np.ndarray: The enhanced batch, same shape, dtype and channel order.
     """
     batch = _check_array(batch, 4)
+    if fast is not False:
+        reason = fast_path_unsupported(model)
+        if reason is None:
+            return ops.enhance_frames(model, batch, bgr=bgr)
+        if fast:
+            raise ValueError(f'the fast CPU runtime cannot run this model: {reason}')
     device = next(model.parameters()).device
     with torch.inference_mode():
-        out, _ = model(to_model_input(batch, device))
-        return from_model_output(out, batch.dtype)
+        out, _ = model(to_model_input(batch, device, bgr=bgr))
+        return from_model_output(out, batch.dtype, bgr=bgr)
 
 
 def enhance(model: SGZEnhancer,
             img: Union[ImageInput, Sequence[ImageInput]],
-            batch_size: int = 4) -> Union[np.ndarray, List[np.ndarray]]:
+            batch_size: int = 4,
+            fast: Optional[bool] = None) -> Union[np.ndarray, List[np.ndarray]]:
     """Enhance an image, a list of images or a batch.
 
     Args:
@@ -196,6 +219,8 @@ def enhance(model: SGZEnhancer,
             list of those (consecutive images of equal size and depth share a forward pass, up
             to ``batch_size``); or an N x H x W x 3 array.
         batch_size (int): Most images per forward pass for lists. Defaults to 4.
+        fast (bool, optional): As in :func:`enhance_batch`: None uses the fast CPU runtime
+            wherever it applies, False the PyTorch reference.
 
     Returns:
         np.ndarray | list[np.ndarray]: Enhanced RGB image(s), each the size and dtype of its
@@ -203,9 +228,9 @@ def enhance(model: SGZEnhancer,
         channels; EXIF orientation applied; alpha dropped — see :mod:`.image_io` to keep it).
     """
     if isinstance(img, np.ndarray) and img.ndim == 4:
-        return enhance_batch(model, img)
+        return enhance_batch(model, img, fast=fast)
     if isinstance(img, (str, os.PathLike, np.ndarray)):
-        return enhance_batch(model, _load(img)[None])[0]
+        return enhance_batch(model, _load(img)[None], fast=fast)[0]
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     arrays = [_load(item) for item in img]
@@ -217,6 +242,6 @@ def enhance(model: SGZEnhancer,
         while (stop < len(arrays) and stop - start < batch_size
                and (arrays[stop].shape, arrays[stop].dtype) == key):
             stop += 1
-        results.extend(enhance_batch(model, np.stack(arrays[start:stop])))
+        results.extend(enhance_batch(model, np.stack(arrays[start:stop]), fast=fast))
         start = stop
     return results

@@ -19,6 +19,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmlowlight.engine import setup_cpu_distributed
+from mmlowlight.utils import CheckpointNotFoundError
 
 __all__ = [
     'add_runner_arguments', 'parse_runner_arguments', 'load_runner_config', 'configure_training',
@@ -143,7 +144,7 @@ def configure_testing(cfg: Config, checkpoint: str) -> Config:
         Config: ``cfg``.
     """
     if not osp.isfile(checkpoint) and '://' not in checkpoint:
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+        raise CheckpointNotFoundError(checkpoint, 'no such checkpoint file')
     cfg.load_from = checkpoint
     return cfg
 

@@ -1,10 +1,16 @@
-from .checkpoint import load_checkpoint_file, register_checkpoint_loader
+from .checkpoint import (CheckpointError, CheckpointNotFoundError, DamagedCheckpointError,
+                         EnhancerMismatchError, NoEnhancerWeightsError, NotACheckpointError,
+                         UnsafeCheckpointError, load_checkpoint_file, register_checkpoint_loader)
+from .device import DeviceNotAvailableError, available_devices, resolve_device
 from .fileio import atomic_output, atomic_write_bytes, temporary_name, write_json_atomic
 from .image import tensor_to_uint8_image
 from .setup_env import register_all_modules
 
 __all__ = [
     'atomic_output', 'atomic_write_bytes', 'temporary_name', 'write_json_atomic',
-    'load_checkpoint_file', 'register_checkpoint_loader', 'register_all_modules',
-    'tensor_to_uint8_image'
+    'load_checkpoint_file', 'register_checkpoint_loader', 'CheckpointError',
+    'CheckpointNotFoundError', 'NotACheckpointError', 'DamagedCheckpointError',
+    'UnsafeCheckpointError', 'NoEnhancerWeightsError', 'EnhancerMismatchError',
+    'register_all_modules', 'tensor_to_uint8_image', 'DeviceNotAvailableError',
+    'available_devices', 'resolve_device'
 ]

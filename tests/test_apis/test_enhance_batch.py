@@ -44,3 +44,40 @@ def test_batch_rejects_wrong_layout(model):
         enhance_batch(model, np.zeros((6, 8, 3), np.uint8))
     with pytest.raises(ValueError, match='batch_size'):
         enhance(model, [_dark((2, 2, 3))], batch_size=0)
+
+
+class _OwnForward(SGZEnhancer):
+
+    def forward(self, x):
+        return super().forward(x)
+
+
+def test_dispatch_to_the_fast_runtime(model, monkeypatch):
+    from mmlowlight import ops
+    from mmlowlight.apis.inference import fast_path_unsupported
+    calls = []
+    real = ops.enhance_frames
+    monkeypatch.setattr(ops, 'enhance_frames',
+                        lambda *args, **kwargs: calls.append(kwargs) or real(*args, **kwargs))
+    batch = _dark((2, 37, 61, 3))
+    fast = enhance_batch(model, batch)
+    assert len(calls) == 1
+    reference = enhance_batch(model, batch, fast=False)
+    assert len(calls) == 1  # fast=False: the PyTorch reference
+    assert np.abs(fast.astype(int) - reference).max() <= 1
+    bgr = enhance_batch(model, np.ascontiguousarray(batch[..., ::-1]), bgr=True)
+    assert calls[-1]['bgr'] and np.abs(bgr[..., ::-1].astype(int) - reference).max() <= 1
+    np.testing.assert_array_equal(
+        enhance_batch(model, np.ascontiguousarray(batch[..., ::-1]), bgr=True, fast=False),
+        reference[..., ::-1])
+    # Configurations the runtime does not cover run the reference, or fail when forced.
+    own = _OwnForward(scale_factor=2).eval()
+    own.load_state_dict(model.state_dict())
+    assert 'overrides SGZEnhancer.forward' in fast_path_unsupported(own)
+    np.testing.assert_array_equal(enhance_batch(own, batch), reference)
+    training = SGZEnhancer(scale_factor=2).train()
+    training.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(enhance_batch(training, batch), reference)
+    assert len(calls) == 2
+    with pytest.raises(ValueError, match='training mode'):
+        enhance_batch(training, batch, fast=True)

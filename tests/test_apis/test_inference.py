@@ -8,18 +8,21 @@ from PIL import Image
 
 from mmlowlight.apis import enhance, extract_enhancer_state_dict, init_enhancer
 from mmlowlight.models.enhancers import SGZEnhancer
+from mmlowlight.utils import EnhancerMismatchError
 from tests.conftest import shared_path
 
 
-def test_official_weights_match_official_outputs(official_weights):
-    """Acceptance: the published network's outputs on lol15, within one level."""
+@pytest.mark.parametrize('fast', [False, None])
+def test_official_weights_match_official_outputs(official_weights, fast):
+    """Acceptance: the published network's outputs on lol15, within one level, through the
+    PyTorch reference (fast=False) and through the fast CPU runtime (the default)."""
     low_dir = shared_path('lol15', 'low')
     ref_dir = shared_path('sgz_official', 'lol15_enhanced')
     model = init_enhancer(checkpoint=official_weights, scale_factor=12)
     files = sorted(glob.glob(osp.join(low_dir, '*.png')))
     assert len(files) == 15
     for path in files:
-        out = enhance(model, path)
+        out = enhance(model, path, fast=fast)
         ref = np.array(Image.open(osp.join(ref_dir, osp.basename(path))).convert('RGB'))
         assert out.shape == ref.shape and out.dtype == np.uint8
         diff = np.abs(out.astype(np.int16) - ref.astype(np.int16))
@@ -57,7 +60,8 @@ def test_config_and_checkpoint_mismatch_names_file(tmp_path):
     path = _save_state(tmp_path, SGZEnhancer(conv_type='conv').state_dict())
     config = dict(model=dict(type='ZeroShotEnhancer',
                              enhancer=dict(type='SGZEnhancer', conv_type='dsc')))
-    with pytest.raises(RuntimeError, match='ckpt.pth does not fit'):
+    with pytest.raises(EnhancerMismatchError,
+                       match=r"ckpt.pth: weights of another architecture: .*conv_type='conv'"):
         init_enhancer(config, checkpoint=path)
 
 

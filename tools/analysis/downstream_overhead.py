@@ -91,7 +91,7 @@ def measure(model: torch.nn.Module, width: int, height: int, scale_factor: float
         total = median_seconds(lambda: model.test_step(data()), repeats, warmup, timer)
         batch = preprocessor(data())  # the enhanced batch has the normalised batch's shape
         enhance = median_seconds(
-            lambda: preprocessor.enhance_normalized(batch['inputs'], batch['data_samples']),
+            lambda: preprocessor.enhance_normalized(batch['inputs'], [(height, width)]),
             repeats, warmup, timer)
     return dict(scale_factor=scale_factor, total_s=total, enhance_s=enhance,
                 share=enhance / total)

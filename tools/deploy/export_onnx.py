@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from mmlowlight.apis import init_enhancer
+from mmlowlight.apis.cli_errors import exit_on_user_error
 from mmlowlight.apis.onnx_export import compare_with_onnxruntime, export_onnx
 
 
@@ -32,7 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
-    model = init_enhancer(args.config, args.checkpoint, **overrides)
+    with exit_on_user_error():
+        model = init_enhancer(args.config, args.checkpoint, **overrides)
     export_onnx(model, args.output, opset_version=args.opset)
     print(f'wrote {args.output}')
     if args.no_check:

@@ -16,6 +16,7 @@ import torch
 from mmengine.config import Config
 
 from mmlowlight.apis import init_enhancer
+from mmlowlight.apis.cli_errors import exit_on_user_error
 from mmlowlight.apis.inference import enhancer_args_from_config
 from mmlowlight.utils import atomic_output, load_checkpoint_file
 
@@ -33,7 +34,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     enhancer_args = enhancer_args_from_config(cfg)
     enhancer_args.pop('init_cfg', None)
-    model = init_enhancer(cfg, checkpoint=args.checkpoint)  # validates that the weights fit
+    with exit_on_user_error():
+        model = init_enhancer(cfg, checkpoint=args.checkpoint)  # validates that the weights fit
     source_meta = load_checkpoint_file(args.checkpoint).get('meta', {})
     meta = dict(
         enhancer=enhancer_args,

@@ -5,9 +5,10 @@ unchanged; its normalised, padded batch is then enhanced:
 
 1. denormalise (``x * std + mean``), flip BGR -> RGB if the parent kept the loaded BGR order,
    ``/ 255`` and clamp to [0, 1];
-2. crop each sample to its valid (unpadded) region, batch equal-sized crops, run the enhancer;
+2. crop each image to its extent (the size of the tensor it arrived as, followed through mmdet's
+   batch augments; see :mod:`.image_extents`), batch equal-sized crops, run the enhancer;
 3. add the change the enhancer made, mapped back to the model's channel order and normalisation,
-   to (a copy of) the parent's output inside the valid region only.
+   to (a copy of) the parent's output inside the images only.
 
 Writing step 3 as a residual on the parent's output (instead of renormalising the enhanced
 image) keeps the padding exactly as the parent wrote it and makes an enhancer with ``r == 0``
@@ -16,6 +17,7 @@ Equal-sized crops make the enhancement of an image independent of its batch part
 EFE's downscale never mixes padding into the factor map.
 """
 import os.path as osp
+import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -25,43 +27,11 @@ from torch import Tensor
 
 from mmlowlight.registry import MODELS
 from ..enhancers.checkpoint import DEFAULT_CHECKPOINT, load_enhancer_weights
+from ..enhancers.checkpoint_args import enhancer_config_from_checkpoint
+from .aux_loss_stash import AuxLossStash
+from .image_extents import Extent, clip_extents, input_extents, metainfo_disagreements
 
-__all__ = ['LowLightPreprocessorMixin', 'valid_region']
-
-#: (top, left, height, width) of the unpadded image inside the batch tensor.
-Region = Tuple[int, int, int, int]
-
-UNMERGED_LOSSES_MESSAGE = (
-    'the auxiliary enhancement losses of the previous training step were never merged into '
-    "the model's loss dict, so the enhancer would silently train without them: add "
-    "custom_hooks=[dict(type='mmlowlight.AuxLossHook')] to the config (or remove aux_losses)")
-
-
-def valid_region(data_sample: Optional[object], height: int, width: int) -> Region:
-    """Where a sample's real pixels lie in a padded batch of size ``height`` x ``width``.
-
-    mmseg's ``stack_batch`` records ``padding_size`` (left, right, top, bottom); mmdet keeps
-    ``img_shape`` (the size before right/bottom padding, updated by mmdet's batch augments).
-    Without either the whole tensor counts as image.
-
-    Args:
-        data_sample: A data sample with metainfo, or None.
-        height (int): Height of the batch tensor.
-        width (int): Width of the batch tensor.
-
-    Returns:
-        tuple[int, int, int, int]: ``(top, left, h, w)``, clipped to the tensor.
-    """
-    meta = data_sample.metainfo if data_sample is not None else {}
-    padding = meta.get('padding_size')
-    if padding is not None:
-        left, right, top, bottom = (int(p) for p in padding)
-        return top, left, max(1, height - top - bottom), max(1, width - left - right)
-    img_shape = meta.get('img_shape')
-    if img_shape is not None:
-        return 0, 0, max(1, min(height, int(img_shape[0]))), max(1, min(width,
-                                                                         int(img_shape[1])))
-    return 0, 0, height, width
+__all__ = ['LowLightPreprocessorMixin']
 
 
 class LowLightPreprocessorMixin:
@@ -74,18 +44,14 @@ class LowLightPreprocessorMixin:
     """
 
     def __init__(self,
-                 enhancer: dict,
+                 enhancer: Optional[dict] = None,
                  enhancer_checkpoint: Union[str, None, bool] = None,
                  freeze: bool = True,
                  aux_losses: Optional[Sequence[dict]] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)  # the mmdet / mmseg preprocessor
-        if not isinstance(enhancer, dict) or 'type' not in enhancer:
-            raise TypeError(f'enhancer must be a config dict with a "type", got {enhancer!r}')
-        enhancer = dict(enhancer)
-        # Built in our scope whatever the config's default scope is (mmdet / mmseg).
-        enhancer.setdefault('_scope_', 'mmlowlight')
-        self.enhancer = MODELS.build(enhancer)
+        self.enhancer_checkpoint = self._resolve_checkpoint(enhancer_checkpoint)
+        self.enhancer = MODELS.build(self._enhancer_config(enhancer, self.enhancer_checkpoint))
         self.freeze = bool(freeze)
         self.aux_losses = nn.ModuleList()
         for cfg in aux_losses or []:
@@ -100,36 +66,70 @@ class LowLightPreprocessorMixin:
                 f'aux_losses {names} train the enhancer, but freeze=True keeps it fixed: '
                 'set freeze=False or drop aux_losses')
 
-        self.enhancer_checkpoint = self._resolve_checkpoint(enhancer_checkpoint)
         if self.enhancer_checkpoint is not None:
             # Eagerly: Runner.val/test and mmdet/mmseg init_* never call init_weights.
             load_enhancer_weights(self.enhancer, self.enhancer_checkpoint)
         if self.freeze:
             self.enhancer.requires_grad_(False)
             self.enhancer.eval()
-        self._pending_aux_losses: Optional[Dict[str, Tensor]] = None
+        self._aux_stash = AuxLossStash(self)
+        self._warned_metainfo = False
 
     @staticmethod
     def _resolve_checkpoint(checkpoint: Union[str, None, bool]) -> Optional[str]:
         if checkpoint is False:
             return None
         if checkpoint is None:
-            if not osp.isfile(DEFAULT_CHECKPOINT):
-                raise FileNotFoundError(
-                    f'enhancer_checkpoint=None asks for the package default weights '
-                    f'{DEFAULT_CHECKPOINT}, which are missing from this installation: pass '
-                    'enhancer_checkpoint=<path> (ours or the official SGZ Epoch99.pth), or '
-                    'False for a randomly initialised enhancer')
-            return DEFAULT_CHECKPOINT
+            return LowLightPreprocessorMixin._default_checkpoint('enhancer_checkpoint=None')
         if not isinstance(checkpoint, str) or isinstance(checkpoint, bool):
             raise TypeError('enhancer_checkpoint must be a path, None (package default '
                             f'weights) or False (random init), got {checkpoint!r}')
         return checkpoint
 
+    @staticmethod
+    def _default_checkpoint(asked_by: str) -> str:
+        if not osp.isfile(DEFAULT_CHECKPOINT):
+            raise FileNotFoundError(
+                f'{asked_by} asks for the package default weights {DEFAULT_CHECKPOINT}, which '
+                'are missing from this installation: pass enhancer_checkpoint=<path> (ours or '
+                'the official SGZ Epoch99.pth), or enhancer=dict(type=\'SGZEnhancer\', ...) '
+                'with enhancer_checkpoint=False for a randomly initialised enhancer')
+        return DEFAULT_CHECKPOINT
+
+    @staticmethod
+    def _enhancer_config(enhancer: Optional[dict], checkpoint: Optional[str]) -> dict:
+        """The enhancer's registry config; None: the one the checkpoint implies.
+
+        None follows :func:`mmlowlight.apis.init_enhancer`: the architecture of the weights
+        plus what their ``meta['enhancer']`` records; without weights (``False``), the
+        architecture of the package default weights.
+        """
+        if enhancer is None:
+            source = checkpoint or LowLightPreprocessorMixin._default_checkpoint(
+                'enhancer=None with enhancer_checkpoint=False')
+            return enhancer_config_from_checkpoint(source)
+        if not isinstance(enhancer, dict) or 'type' not in enhancer:
+            raise TypeError('enhancer must be None (the enhancer of the checkpoint) or a config '
+                            f'dict with a "type", got {enhancer!r}')
+        enhancer = dict(enhancer)
+        # Built in our scope whatever the config's default scope is (mmdet / mmseg).
+        enhancer.setdefault('_scope_', 'mmlowlight')
+        return enhancer
+
     @property
     def _model_order_is_rgb(self) -> bool:
         """Whether the parent's output is in RGB order (images are loaded BGR by mmcv)."""
         raise NotImplementedError
+
+    @property
+    def merge_aux_losses_automatically(self) -> bool:
+        """Whether the aux losses reach the loss dict of the owning model's ``mode='loss'``
+        forward by themselves (True unless ``AuxLossHook`` merges them)."""
+        return self._aux_stash.merge_automatically
+
+    @merge_aux_losses_automatically.setter
+    def merge_aux_losses_automatically(self, value: bool) -> None:
+        self._aux_stash.merge_automatically = bool(value)
 
     def train(self, mode: bool = True) -> nn.Module:
         """Set training mode; a frozen enhancer stays in eval mode."""
@@ -151,31 +151,54 @@ class LowLightPreprocessorMixin:
                 loss.init_weights()
 
     def pop_aux_losses(self) -> Dict[str, Tensor]:
-        """Hand the auxiliary losses of the last training forward over (once); {} if none."""
-        losses, self._pending_aux_losses = self._pending_aux_losses, None
-        return losses or {}
+        """Hand the auxiliary losses of the last training forward over (once); {} if none.
+
+        Only needed where the model's ``mode='loss'`` forward is bypassed (``model.loss()``);
+        ``model(**data, mode='loss')`` returns them in its loss dict.
+        """
+        return self._aux_stash.pop()
+
+    def merge_aux_losses(self, model: nn.Module, args: tuple, kwargs: dict,
+                         output: object) -> Optional[dict]:
+        """Forward hook (``with_kwargs=True``) for the owning model: its ``mode='loss'``
+        output with the waiting aux losses added; None (output unchanged) otherwise."""
+        return self._aux_stash.merge_into(model, args, kwargs, output)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Run the parent preprocessor, then enhance the batch.
 
         Args:
-            data (dict): Data from the dataloader.
-            training (bool): Training step (aux losses are computed and stashed for
-                :class:`AuxLossHook` when the enhancer is trainable).
+            data (dict): Data from the dataloader (``inputs``: a list of (3, H, W) tensors or
+                an (N, 3, H, W) tensor; ``data_samples`` optional, as for the parent).
+            training (bool): Training step (aux losses are computed and wait for the model's
+                loss dict when the enhancer is trainable).
 
         Returns:
             dict: The parent's output with enhanced ``inputs``.
-
-        Raises:
-            RuntimeError: The aux losses of the previous training step were never consumed.
         """
-        if self._pending_aux_losses is not None:
-            self._pending_aux_losses = None
-            raise RuntimeError(UNMERGED_LOSSES_MESSAGE)
-        data = super().forward(data, training)
-        data['inputs'] = self.enhance_normalized(data['inputs'], data.get('data_samples'),
-                                                 training)
+        # Losses of an earlier call that no loss dict took were never backpropagated (a
+        # backward would have raised): that call was no training step, so they are stale.
+        self._aux_stash.discard()
+        extents = input_extents(data['inputs'])
+        self._check_metainfo(extents, data.get('data_samples'))
+        data, extents = self._forward_parent(data, training, extents)
+        data['inputs'] = self.enhance_normalized(data['inputs'], extents, training)
         return data
+
+    def _forward_parent(self, data: dict, training: bool,
+                        extents: List[Extent]) -> Tuple[dict, List[Extent]]:
+        """The parent's forward and the image extents in its output (padding keeps them)."""
+        return super().forward(data, training), extents
+
+    def _check_metainfo(self, extents: List[Extent], data_samples: Optional[Sequence]) -> None:
+        disagreements = metainfo_disagreements(extents, data_samples)
+        if disagreements and not self._warned_metainfo:
+            self._warned_metainfo = True
+            warnings.warn(
+                f'{type(self).__name__}: the img_shape of {len(disagreements)} data sample(s) '
+                f'differs from the size of the image tensor ({"; ".join(disagreements[:3])}); '
+                'the tensor sizes locate the images and the padding (warned once)',
+                UserWarning, stacklevel=3)
 
     def _denormalize_to_rgb(self, inputs: Tensor) -> Tensor:
         if self._enable_normalize:  # (x * std + mean) / 255 in one pass
@@ -192,14 +215,16 @@ class LowLightPreprocessorMixin:
         scale = 255 / self.std if self._enable_normalize else 255.
         return delta.mul_(scale) if inplace else delta * scale
 
-    def enhance_normalized(self, inputs: Tensor, data_samples: Optional[List] = None,
+    def enhance_normalized(self, inputs: Tensor, extents: Optional[Sequence[Extent]] = None,
                            training: bool = False) -> Tensor:
         """Enhance a normalised, padded batch (the parent preprocessor's output).
 
         Args:
             inputs (Tensor): (N, 3, H, W) float, the parent's channel order and normalisation.
-            data_samples (list, optional): Data samples whose metainfo locates the padding.
-            training (bool): Compute and stash the aux losses (when the enhancer trains).
+            extents (Sequence[tuple[int, int]], optional): ``(h, w)`` of each image, at the
+                top left of its slot (clipped to ``H`` x ``W``); None: no padding anywhere.
+            training (bool): Compute the aux losses (when the enhancer trains) and stash them
+                for the model's loss dict.
 
         Returns:
             Tensor: (N, 3, H, W), same space as ``inputs``; padded pixels unchanged.
@@ -208,11 +233,13 @@ class LowLightPreprocessorMixin:
             raise ValueError('low-light preprocessing needs (N, 3, H, W) inputs, got shape '
                              f'{tuple(inputs.shape)}')
         num, _, height, width = inputs.shape
-        samples = list(data_samples) if data_samples is not None else [None] * num
-        groups: Dict[Tuple[int, int], List[Tuple[int, Region]]] = OrderedDict()
-        for index, sample in enumerate(samples):
-            region = valid_region(sample, height, width)
-            groups.setdefault(region[2:], []).append((index, region))
+        if extents is None:
+            extents = [(height, width)] * num
+        if len(extents) != num:
+            raise ValueError(f'{len(extents)} image extents for a batch of {num} images')
+        groups: Dict[Extent, List[int]] = OrderedDict()
+        for index, extent in enumerate(clip_extents(extents, height, width)):
+            groups.setdefault(extent, []).append(index)
 
         compute_losses = training and not self.freeze and len(self.aux_losses) > 0
         rgb = self._denormalize_to_rgb(inputs)
@@ -223,19 +250,17 @@ class LowLightPreprocessorMixin:
                 if h == height and w == width and len(members) == num:
                     crops = rgb  # no padding anywhere: no copy
                 elif len(members) == 1:
-                    i, (t, l, _, _) = members[0]
-                    crops = rgb[i:i + 1, :, t:t + h, l:l + w]  # a view
+                    crops = rgb[members[0]:members[0] + 1, :, :h, :w]  # a view
                 else:
-                    crops = torch.stack([rgb[i, :, t:t + h, l:l + w] for i, (t, l, _, _) in
-                                         members])
+                    crops = torch.stack([rgb[i, :, :h, :w] for i in members])
                 enhanced, factor = self.enhancer(crops)
                 enhanced = enhanced.to(rgb.dtype)
                 if enhanced.requires_grad or compute_losses or enhanced is crops:
                     change = self._to_model_space(enhanced - crops)
                 else:  # inference: reuse the enhancer's output (full-size allocations cost)
                     change = self._to_model_space(enhanced.sub_(crops), inplace=True)
-                for k, (i, (t, l, _, _)) in enumerate(members):
-                    output[i, :, t:t + h, l:l + w] += change[k]
+                for k, i in enumerate(members):
+                    output[i, :, :h, :w] += change[k]
                 if compute_losses:
                     # Per-image average over groups of different sizes.
                     share = len(members) / num
@@ -243,5 +268,5 @@ class LowLightPreprocessorMixin:
                         value = loss(enhanced, crops, factor) * share
                         losses[loss.loss_name] = losses.get(loss.loss_name, 0) + value
         if compute_losses:
-            self._pending_aux_losses = losses
+            self._aux_stash.put(losses, output)
         return output

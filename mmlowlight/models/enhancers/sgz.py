@@ -162,8 +162,50 @@ class SGZEnhancer(BaseModule):
             raise ValueError(f'scale_factor must be a number >= 1, got {value!r}')
         self._scale_factor = value
 
+    def refine_low_res_factor(self, small: Tensor, factor: Tensor) -> Tensor:
+        """Adjust the EFE's factor map at the EFE's resolution, before it is upsampled.
+
+        The identity here. It is the one place where a configured model may change the factor
+        map as a function of the (downscaled) image, e.g. to control the exposure; the fast CPU
+        runtime (:mod:`mmlowlight.ops`) calls it too, so both paths stay in agreement.
+
+        Args:
+            small (Tensor): The EFE's input (N, 3, h, w), RGB in [0, 1].
+            factor (Tensor): The EFE's output for it (N, C, h, w) in [-1, 1].
+
+        Returns:
+            Tensor: The factor map to upsample (N, C, h, w).
+        """
+        return factor
+
+    def downscale(self, x: Tensor) -> Tensor:
+        """The EFE's input: ``x`` resized by ``1 / scale_factor`` (``x`` itself at scale 1).
+
+        When H and W are multiples of ``scale_factor`` this is exactly the official call
+        (``F.interpolate(x, scale_factor=1 / s, mode='bilinear')``); otherwise the size is
+        ``max(1, round(H / s))`` x ``max(1, round(W / s))``.
+
+        Args:
+            x (Tensor): RGB image (N, 3, H, W) in [0, 1].
+
+        Returns:
+            Tensor: (N, 3, h, w) in [0, 1].
+        """
+        height, width = x.shape[-2:]
+        s = self.scale_factor
+        if s == 1:
+            return x
+        if height % s == 0 and width % s == 0:
+            # Exactly the official call, for bit-parity with the published weights' outputs.
+            return F.interpolate(x, scale_factor=1 / s, mode='bilinear')
+        size = (max(1, round(height / s)), max(1, round(width / s)))
+        return F.interpolate(x, size=size, mode='bilinear')
+
     def estimate_factor(self, x: Tensor) -> Tensor:
         """Run the EFE and return the full-resolution factor map.
+
+        :meth:`downscale` -> ``efe`` -> :meth:`refine_low_res_factor` -> align-corners bilinear
+        upsample to H x W.
 
         Args:
             x (Tensor): RGB image (N, 3, H, W) in [0, 1].
@@ -172,16 +214,10 @@ class SGZEnhancer(BaseModule):
             Tensor: Factor map (N, C, H, W) in [-1, 1], C = 3 (shared) or 3 * num_iterations.
         """
         height, width = x.shape[-2:]
-        s = self.scale_factor
-        if s == 1:
-            return self.efe(x)
-        if height % s == 0 and width % s == 0:
-            # Exactly the official call, for bit-parity with the published weights' outputs.
-            small = F.interpolate(x, scale_factor=1 / s, mode='bilinear')
-        else:
-            size = (max(1, round(height / s)), max(1, round(width / s)))
-            small = F.interpolate(x, size=size, mode='bilinear')
-        factor = self.efe(small)
+        small = self.downscale(x)
+        factor = self.refine_low_res_factor(small, self.efe(small))
+        if self.scale_factor == 1:
+            return factor
         if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
             # Keep x's layout: CPU bilinear upsampling is ~3x faster on channels-last tensors,
             # and the in-place RIE needs the factor map laid out like the image.

@@ -2,9 +2,10 @@
 from .base import BaseEnhanceLoss
 from .semantic import SemanticGuidanceLoss, softmax_focal_loss
 from .zero_reference import (ColorConstancyLoss, ExposureLoss, IlluminationSmoothnessLoss,
-                             SpatialConsistencyLoss)
+                             SpatialConsistencyLoss, sqrt_zero_safe)
 
 __all__ = [
     'BaseEnhanceLoss', 'SpatialConsistencyLoss', 'ColorConstancyLoss', 'ExposureLoss',
-    'IlluminationSmoothnessLoss', 'SemanticGuidanceLoss', 'softmax_focal_loss'
+    'IlluminationSmoothnessLoss', 'SemanticGuidanceLoss', 'softmax_focal_loss',
+    'sqrt_zero_safe'
 ]

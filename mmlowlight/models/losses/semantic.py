@@ -79,6 +79,12 @@ class SemanticGuidanceLoss(BaseEnhanceLoss):
                  loss_name: str = 'loss_semantic',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(loss_weight, loss_name, init_cfg=init_cfg)
+        # A positive clamp keeps log(p) and (1 - p) ** gamma, and their gradients, finite even
+        # where the guide is certain (e.g. on a constant image).
+        if not 0 < eps < 0.5:
+            raise ValueError(f'eps must be in (0, 0.5), got {eps!r}')
+        if gamma < 0:
+            raise ValueError(f'gamma must be >= 0, got {gamma!r}')
         if isinstance(guide, nn.Module):
             self.guide = guide
         else:

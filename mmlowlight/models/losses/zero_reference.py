@@ -7,6 +7,10 @@ exposure (``L_exp``, 16x16 patches, level 0.6, weight 10) and total variation of
 (``L_TV``, weight 1600). The computations are fused where that keeps the math: linear steps
 (channel mean, pooling, neighbour differences) are applied once to ``enhanced - original``
 instead of to both images, and the eight neighbour differences are one depthwise convolution.
+
+Every loss gives finite values and gradients for any batch, constant images included (all
+black, all white, grey, one colour): the official colour loss takes ``sqrt`` of zero there,
+whose infinite derivative times zero made NaN gradients and NaN weights at the first step.
 """
 import math
 from typing import Tuple
@@ -28,6 +32,20 @@ def _check_min_size(loss: BaseEnhanceLoss, images: Tensor, size: int) -> None:
     if images.shape[-2] < size or images.shape[-1] < size:
         raise ValueError(f'{type(loss).__name__} needs images of at least {size}x{size} '
                          f'pixels, got shape {tuple(images.shape)}')
+
+
+def sqrt_zero_safe(x: Tensor) -> Tensor:
+    """``x.sqrt()`` for ``x >= 0`` whose gradient at 0 is 0 instead of infinite.
+
+    The values are bit-identical to ``x.sqrt()``. Where ``x == 0`` the chain rule would
+    multiply the infinite derivative of ``sqrt`` by the zero derivative of ``x`` and give NaN;
+    0 is the right (sub)gradient for the losses here, which are ``sqrt`` of sums of even
+    powers (``sqrt(d ** 4)`` is ``d ** 2``, ``sqrt(d ** 2)`` is ``|d|``). The inner ``where``
+    keeps the discarded branch finite, which autograd needs as well.
+    """
+    positive = x > 0
+    root = torch.where(positive, x, torch.ones_like(x)).sqrt()
+    return torch.where(positive, root, torch.zeros_like(x))
 
 
 @MODELS.register_module()
@@ -113,8 +131,8 @@ class ColorConstancyLoss(BaseEnhanceLoss):
         pair_diffs = means[:, [0, 0, 1]] - means[:, [1, 2, 2]]
         squared = pair_diffs.square()
         if self.mode == 'code':
-            return squared.square().sum(1).sqrt().mean()
-        return (squared + self.eps**2).sqrt().sum(1).mean()
+            return sqrt_zero_safe(squared.square().sum(1)).mean()
+        return sqrt_zero_safe(squared + self.eps**2).sum(1).mean()
 
 
 @MODELS.register_module()

@@ -62,10 +62,29 @@ def test_joint_step_trains_enhancer_and_logs_aux_losses():
     assert any(not torch.equal(before[k], after[k]) for k in before), 'enhancer did not train'
     assert model.data_preprocessor.enhancer.training
 
-    hook.after_train(runner)  # without the hook the stash is never consumed ...
-    model.train_step(det_batch(), optim_wrapper)
-    with pytest.raises(RuntimeError, match="custom_hooks=\\[dict\\(type='mmlowlight.AuxLossHook'"):
-        model.train_step(det_batch(), optim_wrapper)  # ... and the next step says so
+    assert not model.data_preprocessor.merge_aux_losses_automatically  # the hook merges
+    hook.after_train(runner)
+    assert model.data_preprocessor.merge_aux_losses_automatically
+
+
+def test_without_the_hook_train_step_still_gets_the_aux_losses():
+    model = build_retinanet(freeze=False, aux_losses=[dict(type='ToyBrightnessLossForTests')])
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    for _ in range(2):  # and the next step does not complain
+        log_vars = model.train_step(det_batch(), optim_wrapper)
+        assert {'loss_cls', 'loss_bbox', 'loss_toy_brightness'} <= set(log_vars)
+    with torch.no_grad():
+        model.eval()
+        assert len(model.val_step(det_batch())) == 2
+
+
+def test_a_loss_that_bypasses_forward_hooks_raises_at_backward():
+    model = build_retinanet(freeze=False, aux_losses=[dict(type='ToyBrightnessLossForTests')])
+    data = model.data_preprocessor(det_batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])  # skips __call__ and the merge
+    total, _ = model.parse_losses(losses)
+    with pytest.raises(RuntimeError, match='loss_toy_brightness.*never reached the loss'):
+        total.backward()
 
 
 def test_frozen_enhancer_gets_no_gradient():

@@ -41,9 +41,10 @@ TASKS = {
 }
 
 
-def build_pair(task, bgr_to_rgb=True, **ours):
+def build_pair(task, bgr_to_rgb=True, shared=None, **ours):
+    """The stock preprocessor and ours with the same arguments (plus ``shared`` for both)."""
     spec = TASKS[task]
-    common = dict(mean=MEAN, std=STD, bgr_to_rgb=bgr_to_rgb, **spec['args'])
+    common = dict(mean=MEAN, std=STD, bgr_to_rgb=bgr_to_rgb, **{**spec['args'], **(shared or {})})
     vanilla = MODELS.build(dict(type=spec['vanilla'], **common))
     ours.setdefault('enhancer', dict(type='SGZEnhancer', scale_factor=12))
     ours.setdefault('enhancer_checkpoint', False)
@@ -130,9 +131,23 @@ def test_aux_losses_on_valid_pixels_and_stash_guard():
     low_light(same_size_seg_data(), training=False)
     assert low_light.pop_aux_losses() == {}, 'no aux losses outside training steps'
 
+    # Losses that no loss dict took (no training step used them) are dropped by the next
+    # call, predict or training alike, without an error.
     low_light(seg_data(), training=True)
-    with pytest.raises(RuntimeError, match='mmlowlight.AuxLossHook'):
-        low_light(seg_data(), training=True)
+    low_light(same_size_seg_data(), training=False)
+    assert low_light.pop_aux_losses() == {}
+    low_light(seg_data(), training=True)
+    low_light(seg_data(), training=True)
+    assert list(low_light.pop_aux_losses()) == ['loss_toy_brightness']
+
+    # A backward through the enhanced batch while they still wait loses them: that raises.
+    enhanced = low_light(seg_data(), training=True)['inputs']
+    with pytest.raises(RuntimeError, match=r"loss_toy_brightness.*never reached the loss.*"
+                       r"mode='loss'.*pop_aux_losses"):
+        enhanced.mean().backward()
+    enhanced = low_light(seg_data(), training=True)['inputs']
+    (enhanced.mean() + sum(low_light.pop_aux_losses().values())).backward()
+    assert low_light.enhancer.efe.blocks[0].depthwise.weight.grad is not None
 
 
 def test_frozen_enhancer_stays_in_eval_without_grad():
@@ -190,3 +205,22 @@ def test_output_stays_float32_under_autocast():
     assert out.dtype == torch.float32
     # The EFE runs in bfloat16 (factor map to ~1e-2), the curve in float32.
     torch.testing.assert_close(out, reference, atol=0.1, rtol=0)
+
+
+def test_waiting_aux_losses_keep_nothing_alive_and_copies_start_empty():
+    import copy
+    import gc
+
+    from torch.nn.modules import module as torch_module
+    hooks_before = len(torch_module._global_forward_hooks)
+    _, low_light = build_pair(
+        'seg', freeze=False, aux_losses=[dict(type='ToyBrightnessLossForTests')])
+    low_light(seg_data(), training=True)
+    assert len(torch_module._global_forward_hooks) == hooks_before + 1  # waits for a loss
+    copied = copy.deepcopy(low_light)  # as EMA hooks copy a model
+    assert copied.pop_aux_losses() == {} and low_light._aux_stash.waiting
+    assert copied._aux_stash._owner() is copied
+    del low_light
+    gc.collect()
+    torch.nn.Identity()(torch.zeros(1))  # the next module call finds the owner gone
+    assert len(torch_module._global_forward_hooks) == hooks_before

@@ -87,6 +87,20 @@ class TestSGZEnhancer:
         # Differs from using only the first map eight times.
         assert not torch.allclose(y, recurrent_enhance(x, r[:, :3]))
 
+    @pytest.mark.parametrize('scale_factor', [1, 12])
+    def test_refine_low_res_factor_is_identity_and_applied(self, scale_factor):
+        model = _random_model(scale_factor=scale_factor)
+        x = torch.rand(1, 3, 24, 36)
+        with torch.no_grad():
+            small = model.downscale(x)
+            assert small.shape == (1, 3, 24 // scale_factor, 36 // scale_factor)
+            factor = model.efe(small)
+            assert model.refine_low_res_factor(small, factor) is factor
+            # estimate_factor goes through the hook at the EFE's resolution.
+            model.refine_low_res_factor = lambda small, factor: torch.zeros_like(factor)
+            y, r = model(x)
+        assert torch.count_nonzero(r) == 0 and torch.equal(y, x)
+
     def test_zero_factor_is_identity(self):
         x = torch.rand(1, 3, 8, 8)
         assert torch.equal(recurrent_enhance(x, torch.zeros_like(x)), x)

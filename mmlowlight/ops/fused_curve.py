@@ -1,0 +1,270 @@
+"""One pass from integer frame to integer frame: upsample the low-resolution maps, run the curve,
+round and clamp.
+
+Per output row, in a buffer the size of one row (it stays in the L1/L2 cache):
+
+1. the low-resolution factor map, and the optional affine maps ``a``, ``b``, are upsampled with
+   ``align_corners=True`` bilinear weights (each map at its own resolution). Each low-resolution
+   row is interpolated along W once and kept while the output rows between it and the next one
+   are blended from the two expanded rows;
+2. ``x = v / max`` (``v`` uint8 or uint16), then ``x = a * x + b`` where affine maps are given;
+3. ``num_iterations`` steps of ``x <- x + r * (x**2 - x)`` (one shared ``r`` or one per step);
+4. ``round(clamp(x, 0, 1) * max)`` back to the input's integer type.
+
+Rows are split between worker threads (the kernel releases the GIL). The arithmetic is float32
+with fused multiply-adds (``fastmath``), so it differs from the PyTorch reference by float
+rounding only: at most one grey level, and in very few pixels.
+"""
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, Optional, Tuple
+
+import numba
+import numpy as np
+
+from .sampling import linear_taps
+
+__all__ = ['apply_curve_maps', 'ROWS_PER_TASK']
+
+#: Fewest output rows per worker task (smaller frames run in fewer tasks).
+ROWS_PER_TASK = 32
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True)
+def _expanded_row(maps, n, row, index0, index1, lam, expanded, tags):
+    """Low-resolution row ``row`` of image ``n`` of ``maps`` (N, h, w * C), interpolated along
+    W to (C // 3, W * 3) in ``expanded[row % 2]``, unless it is there already (``tags`` says
+    which row each of the two slots holds)."""
+    slot = row % 2
+    tag = n * maps.shape[1] + row
+    if tags[slot] != tag:
+        tags[slot] = tag
+        source = maps[n, row]
+        for s in range(expanded.shape[1]):
+            dest = expanded[slot, s]
+            offset = 3 * s
+            for k in range(dest.shape[0]):
+                dest[k] = (source[index0[k] + offset] * (np.float32(1) - lam[k])
+                           + source[index1[k] + offset] * lam[k])
+    return expanded[slot]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _curve8(x, r):
+    # SGZ's 8 steps. A constant trip count lets LLVM unroll them and vectorise the loop over
+    # the row around them (about 10x faster than a loop of unknown length).
+    for _ in range(8):
+        x = x + r * (x * x - x)
+    return x
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _curve(x, r, num_iterations):
+    for _ in range(num_iterations):
+        x = x + r * (x * x - x)
+    return x
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _shared_row(line, out, r0, r1, v0, v1, scale, max_value, num_iterations):
+    """A row with one factor map for every step; the curve runs on ``line * scale``."""
+    if num_iterations == 8:
+        for k in range(line.shape[0]):
+            x = _curve8(np.float32(line[k]) * scale, r0[k] * v0 + r1[k] * v1)
+            out[k] = _to_integer(x, max_value)
+    else:
+        for k in range(line.shape[0]):
+            x = _curve(np.float32(line[k]) * scale, r0[k] * v0 + r1[k] * v1, num_iterations)
+            out[k] = _to_integer(x, max_value)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _shared_affine_row(line, out, r0, r1, v0, v1, a0, a1, b0, b1, u0, u1, scale, max_value,
+                       num_iterations):
+    """As ``_shared_row``, the curve on ``a * line * scale + b``."""
+    if num_iterations == 8:
+        for k in range(line.shape[0]):
+            x = (a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1)
+            out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
+    else:
+        for k in range(line.shape[0]):
+            x = (a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1)
+            out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
+                                 max_value)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _to_integer(x, max_value):
+    return np.rint(min(max(x, np.float32(0)), np.float32(1)) * max_value)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True)
+def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, max_value,
+                factor, fy0, fy1, fw0, fw1, fi0, fi1, flam,
+                has_affine, a_map, b_map, ay0, ay1, aw0, aw1, ai0, ai1, alam):
+    """Output rows ``[row_start, row_stop)`` of ``dst`` (N * H, W * 3) from ``src`` (same).
+
+    ``factor`` (N, h, w * 3 * S), ``a_map``/``b_map`` (N, ha, wa * 3): channels-last rows of
+    the low-resolution maps; ``*y0, *y1, *w0, *w1`` their tables per output row,
+    ``*i0, *i1, *lam`` per flattened output column (W * 3).
+    """
+    width3 = src.shape[1]
+    f_expanded = np.empty((2, n_maps, width3), np.float32)
+    f_tags = np.full(2, -1, np.int64)
+    affine_width = width3 if has_affine else 1
+    a_expanded = np.empty((2, 1, affine_width), np.float32)
+    b_expanded = np.empty((2, 1, affine_width), np.float32)
+    a_tags = np.full(2, -1, np.int64)
+    b_tags = np.full(2, -1, np.int64)
+    scale = np.float32(1) / max_value
+    for g in range(row_start, row_stop):
+        n = g // height
+        y = g - n * height
+        f0 = _expanded_row(factor, n, fy0[y], fi0, fi1, flam, f_expanded, f_tags)
+        f1 = _expanded_row(factor, n, fy1[y], fi0, fi1, flam, f_expanded, f_tags)
+        v0, v1 = fw0[y], fw1[y]
+        line = src[g]
+        out = dst[g]
+        if n_maps == 1 and not has_affine:  # the common case
+            _shared_row(line, out, f0[0], f1[0], v0, v1, scale, max_value, num_iterations)
+            continue
+        if has_affine:
+            a0 = _expanded_row(a_map, n, ay0[y], ai0, ai1, alam, a_expanded, a_tags)[0]
+            a1 = _expanded_row(a_map, n, ay1[y], ai0, ai1, alam, a_expanded, a_tags)[0]
+            b0 = _expanded_row(b_map, n, ay0[y], ai0, ai1, alam, b_expanded, b_tags)[0]
+            b1 = _expanded_row(b_map, n, ay1[y], ai0, ai1, alam, b_expanded, b_tags)[0]
+            u0, u1 = aw0[y], aw1[y]
+        else:  # the identity, for the per-step branch below
+            a0 = a1 = b0 = b1 = a_expanded[0, 0]
+            u0 = u1 = np.float32(0)
+        if n_maps == 1:
+            _shared_affine_row(line, out, f0[0], f1[0], v0, v1, a0, a1, b0, b1, u0, u1, scale,
+                               max_value, num_iterations)
+            continue
+        for k in range(width3):  # one map per step (Zero-DCE): rare, not vectorised
+            x = np.float32(line[k]) * scale
+            if has_affine:
+                x = (a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1)
+            for step in range(num_iterations):
+                x = _curve(x, f0[step, k] * v0 + f1[step, k] * v1, 1)
+            out[k] = _to_integer(x, max_value)
+
+def _channels_last_rows(low_res: np.ndarray) -> np.ndarray:
+    """(N, C, h, w) -> contiguous float32 (N, h, w * C)."""
+    n, _, small_h, _ = low_res.shape
+    return np.ascontiguousarray(low_res.transpose(0, 2, 3, 1),
+                                dtype=np.float32).reshape(n, small_h, -1)
+
+
+class _MapTables:
+    """Row and flattened-column upsampling tables of one low-resolution map, plus the map as
+    (N, h, w * C) float32 channels-last rows."""
+
+    def __init__(self, low_res: np.ndarray, height: int, width: int) -> None:
+        channels, small_h, small_w = low_res.shape[1:]
+        self.rows = _channels_last_rows(low_res)
+        ys = linear_taps(small_h, height, True)
+        xs = linear_taps(small_w, width, True)
+        self.y = (ys.index0, ys.index1, ys.weight0, ys.weight1)
+        within = np.tile(np.arange(3), width)
+        self.x = (np.repeat(xs.index0, 3) * channels + within,
+                  np.repeat(xs.index1, 3) * channels + within, np.repeat(xs.weight1, 3))
+
+
+_POOLS: Dict[Tuple[int, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    # Keyed by process id: a forked child must not use the parent's (absent) threads.
+    key = (os.getpid(), workers)
+    with _POOLS_LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = ThreadPoolExecutor(workers, thread_name_prefix='mmlowlight-curve')
+        return _POOLS[key]
+
+
+def _check_map(name: str, low_res: np.ndarray, n: int, channels: Optional[int] = None) -> None:
+    if not (isinstance(low_res, np.ndarray) and low_res.ndim == 4 and low_res.shape[0] == n
+            and low_res.shape[2] >= 1 and low_res.shape[3] >= 1
+            and (low_res.shape[1] == channels if channels else low_res.shape[1] % 3 == 0
+                 and low_res.shape[1] > 0)):
+        raise ValueError(f'{name} must be an (N={n}, {channels or "3k"}, h, w) array, got '
+                         f'{getattr(low_res, "shape", type(low_res).__name__)}')
+
+
+def apply_curve_maps(frames: np.ndarray,
+                     factor: np.ndarray,
+                     num_iterations: int = 8,
+                     affine: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+                     threads: int = 1,
+                     out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Enhance integer frames with low-resolution factor (and affine) maps in one pass.
+
+    Args:
+        frames (np.ndarray): N x H x W x 3 uint8 or uint16 frames, in any channel order.
+        factor (np.ndarray): Low-resolution factor maps (N, 3, h, w) (one map for every step)
+            or (N, 3 * num_iterations, h, w) (one per step), float32 in [-1, 1], channels in
+            the order of the frames' channels.
+        num_iterations (int): Curve steps. Defaults to 8.
+        affine (tuple[np.ndarray, np.ndarray], optional): Low-resolution maps ``(a, b)``, each
+            (N, 3, ha, wa) at a resolution of its own, channels in the frames' order; the curve
+            then runs on ``a * x + b`` (not clamped) instead of ``x``.
+        threads (int): Worker threads. Defaults to 1.
+        out (np.ndarray, optional): Where to write the result (frames' shape and dtype); may be
+            ``frames`` itself.
+
+    Returns:
+        np.ndarray: The enhanced frames, N x H x W x 3, frames' dtype.
+    """
+    if not (isinstance(frames, np.ndarray) and frames.ndim == 4 and frames.shape[-1] == 3
+            and frames.dtype in (np.uint8, np.uint16)):
+        raise TypeError(f'frames must be an N x H x W x 3 uint8/uint16 array, got '
+                        f'{getattr(frames, "shape", type(frames).__name__)} '
+                        f'{getattr(frames, "dtype", "")}')
+    n, height, width, _ = frames.shape
+    _check_map('factor', factor, n)
+    n_maps = factor.shape[1] // 3
+    if n_maps not in (1, num_iterations):
+        raise ValueError(f'factor has {factor.shape[1]} channels; expected 3 or '
+                         f'3 * num_iterations = {3 * num_iterations}')
+    src = np.ascontiguousarray(frames)
+    if out is None:
+        out = np.empty_like(src)
+    elif out.shape != src.shape or out.dtype != src.dtype or not out.flags.c_contiguous:
+        raise ValueError(f'out must be a contiguous {src.dtype} array of shape {src.shape}')
+    factor_tables = _MapTables(factor, height, width)
+    if affine is not None:
+        a_low, b_low = affine
+        _check_map('affine a', a_low, n, 3)
+        _check_map('affine b', b_low, n, 3)
+        if a_low.shape != b_low.shape:
+            raise ValueError(f'affine a and b must have one shape, got {a_low.shape} and '
+                             f'{b_low.shape}')
+        a_tables = _MapTables(a_low, height, width)
+        b_rows = _channels_last_rows(b_low)
+    else:  # placeholders of the right types: the kernel skips them
+        a_tables = _MapTables(np.zeros((1, 3, 1, 1), np.float32), 1, 1)
+        b_rows = a_tables.rows
+    rows_total = n * height
+    src_rows, dst_rows = src.reshape(rows_total, -1), out.reshape(rows_total, -1)
+    max_value = np.float32(np.iinfo(src.dtype).max)
+
+    def run(start: int, stop: int) -> None:
+        _curve_rows(src_rows, dst_rows, start, stop, height, num_iterations, n_maps, max_value,
+                    factor_tables.rows, *factor_tables.y, *factor_tables.x,
+                    affine is not None, a_tables.rows, b_rows, *a_tables.y, *a_tables.x)
+
+    tasks = max(1, min(threads, rows_total // ROWS_PER_TASK))
+    if tasks == 1:
+        run(0, rows_total)
+        return out
+    bounds = np.linspace(0, rows_total, tasks + 1).astype(int)
+    futures = [_pool(tasks).submit(run, int(start), int(stop))
+               for start, stop in zip(bounds[:-1], bounds[1:])]
+    for future in futures:
+        future.result()
+    return out

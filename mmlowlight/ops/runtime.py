@@ -1,0 +1,133 @@
+"""The CPU inference runtime of ``SGZEnhancer``: integer frames in, integer frames out.
+
+``SGZEnhancer.forward`` (the reference) converts the whole frame to float, resizes it, runs the
+EFE, upsamples the factor map to a full-resolution float tensor and runs the curve on it; every
+step is a pass over main memory. Here only the thumbnail is ever float:
+
+1. :func:`~mmlowlight.ops.downscale.downscale_frames` reads the 2 x 2 pixels per thumbnail pixel
+   that ``SGZEnhancer.downscale`` samples, straight from the uint8/uint16 frame;
+2. the EFE runs on the thumbnail (:func:`~mmlowlight.ops.efe_runtime.efe_forward`: onnxruntime
+   or PyTorch), then the model's own ``refine_low_res_factor`` (PyTorch, thumbnail-sized);
+3. :func:`~mmlowlight.ops.fused_curve.apply_curve_maps` upsamples the low-resolution factor map
+   and runs the curve, rounding and clamping, in one multi-threaded pass, integer to integer.
+
+The output differs from the reference by float rounding only (at most 1 grey level, in very few
+pixels). Extra memory is the output frame plus thumbnail-sized buffers.
+"""
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .downscale import downscale_frames
+from .efe_runtime import efe_forward
+from .fused_curve import apply_curve_maps
+
+__all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
+
+_REQUIRED = ('efe', 'scale_factor', 'num_iterations', 'downscale', 'refine_low_res_factor')
+
+
+def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
+    """Why :func:`enhance_frames` cannot run ``model``, or None when it can.
+
+    It runs an ``SGZEnhancer``-like model (``efe``, ``scale_factor``, ``num_iterations``,
+    ``downscale``, ``refine_low_res_factor``) in eval mode with float32 parameters on the CPU and
+    without a full-resolution ``denoiser``. Callers also check that the model's class does not
+    override ``forward``/``estimate_factor`` (see :func:`mmlowlight.apis.enhance_batch`).
+    """
+    missing = [name for name in _REQUIRED if not hasattr(model, name)]
+    if missing:
+        return f'{type(model).__name__} has no {", ".join(missing)}'
+    if model.training:
+        return 'the model is in training mode'
+    if getattr(model, 'denoiser', None) is not None:
+        return 'the model has a full-resolution denoiser'
+    for param in model.parameters():
+        if param.device.type != 'cpu':
+            return f'the model is on {param.device}'
+        if param.dtype != torch.float32:
+            return f'the model has {param.dtype} parameters'
+    return None
+
+
+def _reverse_channels(maps: np.ndarray) -> np.ndarray:
+    """RGB <-> BGR of (N, 3 * S, h, w) maps, within each group of 3 channels."""
+    n, channels, height, width = maps.shape
+    grouped = maps.reshape(n, channels // 3, 3, height, width)[:, :, ::-1]
+    return np.ascontiguousarray(grouped).reshape(n, channels, height, width)
+
+
+def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False,
+                   backend: Optional[str] = None, threads: Optional[int] = None) -> Tensor:
+    """The factor map of ``model`` at the EFE's resolution, from integer frames.
+
+    ``downscale`` -> EFE -> ``model.refine_low_res_factor``: what ``SGZEnhancer.estimate_factor``
+    computes before it upsamples.
+
+    Args:
+        model (SGZEnhancer): On the CPU, in eval mode.
+        frames (np.ndarray): N x H x W x 3 uint8/uint16, RGB (BGR with ``bgr=True``).
+        bgr (bool): Channel order of ``frames``.
+        backend (str, optional): EFE backend (see :data:`~mmlowlight.ops.EFE_BACKENDS`).
+        threads (int, optional): onnxruntime's threads; default ``torch.get_num_threads()``.
+
+    Returns:
+        Tensor: (N, C, h, w) float32 in [-1, 1], RGB channel order, C = 3 or
+        3 * num_iterations.
+    """
+    small = downscale_frames(frames, model.scale_factor, bgr=bgr)
+    factor = efe_forward(model.efe, small, backend=backend, threads=threads)
+    with torch.inference_mode():
+        return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
+
+
+def enhance_frames(model: torch.nn.Module,
+                   frames: np.ndarray,
+                   bgr: bool = False,
+                   factor_transform: Optional[Callable[[Tensor], Tensor]] = None,
+                   out: Optional[np.ndarray] = None,
+                   backend: Optional[str] = None,
+                   threads: Optional[int] = None) -> np.ndarray:
+    """Enhance integer frames with an ``SGZEnhancer`` on the CPU, in one full-resolution pass.
+
+    The entry point for video and batch code (``mmlowlight.apis.enhance_batch`` calls it for
+    every model that :func:`fast_path_unsupported` accepts).
+
+    Args:
+        model (SGZEnhancer): On the CPU, in eval mode (see :func:`fast_path_unsupported`).
+        frames (np.ndarray): N x H x W x 3 uint8 or uint16 frames, any H, W >= 1, RGB (BGR with
+            ``bgr=True``, as OpenCV decodes video).
+        bgr (bool): Channel order of ``frames`` (the output has the same order).
+        factor_transform (callable, optional): Applied to the low-resolution factor map
+            (N, C, h, w) RGB before it is upsampled, e.g. ``mmlowlight.apis.FactorSmoother``
+            for temporal smoothing (a linear filter over frames gives the same result on the
+            low-resolution map as on the upsampled one).
+        out (np.ndarray, optional): Where to write the result (``frames``' shape and dtype,
+            contiguous); may be ``frames`` itself, for no extra frame of memory.
+        backend (str, optional): EFE backend; default
+            :func:`~mmlowlight.ops.default_efe_backend`.
+        threads (int, optional): Threads of the full-resolution pass and of onnxruntime;
+            default ``torch.get_num_threads()``.
+
+    Returns:
+        np.ndarray: The enhanced frames, shape, dtype and channel order of ``frames``.
+    """
+    if not (isinstance(frames, np.ndarray) and frames.ndim == 4 and frames.shape[-1] == 3
+            and frames.dtype in (np.uint8, np.uint16) and frames.shape[1] >= 1
+            and frames.shape[2] >= 1):
+        raise TypeError(f'frames must be an N x H x W x 3 uint8/uint16 array, got '
+                        f'{getattr(frames, "shape", type(frames).__name__)} '
+                        f'{getattr(frames, "dtype", "")}')
+    reason = fast_path_unsupported(model)
+    if reason:
+        raise ValueError(f'enhance_frames cannot run this model: {reason}')
+    threads = threads or torch.get_num_threads()
+    factor = low_res_factor(model, frames, bgr=bgr, backend=backend, threads=threads)
+    if factor_transform is not None:
+        factor = factor_transform(factor)
+    factor = factor.numpy()
+    if bgr:
+        factor = _reverse_channels(factor)
+    return apply_curve_maps(frames, factor, model.num_iterations, threads=threads, out=out)

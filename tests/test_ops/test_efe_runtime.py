@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+import torch
+
+from mmlowlight.models.enhancers import SGZEnhancer
+from mmlowlight.ops import EFE_BACKENDS, default_efe_backend, efe_forward
+from mmlowlight.ops.efe_runtime import (BACKEND_ENV, ONNX_TOLERANCE, _onnx_session,
+                                         onnx_available)
+
+needs_onnx = pytest.mark.skipif(not onnx_available(), reason='onnx/onnxruntime not installed')
+
+
+def _model(conv_type='dsc', seed=0):
+    torch.manual_seed(seed)
+    model = SGZEnhancer(conv_type=conv_type)
+    model.init_weights()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(10)  # a factor map far from zero
+    return model.eval()
+
+
+def _small(n=2, h=9, w=16):
+    return np.random.default_rng(0).random((n, 3, h, w), dtype=np.float32)
+
+
+@pytest.mark.parametrize('backend', EFE_BACKENDS)
+@pytest.mark.parametrize('conv_type', ['dsc', 'conv'])
+def test_backends_agree_with_the_module(backend, conv_type):
+    if backend == 'onnxruntime' and not onnx_available():
+        pytest.skip('onnx/onnxruntime not installed')
+    model = _model(conv_type)
+    small = _small()
+    with torch.no_grad():
+        expected = model.efe(torch.from_numpy(small))
+    got = efe_forward(model.efe, small, backend=backend)
+    assert got.shape == expected.shape and got.dtype == torch.float32
+    assert expected.abs().max() > 0.1
+    torch.testing.assert_close(got, expected, rtol=0, atol=ONNX_TOLERANCE)
+
+
+@needs_onnx
+def test_session_cached_and_invalidated_by_new_weights():
+    model = _model()
+    first = _onnx_session(model.efe, 1)
+    assert first is not None and _onnx_session(model.efe, 1) is first
+    assert _onnx_session(model.efe, 2) is not first  # per thread count
+    model.load_state_dict(_model(seed=1).state_dict())
+    small = _small(1, 4, 5)
+    with torch.no_grad():
+        expected = model.efe(torch.from_numpy(small))
+    torch.testing.assert_close(efe_forward(model.efe, small, threads=1), expected, rtol=0,
+                               atol=1e-5)
+
+
+@needs_onnx
+def test_other_architectures_fall_back_to_torch():
+    model = _model()
+    # A block that the graph writer does not know.
+    model.efe.blocks[4] = torch.nn.Sequential(torch.nn.Conv2d(64, 32, 3, padding=1),
+                                              torch.nn.Sigmoid())
+    small = _small(1, 6, 6)
+    with pytest.warns(UserWarning, match='using PyTorch'):
+        got = efe_forward(model.efe, small, backend='onnxruntime')
+    with torch.no_grad():
+        torch.testing.assert_close(got, model.efe(torch.from_numpy(small)))
+
+
+def test_backend_choice(monkeypatch):
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    assert default_efe_backend() == ('onnxruntime' if onnx_available() else 'torch')
+    monkeypatch.setenv(BACKEND_ENV, 'torch-nchw')
+    assert default_efe_backend() == 'torch-nchw'
+    monkeypatch.setenv(BACKEND_ENV, 'tensorrt')
+    with pytest.raises(ValueError, match="'tensorrt'"):
+        default_efe_backend()
+    with pytest.raises(ValueError, match='unknown EFE backend'):
+        efe_forward(_model().efe, _small(), backend='tvm')

@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmlowlight.models.enhancers import recurrent_enhance
+from mmlowlight.ops import apply_curve_maps
+from mmlowlight.ops.fused_curve import _curve_rows
+
+
+def _upsample(maps, height, width):
+    return F.interpolate(torch.from_numpy(maps), size=(height, width), mode='bilinear',
+                         align_corners=True)
+
+
+def _reference(frames, factor, num_iterations=8, affine=None):
+    """Plain PyTorch: upsample, (a * x + b), the curve, round(clamp(.) * max)."""
+    max_value = np.iinfo(frames.dtype).max
+    _, height, width, _ = frames.shape
+    x = torch.from_numpy(frames.astype(np.float32) / max_value).permute(0, 3, 1, 2)
+    if affine is not None:
+        x = _upsample(affine[0], height, width) * x + _upsample(affine[1], height, width)
+    y = recurrent_enhance(x, _upsample(factor, height, width), num_iterations)
+    return y.clamp(0, 1).mul(max_value).round().permute(0, 2, 3, 1).numpy()
+
+
+def _case(shape, low_shape, dtype=np.uint8, channels=3, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, np.iinfo(dtype).max // 3, shape).astype(dtype)
+    factor = rng.uniform(-1, 0.3, (shape[0], channels, *low_shape)).astype(np.float32)
+    return frames, factor
+
+
+def _assert_within_one_level(got, expected, dtype):
+    assert got.dtype == dtype and got.shape == expected.shape
+    diff = np.abs(got.astype(np.float64) - expected)
+    assert diff.max() <= 1
+    assert (diff == 0).mean() >= 0.998
+
+
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
+@pytest.mark.parametrize('size, low', [((1, 1), (1, 1)), ((37, 61), (3, 5)),
+                                       ((13, 250), (1, 21)), ((1080, 1920), (90, 160)),
+                                       ((40, 30), (40, 30))])
+def test_matches_pytorch_reference(size, low, dtype):
+    frames, factor = _case((2, *size, 3), low, dtype)
+    got = apply_curve_maps(frames, factor, threads=2)
+    _assert_within_one_level(got, _reference(frames, factor), dtype)
+
+
+@pytest.mark.parametrize('num_iterations, channels', [(3, 3), (8, 24), (4, 12)])
+def test_other_step_counts_and_per_step_maps(num_iterations, channels):
+    frames, factor = _case((1, 37, 61, 3), (4, 6), np.uint8, channels)
+    got = apply_curve_maps(frames, factor, num_iterations)
+    _assert_within_one_level(got, _reference(frames, factor, num_iterations), np.uint8)
+
+
+@pytest.mark.parametrize('channels', [3, 24])
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
+def test_affine_maps_at_their_own_resolution(channels, dtype):
+    frames, factor = _case((2, 97, 133, 3), (8, 11), dtype, channels)
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.7, 1.3, (2, 3, 5, 4)).astype(np.float32)
+    b = rng.uniform(-0.05, 0.05, (2, 3, 5, 4)).astype(np.float32)
+    got = apply_curve_maps(frames, factor, 8, affine=(a, b), threads=2)
+    expected = _reference(frames, factor, 8, (a, b))
+    _assert_within_one_level(got, expected, dtype)
+    # The maps matter: identity maps give the plain result.
+    assert not np.array_equal(got, apply_curve_maps(frames, factor, 8))
+    identity = apply_curve_maps(frames, factor, 8, affine=(np.ones_like(a), np.zeros_like(b)))
+    assert np.array_equal(identity, apply_curve_maps(frames, factor, 8))
+
+
+def test_threads_out_and_in_place_agree():
+    frames, factor = _case((3, 200, 64, 3), (17, 5))
+    single = apply_curve_maps(frames, factor, threads=1)
+    assert np.array_equal(apply_curve_maps(frames, factor, threads=2), single)
+    out = np.empty_like(frames)
+    assert apply_curve_maps(frames, factor, out=out) is out and np.array_equal(out, single)
+    in_place = frames.copy()
+    apply_curve_maps(in_place, factor, out=in_place, threads=2)
+    assert np.array_equal(in_place, single)
+
+
+def test_zero_factor_keeps_the_frame():
+    frames, factor = _case((1, 30, 40, 3), (3, 4), np.uint16)
+    assert np.array_equal(apply_curve_maps(frames, np.zeros_like(factor)), frames)
+
+
+def test_kernels_are_cached_on_disk():
+    frames, factor = _case((1, 4, 4, 3), (1, 1))
+    apply_curve_maps(frames, factor)
+    # cache=True: the machine code goes to an index numba reloads in the next process.
+    assert _curve_rows._cache._cache_path and _curve_rows.stats.cache_misses is not None
+    assert len(_curve_rows.signatures) >= 1
+    import os
+    assert any(name.endswith('.nbi') for name in os.listdir(_curve_rows._cache._cache_path))
+
+
+@pytest.mark.parametrize('kwargs, error, match', [
+    (dict(frames=np.zeros((1, 4, 4, 3), np.float32)), TypeError, 'uint8/uint16'),
+    (dict(frames=np.zeros((4, 4, 3), np.uint8)), TypeError, 'N x H x W x 3'),
+    (dict(factor=np.zeros((1, 5, 2, 2), np.float32)), ValueError, 'factor must be'),
+    (dict(factor=np.zeros((2, 3, 2, 2), np.float32)), ValueError, 'factor must be'),
+    (dict(factor=np.zeros((1, 6, 2, 2), np.float32)), ValueError, '6 channels'),
+    (dict(affine=(np.ones((1, 3, 2, 2), np.float32), np.ones((1, 3, 3, 2), np.float32))),
+     ValueError, 'one shape'),
+    (dict(affine=(np.ones((1, 1, 2, 2), np.float32), np.ones((1, 1, 2, 2), np.float32))),
+     ValueError, 'affine a must be'),
+    (dict(out=np.zeros((1, 4, 4, 3), np.uint16)), ValueError, 'out must be'),
+])
+def test_invalid_arguments(kwargs, error, match):
+    args = dict(frames=np.zeros((1, 4, 4, 3), np.uint8),
+                factor=np.zeros((1, 3, 2, 2), np.float32))
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        apply_curve_maps(args.pop('frames'), args.pop('factor'), **args)

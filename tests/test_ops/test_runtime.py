@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+
+from mmlowlight.apis.inference import from_model_output, to_model_input
+from mmlowlight.models.enhancers import SGZEnhancer
+from mmlowlight.ops import enhance_frames, fast_path_unsupported, low_res_factor
+
+
+def _model(**kwargs):
+    torch.manual_seed(0)
+    model = SGZEnhancer(**kwargs)
+    model.init_weights()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(10)
+    return model.eval()
+
+
+def _reference(model, frames, bgr=False):
+    with torch.inference_mode():
+        out, _ = model(to_model_input(frames, 'cpu', bgr=bgr))
+        return from_model_output(out, frames.dtype, bgr=bgr)
+
+
+def _frames(shape, dtype=np.uint8, seed=0):
+    top = np.iinfo(dtype).max // 4  # dark, so that the curve does something
+    return np.random.default_rng(seed).integers(0, top, shape).astype(dtype)
+
+
+def _assert_within_one_level(got, expected):
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    diff = np.abs(got.astype(np.int64) - expected.astype(np.int64))
+    assert diff.max() <= 1
+    assert (diff == 0).mean() >= 0.998
+
+
+@pytest.mark.parametrize('bgr', [False, True])
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
+@pytest.mark.parametrize('shape', [(1, 1, 1, 3), (1, 37, 61, 3), (3, 13, 250, 3),
+                                   (2, 48, 72, 3)])
+def test_matches_the_pytorch_reference(shape, dtype, bgr):
+    model = _model(scale_factor=12)
+    frames = _frames(shape, dtype)
+    got = enhance_frames(model, frames, bgr=bgr)
+    _assert_within_one_level(got, _reference(model, frames, bgr))
+
+
+def test_1080p_with_official_like_weights_and_both_orders():
+    model = _model(scale_factor=12)
+    frames = _frames((1, 1080, 1920, 3))
+    expected = _reference(model, frames)
+    _assert_within_one_level(enhance_frames(model, frames), expected)
+    bgr = np.ascontiguousarray(frames[..., ::-1])
+    _assert_within_one_level(enhance_frames(model, bgr, bgr=True)[..., ::-1], expected)
+
+
+@pytest.mark.parametrize('kwargs', [dict(scale_factor=1), dict(scale_factor=4, conv_type='conv'),
+                                    dict(scale_factor=12, shared_factor=False),
+                                    dict(scale_factor=12, num_iterations=5)])
+def test_other_configurations(kwargs):
+    model = _model(**kwargs)
+    frames = _frames((2, 30, 41, 3))
+    _assert_within_one_level(enhance_frames(model, frames), _reference(model, frames))
+
+
+def test_refine_low_res_factor_and_factor_transform_flow_in():
+    model = _model(scale_factor=12)
+    frames = _frames((2, 24, 36, 3))
+    factor = low_res_factor(model, frames)
+    assert factor.shape == (2, 3, 2, 3) and factor.abs().max() > 1e-3
+    seen = []
+    out = enhance_frames(model, frames, factor_transform=lambda f: seen.append(f) or f * 0)
+    assert torch.equal(seen[0], factor) and np.array_equal(out, frames)
+    model.refine_low_res_factor = lambda small, f: torch.zeros_like(f)
+    assert np.array_equal(enhance_frames(model, frames), frames)
+
+
+def test_in_place_output():
+    model = _model(scale_factor=12)
+    frames = _frames((1, 40, 50, 3))
+    expected = enhance_frames(model, frames)
+    assert enhance_frames(model, frames, out=frames) is frames
+    assert np.array_equal(frames, expected)
+
+
+def test_unsupported_models_are_named():
+    model = _model()
+    assert fast_path_unsupported(model) is None
+    assert 'training' in fast_path_unsupported(_model().train())
+    assert 'float64' in fast_path_unsupported(_model().double())
+    denoised = _model()
+    denoised.denoiser = torch.nn.Identity()
+    assert 'denoiser' in fast_path_unsupported(denoised)
+    assert 'has no' in fast_path_unsupported(torch.nn.Conv2d(3, 3, 1))
+    with pytest.raises(ValueError, match='training mode'):
+        enhance_frames(_model().train(), _frames((1, 4, 4, 3)))
+    with pytest.raises(TypeError, match='uint8/uint16'):
+        enhance_frames(model, np.zeros((1, 4, 4, 3), np.float32))
