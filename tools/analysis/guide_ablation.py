@@ -65,6 +65,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--train-root', default=None,
                         help='training images (default: <data>/unpaired/lol_train_low)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--arms', nargs='+', choices=ARMS, default=list(ARMS),
+                        help='run only these arms (e.g. to spread them over processes)')
     parser.add_argument('--iters', type=int, default=300, help='training iterations per run')
     parser.add_argument('--semantic-weight', type=float, default=None,
                         help='loss_weight of the semantic loss (default: the guide config\'s)')
@@ -231,7 +233,7 @@ def main() -> None:
             os.symlink(osp.abspath(official), link)
         rows['official SGZ weights (reference)'] = [measure(link, None, args, detection_dir)]
     for seed in args.seeds:
-        for arm in ARMS:
+        for arm in args.arms:
             run_dir = osp.join(work_dir, f'seed{seed}', arm.replace(' ', '_'))
             print(f'seed {seed}, {arm}', flush=True)
             cfg = arm_config(recipe, arm, args.semantic_weight, args.data)
