@@ -5,7 +5,10 @@ Three arms trained by ``tools/train.py`` on the same data, recipe, iterations an
 - ``noguide``: the recipe's own losses (no semantic loss);
 - ``random guide``: + the semantic loss, guide = MobileNetV1 x0.25 FPN with random weights;
 - ``pretrained guide``: + the semantic loss, the same guide with the ImageNet MobileNetV1
-  backbone (``configs/_base_/models/sgz_mobilenetv1_guide.py``).
+  backbone (``configs/_base_/models/sgz_mobilenetv1_guide.py``);
+- optionally (``--arms ... 'imagenet classifier guide'``): + the semantic loss with the whole
+  pretrained classifier as the guide (``MobileNetV1DenseClassifier``: ImageNet logits at every
+  stride-32 location), where no guide weight is freshly initialised.
 
 Each trained enhancer (and, for reference, the official SGZ weights) is then measured on
 
@@ -51,6 +54,8 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_RECIPE = 'configs/sgz/sgz-noguide_dsc-s12_adam-lr1e-3_bs8-256_400it_unpaired.py'
 GUIDE_BASE = 'configs/_base_/models/sgz_mobilenetv1_guide.py'
 ARMS = ('noguide', 'random guide', 'pretrained guide')
+#: Optional: the pretrained classifier itself as the guide (MobileNetV1DenseClassifier).
+EXTRA_ARMS = ('imagenet classifier guide', )
 CLIP_LEVEL = 250
 CROP = (396, 600)  # top rows x columns of lol_val_pairs, as the default-enhancer checks use
 
@@ -65,7 +70,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--train-root', default=None,
                         help='training images (default: <data>/unpaired/lol_train_low)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
-    parser.add_argument('--arms', nargs='+', choices=ARMS, default=list(ARMS),
+    parser.add_argument('--arms', nargs='+', choices=ARMS + EXTRA_ARMS, default=list(ARMS),
                         help='run only these arms (e.g. to spread them over processes)')
     parser.add_argument('--iters', type=int, default=300, help='training iterations per run')
     parser.add_argument('--semantic-weight', type=float, default=None,
@@ -82,12 +87,17 @@ def arm_config(recipe: str, arm: str, semantic_weight: Optional[float], data: st
     """The recipe with (or without) the semantic loss of one arm (guide weights from ``data``)."""
     cfg = Config.fromfile(recipe)
     if arm != 'noguide':
-        loss = Config.fromfile(osp.join(REPO_ROOT, GUIDE_BASE)).mobilenetv1_semantic_loss
-        if arm == 'random guide':
-            loss.guide.backbone.init_cfg = None
+        guides = Config.fromfile(osp.join(REPO_ROOT, GUIDE_BASE))
+        weights = osp.abspath(osp.join(data, 'pretrained', 'mobilenetv1_x0.25_imagenet.tar'))
+        if arm == 'imagenet classifier guide':
+            loss = guides.mobilenetv1_classifier_semantic_loss
+            loss.guide.init_cfg.checkpoint = weights
         else:
-            loss.guide.backbone.init_cfg.checkpoint = osp.abspath(
-                osp.join(data, 'pretrained', 'mobilenetv1_x0.25_imagenet.tar'))
+            loss = guides.mobilenetv1_semantic_loss
+            if arm == 'random guide':
+                loss.guide.backbone.init_cfg = None
+            else:
+                loss.guide.backbone.init_cfg.checkpoint = weights
         if semantic_weight is not None:
             loss.loss_weight = semantic_weight
         cfg.model.losses = list(cfg.model.losses) + [loss]

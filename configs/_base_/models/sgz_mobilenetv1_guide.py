@@ -20,3 +20,13 @@ mobilenetv1_guide = dict(
                       checkpoint='../shared/data/pretrained/mobilenetv1_x0.25_imagenet.tar')))
 mobilenetv1_semantic_loss = dict(type='SemanticGuidanceLoss', loss_weight=0.1,
                                  guide=mobilenetv1_guide)
+# The whole ImageNet classifier as the guide (every weight pretrained, ImageNet's 1000 classes
+# per stride-32 location): with a freshly initialised top-down head the guide's logits are
+# nearly uniform, so the focal loss above is nearly constant.
+mobilenetv1_classifier_semantic_loss = dict(
+    type='SemanticGuidanceLoss',
+    loss_weight=0.1,
+    guide=dict(
+        type='MobileNetV1DenseClassifier',
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='../shared/data/pretrained/mobilenetv1_x0.25_imagenet.tar')))

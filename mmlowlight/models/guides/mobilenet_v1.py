@@ -13,6 +13,7 @@ mobilenetv1_x0.25_imagenet.tar`` (the backbone of biubug6/Pytorch_Retinaface, ``
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -119,3 +120,47 @@ class MobileNetV1(BaseModule):
                 if (stage_index, block_index) in OUTPUT_POINTS:
                     outputs.append(x)
         return tuple(outputs)
+
+
+@MODELS.register_module()
+class MobileNetV1DenseClassifier(MobileNetV1):
+    """The whole ImageNet classifier as a guide: MobileNetV1 + its ``fc`` on every C5 pixel.
+
+    The checkpoint's classifier (global average pool, then ``fc`` 256 -> 1000) is linear after
+    the pool, so applying ``fc`` at each stride-32 position gives per-location ImageNet logits
+    whose spatial mean is the classifier's own output. Unlike an FPN guide with a freshly
+    initialised head, every weight here is pretrained, so the pseudo-labels are ImageNet's.
+    The module names (``stage1..3``, ``fc``) are the checkpoint's, so ``init_cfg=dict(
+    type='Pretrained', checkpoint=MOBILENETV1_X025_IMAGENET)`` loads every key.
+
+    Args:
+        mean (Sequence[float]): Per-channel mean of the RGB [0, 1] input the classifier was
+            trained on. Defaults to ImageNet's.
+        std (Sequence[float]): Per-channel std, likewise.
+        num_classes (int): Classifier outputs. Defaults to 1000 (ImageNet-1k).
+        fold_batchnorm (bool): See :class:`MobileNetV1`. Defaults to True.
+        init_cfg (dict | list[dict], optional): See :class:`MobileNetV1`. Defaults to None.
+    """
+
+    def __init__(self, mean: Sequence[float] = (0.485, 0.456, 0.406),
+                 std: Sequence[float] = (0.229, 0.224, 0.225), num_classes: int = 1000,
+                 fold_batchnorm: bool = True,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(fold_batchnorm=fold_batchnorm, init_cfg=init_cfg)
+        if len(mean) != 3 or len(std) != 3:
+            raise ValueError(f'mean and std need 3 values (RGB), got {mean} and {std}')
+        self.fc = nn.Linear(OUT_CHANNELS[-1], num_classes)
+        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, images: Tensor) -> Tensor:  # type: ignore[override]
+        """Classify every stride-32 location of RGB images.
+
+        Args:
+            images (Tensor): (N, 3, H, W) RGB in [0, 1].
+
+        Returns:
+            Tensor: Logits (N, num_classes, ceil(H / 32), ceil(W / 32)).
+        """
+        c5 = super().forward((images - self.mean) / self.std)[3]
+        return F.linear(c5.permute(0, 2, 3, 1), self.fc.weight, self.fc.bias).permute(0, 3, 1, 2)

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from mmlowlight.models import ZeroShotEnhancer
-from mmlowlight.models.guides import FPNSegmentationGuide, MobileNetV1
+from mmlowlight.models.guides import FPNSegmentationGuide, MobileNetV1, MobileNetV1DenseClassifier
 from mmlowlight.models.guides.mobilenet_v1 import OUT_CHANNELS
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import load_checkpoint_file
@@ -159,3 +159,27 @@ def test_gradients_reach_the_enhancer_and_not_the_guide():
     assert sum(g.abs().sum() for g in enhancer_grads) > 0
     assert all(not p.requires_grad and p.grad is None for p in guide.parameters())
     assert torch.equal(guide.backbone.stage1[0][1].running_mean, running_before)
+
+
+def test_dense_classifier_loads_every_key_and_its_mean_is_the_classifier():
+    guide = MODELS.build(dict(type='MobileNetV1DenseClassifier', init_cfg=dict(
+        type='Pretrained', checkpoint=shared_path(*CHECKPOINT))))
+    guide.init_weights()
+    guide.eval()
+    state = _checkpoint_state()
+    assert set(guide.state_dict()) == {k[len('module.'):] for k in state}
+    skimage_data = pytest.importorskip('skimage.data')
+    image = torch.from_numpy(skimage_data.chelsea()).permute(2, 0, 1)[None].float() / 255
+    image = F.interpolate(image, size=(224, 224), mode='bilinear', antialias=True)
+    with torch.no_grad():
+        dense = guide(image)
+    assert dense.shape == (1, 1000, 7, 7)
+    assert dense.mean((2, 3)).argmax(1).item() in CAT_CLASSES
+
+
+def test_dense_classifier_shapes_and_errors():
+    guide = MobileNetV1DenseClassifier(num_classes=7).eval()
+    with torch.no_grad():
+        assert guide(torch.rand(2, 3, 70, 50)).shape == (2, 7, 3, 2)
+    with pytest.raises(ValueError, match='mean and std'):
+        MobileNetV1DenseClassifier(mean=(0.5, 0.5))
