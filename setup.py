@@ -42,6 +42,7 @@ setup(
         'pillow',
         'tqdm',
         'scikit-image',  # PSNR/SSIM metrics (mmlowlight.evaluation)
+        'PyWavelets',  # skimage.restoration.estimate_sigma (tools/analysis/evaluate_enhancer.py)
         'numba>=0.60',  # fused CPU inference kernels (mmlowlight.ops)
         'onnxruntime>=1.18',  # fast thumbnail EFE on CPU (mmlowlight.ops)
         'av>=12',  # PyAV: video decode/encode with FFmpeg + libx264 bundled
