@@ -32,6 +32,8 @@ __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 #: allocator keeps some freed memory (measured at 3840 x 2160: 0.8 gave 1.6-2.2x, 0.5 2.1x,
 #: 0.4 1.3x).
 MEMORY_BUDGET = 0.4
+#: Thumbnails whose EFE activations take less than this run in one call (no banding).
+UNBANDED_BYTES = 32 << 20
 
 _REQUIRED = ('efe', 'scale_factor', 'num_iterations', 'downscale', 'refine_low_res_factor')
 #: What a denoiser needs for :func:`~.denoise_statistics.denoiser_affine_maps` (the
@@ -92,11 +94,14 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         3 * num_iterations.
     """
     small = downscale_frames(frames, model.scale_factor, bgr=bgr)
-    # The EFE's activations may take at most MEMORY_BUDGET x one frame (in bands if need be).
-    frame_bytes = frames.nbytes // frames.shape[0]
+    # Large thumbnails run in bands whose activations take at most MEMORY_BUDGET x one frame;
+    # small ones (1080p at scale 12: 18 MB) in one call, as bands cost extra context rows.
+    max_band_pixels = None
+    if small[0].size // 3 * ACTIVATION_BYTES_PER_PIXEL > UNBANDED_BYTES:
+        frame_bytes = frames.nbytes // frames.shape[0]
+        max_band_pixels = int(MEMORY_BUDGET * frame_bytes / ACTIVATION_BYTES_PER_PIXEL)
     factor = efe_forward(model.efe, small, backend=backend, threads=threads,
-                         max_band_pixels=int(MEMORY_BUDGET * frame_bytes
-                                             / ACTIVATION_BYTES_PER_PIXEL))
+                         max_band_pixels=max_band_pixels)
     with torch.inference_mode():
         return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
 
