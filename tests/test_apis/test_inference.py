@@ -111,7 +111,7 @@ def test_checkpoint_meta_sets_defaults_and_overrides_win(tmp_path):
 
 def test_default_weights_ship_and_brighten():
     model = init_enhancer()
-    assert model.scale_factor == 4 and model.conv_type == 'dsc'
+    assert model.scale_factor == 12 and model.conv_type == 'dsc'  # the official EFE scale
     assert sum(p.numel() for p in model.parameters()) == 10561
     # A dark, smoothly shaded scene (mean level ~0.06, as in LOL) comes out well exposed.
     rng = np.random.default_rng(0)
