@@ -138,7 +138,7 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
             moving. Defaults to 1.0 (the trail of a faint object against the noise left is
             the trade-off: see tools/benchmark_video.py).
         motion_high (float): Box-mean difference, in sigmas, above which a pixel is moving for
-            certain (no averaging). Defaults to 3.0.
+            certain (no averaging). Defaults to 2.0.
         motion_spike (float): Single-pixel difference, in sigmas, above which a pixel is
             moving. Defaults to 4.0.
         scene_cut (float): Fraction of 16 x 16 blocks whose mean must change by more than
