@@ -1,3 +1,4 @@
+from .denoisers import *  # noqa: F401,F403
 from .enhancers import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .guides import *  # noqa: F401,F403

@@ -22,19 +22,24 @@ from torch import Tensor
 
 from .downscale import downscale_frames
 from .efe_runtime import efe_forward
+from .denoise_statistics import denoiser_affine_maps
 from .fused_curve import apply_curve_maps
 
 __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 
 _REQUIRED = ('efe', 'scale_factor', 'num_iterations', 'downscale', 'refine_low_res_factor')
+#: What a denoiser needs for :func:`~.denoise_statistics.denoiser_affine_maps` (the
+#: ``NoiseAdaptiveGuidedFilter`` interface): its affine maps then ride in the curve pass.
+_DENOISER_API = ('coefficients', 'scale', 'noise_row_step', 'edge_cut', 'mean_abs_to_sigma')
 
 
 def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
     """Why :func:`enhance_frames` cannot run ``model``, or None when it can.
 
     It runs an ``SGZEnhancer``-like model (``efe``, ``scale_factor``, ``num_iterations``,
-    ``downscale``, ``refine_low_res_factor``) in eval mode with float32 parameters on the CPU and
-    without a full-resolution ``denoiser``. Callers also check that the model's class does not
+    ``downscale``, ``refine_low_res_factor``) in eval mode with float32 parameters on the CPU,
+    without a ``denoiser`` or with one that computes low-resolution affine maps
+    (``NoiseAdaptiveGuidedFilter``). Callers also check that the model's class does not
     override ``forward``/``estimate_factor`` (see :func:`mmlowlight.apis.enhance_batch`).
     """
     missing = [name for name in _REQUIRED if not hasattr(model, name)]
@@ -42,8 +47,10 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
         return f'{type(model).__name__} has no {", ".join(missing)}'
     if model.training:
         return 'the model is in training mode'
-    if getattr(model, 'denoiser', None) is not None:
-        return 'the model has a full-resolution denoiser'
+    denoiser = getattr(model, 'denoiser', None)
+    if denoiser is not None and not all(hasattr(denoiser, name) for name in _DENOISER_API):
+        return (f'the model has a full-resolution denoiser ({type(denoiser).__name__}) without '
+                f'low-resolution affine coefficients')
     for param in model.parameters():
         if param.device.type != 'cpu':
             return f'the model is on {param.device}'
@@ -127,7 +134,12 @@ def enhance_frames(model: torch.nn.Module,
     factor = low_res_factor(model, frames, bgr=bgr, backend=backend, threads=threads)
     if factor_transform is not None:
         factor = factor_transform(factor)
+    affine = None
+    if getattr(model, 'denoiser', None) is not None:
+        affine = denoiser_affine_maps(model.denoiser, frames, factor, model.num_iterations,
+                                      bgr=bgr, threads=threads)
     factor = factor.numpy()
     if bgr:
         factor = _reverse_channels(factor)
-    return apply_curve_maps(frames, factor, model.num_iterations, threads=threads, out=out)
+    return apply_curve_maps(frames, factor, model.num_iterations, affine=affine,
+                            threads=threads, out=out)
