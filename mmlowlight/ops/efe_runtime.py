@@ -3,10 +3,11 @@
 The EFE runs on the 1/scale thumbnail (160 x 90 at 1080p and scale 12), where PyTorch's
 per-operator overhead dominates: NCHW convolutions take several times longer than channels-last
 ones, and onnxruntime (MLAS kernels, Conv+ReLU fused, no autograd dispatch) is faster still
-(``tools/benchmark.py`` prints all three). The ONNX graph is written directly from the weights with
-``onnx.helper`` (milliseconds; ``torch.onnx.export`` takes seconds, which the first frame of a CLI
-run would pay), checked once against the PyTorch EFE, and its session is cached per model and
-thread count; changing the weights in place (``load_state_dict``) invalidates it.
+(``tools/benchmark.py`` prints all three). The ONNX graph is written directly from the weights
+(:mod:`.onnx_writer`, well under a millisecond; ``torch.onnx.export`` takes seconds and importing
+``onnx`` a fair part of one, which the first frame of a CLI run would pay), checked once against
+the PyTorch EFE, and its session is cached per model and thread count; changing the weights in
+place (``load_state_dict``) invalidates it.
 """
 import os
 import threading
@@ -18,8 +19,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-__all__ = ['EFE_BACKENDS', 'default_efe_backend', 'efe_forward', 'onnx_available',
-           'build_efe_onnx']
+from .onnx_writer import efe_model_bytes
+
+__all__ = ['EFE_BACKENDS', 'default_efe_backend', 'efe_forward', 'onnx_available']
 
 #: ``'onnxruntime'``: an onnxruntime session of the EFE graph; ``'torch'``: the PyTorch module on
 #: a channels-last input; ``'torch-nchw'``: the module as it is (the reference, for benchmarks).
@@ -31,9 +33,8 @@ ONNX_TOLERANCE = 1e-4
 
 
 def onnx_available() -> bool:
-    """Whether ``onnx`` and ``onnxruntime`` can be imported."""
+    """Whether ``onnxruntime`` can be imported."""
     try:
-        import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
@@ -52,71 +53,12 @@ def default_efe_backend() -> str:
     return 'onnxruntime' if onnx_available() else 'torch'
 
 
-def _block_nodes(helper, block: nn.Module, name: str, source: str, target: str,
-                 initializers: list) -> list:
-    """ONNX nodes of one EFE block (depthwise-separable or plain 3x3 conv), no activation."""
-
-    def conv(conv_module: nn.Conv2d, conv_name: str, conv_in: str, conv_out: str):
-        weight = conv_module.weight.detach().float().cpu().numpy()
-        bias = conv_module.bias.detach().float().cpu().numpy()
-        initializers.extend([
-            helper.make_tensor(f'{conv_name}.w', 1, weight.shape, weight.tobytes(), raw=True),
-            helper.make_tensor(f'{conv_name}.b', 1, bias.shape, bias.tobytes(), raw=True)
-        ])
-        kernel = conv_module.kernel_size
-        pads = list(conv_module.padding) * 2
-        return helper.make_node('Conv', [conv_in, f'{conv_name}.w', f'{conv_name}.b'],
-                                [conv_out], kernel_shape=list(kernel), pads=pads,
-                                group=conv_module.groups)
-
-    if isinstance(block, nn.Conv2d):
-        return [conv(block, name, source, target)]
-    return [conv(block.depthwise, f'{name}.dw', source, f'{name}.mid'),
-            conv(block.pointwise, f'{name}.pw', f'{name}.mid', target)]
-
-
-def build_efe_onnx(efe: nn.Module) -> bytes:
-    """The serialized ONNX model of a ``FactorExtractor`` (input ``small`` (N, 3, h, w), output
-    ``factor`` (N, C, h, w); dynamic N, h, w), written from its weights.
-
-    The graph is ``FactorExtractor.forward``: blocks 0-3 chained with ReLU, block 4 on
-    ``cat(x3, x4)``, block 5 on ``cat(x2, x5)``, block 6 on ``cat(x1, x6)`` with tanh.
-    """
-    from onnx import TensorProto, helper
-    blocks = list(efe.blocks)
-    if len(blocks) != 7:
-        raise ValueError(f'expected the 7-block FactorExtractor, got {len(blocks)} blocks')
-    nodes, initializers = [], []
-    inputs = {0: 'small', 1: 'x1', 2: 'x2', 3: 'x3', 4: 'cat34', 5: 'cat25', 6: 'cat16'}
-    for index, block in enumerate(blocks):
-        pre = f'pre{index + 1}'
-        nodes += _block_nodes(helper, block, f'b{index}', inputs[index], pre, initializers)
-        if index < 6:
-            nodes.append(helper.make_node('Relu', [pre], [f'x{index + 1}']))
-        else:
-            nodes.append(helper.make_node('Tanh', [pre], ['factor']))
-        if index in (3, 4, 5):  # the concatenation skips, as in FactorExtractor.forward
-            skip, deep = {3: ('x3', 'x4'), 4: ('x2', 'x5'), 5: ('x1', 'x6')}[index]
-            nodes.append(helper.make_node('Concat', [skip, deep], [inputs[index + 1]], axis=1))
-    out_channels = blocks[6].out_channels if isinstance(blocks[6], nn.Conv2d) else \
-        blocks[6].pointwise.out_channels
-    graph = helper.make_graph(
-        nodes, 'sgz_efe',
-        [helper.make_tensor_value_info('small', TensorProto.FLOAT, ['n', 3, 'h', 'w'])],
-        [helper.make_tensor_value_info('factor', TensorProto.FLOAT,
-                                       ['n', out_channels, 'h', 'w'])],
-        initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)],
-                              producer_name='mmlowlight')
-    model.ir_version = 8  # what onnxruntime >= 1.15 reads
-    return model.SerializeToString()
-
-
 def _fingerprint(module: nn.Module) -> Tuple:
     # The storage and version counter of every parameter: in-place updates bump the version.
     return tuple((p.data_ptr(), p._version) for p in module.parameters())
 
 
+#: efe module -> {threads: (weights fingerprint, runner or None)}
 _SESSIONS: 'weakref.WeakKeyDictionary[nn.Module, Dict]' = weakref.WeakKeyDictionary()
 _SESSIONS_LOCK = threading.Lock()
 
@@ -125,11 +67,11 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
     """A cached onnxruntime runner of ``efe``, or None where the graph does not reproduce the
     module (another architecture): the caller then uses PyTorch."""
     import onnxruntime
-    key = (_fingerprint(efe), threads)
+    fingerprint = _fingerprint(efe)
     with _SESSIONS_LOCK:
-        cached = _SESSIONS.get(efe)
-        if cached is not None and cached['key'] == key:
-            return cached['run']
+        cached = _SESSIONS.setdefault(efe, {}).get(threads)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
     run = None
     try:
         options = onnxruntime.SessionOptions()
@@ -137,8 +79,11 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
         options.inter_op_num_threads = 1
         # No spinning after a run: the full-resolution pass needs those cores right after.
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        # Denormal weights and activations as zero (the official weights hold thousands of
+        # denormal values; x86 arithmetic on them is slow, and they change nothing visible).
+        options.add_session_config_entry('session.set_denormal_as_zero', '1')
         options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(build_efe_onnx(efe), options,
+        session = onnxruntime.InferenceSession(efe_model_bytes(efe), options,
                                                providers=['CPUExecutionProvider'])
 
         def run(small: np.ndarray) -> np.ndarray:
@@ -153,7 +98,7 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
         warnings.warn(f'onnxruntime EFE unavailable for this model ({exc}); using PyTorch')
         run = None
     with _SESSIONS_LOCK:
-        _SESSIONS[efe] = dict(key=key, run=run)
+        _SESSIONS.setdefault(efe, {})[threads] = (fingerprint, run)
     return run
 
 

@@ -29,6 +29,9 @@ __all__ = ['apply_curve_maps', 'ROWS_PER_TASK']
 
 #: Fewest output rows per worker task (smaller frames run in fewer tasks).
 ROWS_PER_TASK = 32
+#: Tasks per worker thread: on shared cores a preempted worker would hold up an even split;
+#: smaller tasks let the other workers take over its share.
+TASKS_PER_THREAD = 4
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True)
@@ -258,12 +261,12 @@ def apply_curve_maps(frames: np.ndarray,
                     factor_tables.rows, *factor_tables.y, *factor_tables.x,
                     affine is not None, a_tables.rows, b_rows, *a_tables.y, *a_tables.x)
 
-    tasks = max(1, min(threads, rows_total // ROWS_PER_TASK))
-    if tasks == 1:
+    tasks = max(1, min(threads * TASKS_PER_THREAD, rows_total // ROWS_PER_TASK))
+    if tasks == 1 or threads == 1:
         run(0, rows_total)
         return out
     bounds = np.linspace(0, rows_total, tasks + 1).astype(int)
-    futures = [_pool(tasks).submit(run, int(start), int(stop))
+    futures = [_pool(min(threads, tasks)).submit(run, int(start), int(stop))
                for start, stop in zip(bounds[:-1], bounds[1:])]
     for future in futures:
         future.result()

@@ -108,9 +108,9 @@ def enhance_frames(model: torch.nn.Module,
             ``bgr=True``, as OpenCV decodes video).
         bgr (bool): Channel order of ``frames`` (the output has the same order).
         factor_transform (callable, optional): Applied to the low-resolution factor map
-            (N, C, h, w) RGB before it is upsampled, e.g. ``mmlowlight.apis.FactorSmoother``
-            for temporal smoothing (a linear filter over frames gives the same result on the
-            low-resolution map as on the upsampled one).
+            (N, C, h, w) RGB before it is upsampled, e.g. a smoothing of the factor map over
+            frames (a linear filter gives the same result on the low-resolution map as on the
+            upsampled one).
         out (np.ndarray, optional): Where to write the result (``frames``' shape and dtype,
             contiguous); may be ``frames`` itself, for no extra frame of memory.
         backend (str, optional): EFE backend; default

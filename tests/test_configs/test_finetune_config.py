@@ -39,7 +39,8 @@ def test_config_follows_the_default_weights():
     meta = load_checkpoint_file(DEFAULT_CHECKPOINT)['meta']
     assert cfg.load_from == DEFAULT_CHECKPOINT
     enhancer = dict(cfg.model.enhancer)
-    assert enhancer.pop('type') == 'SGZEnhancer' and enhancer == meta['enhancer']
+    assert enhancer['type'] == 'SGZEnhancer'
+    assert {k: enhancer[k] for k in meta['enhancer']} == meta['enhancer']
     assert _base_of(CONFIG) == [meta['config']], (
         f'the default weights were trained with {meta["config"]}: make it the _base_ of '
         f'{osp.basename(CONFIG)} so that fine-tuning keeps their recipe')

@@ -2,7 +2,7 @@
 
 Usage:
     python tools/analysis/benchmark_train_step.py [--batch 6] [--size 512] [--threads 2]
-        [--steps 2] [--guide-depth 50]
+        [--steps 2] [--guide-depth 50 | --guide-backbone mobilenetv1] [--clock wall|cpu]
 
 Both variants use the same weights, inputs and math (checked first: total loss and enhancer
 gradients must agree); they differ only in how the step is computed:
@@ -21,21 +21,28 @@ guide runs in eval mode (the official script leaves it in train mode, so its Bat
 statistics and its running statistics drift) and it normalises its input with ImageNet mean/std
 (the official code feeds it the [0, 1] image, which an ImageNet backbone does not expect). Neither
 changes the cost noticeably. The guide is randomly initialised (no download); its speed does not
-depend on the weights.
+depend on the weights. ``--guide-backbone mobilenetv1`` times the offline guide of
+``configs/_base_/models/sgz_mobilenetv1_guide.py`` (MobileNetV1 x0.25 under a 64-channel FPN)
+instead of the paper's ResNet FPN.
 
 Printed per variant: seconds per step (median over ``--steps``, each measurement after one
 untimed warm-up step) of the whole step and of "EFE + zero-reference losses" (the same step
 without the semantic loss); "guide" is their difference (guide forward, focal loss, backward
-through the guide). Then the speed-ups.
+through the guide), and "guide alone" times that part directly (the weighted semantic loss of a
+fixed image batch and its backward to the image), which is steadier than a difference of two
+noisy medians. Then the speed-ups.
 """
 import argparse
 import copy
 import logging
+import os.path as osp
+import time
 from typing import Dict, List
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from torch import Tensor
@@ -45,6 +52,8 @@ from mmlowlight.models.guides import FPNSegmentationGuide
 from mmlowlight.utils.timing import median_seconds
 
 LR, WEIGHT_DECAY, GRAD_CLIP = 1e-4, 1e-4, 0.1
+MOBILENETV1_GUIDE_CONFIG = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+                                    'configs', '_base_', 'models', 'sgz_mobilenetv1_guide.py')
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,6 +64,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--steps', type=int, default=1,
                         help='timed steps per measurement (each after one warm-up step)')
     parser.add_argument('--guide-depth', type=int, default=50, help='ResNet depth of the guide')
+    parser.add_argument('--guide-backbone', choices=('resnet', 'mobilenetv1'), default='resnet',
+                        help='bottom-up path of the guide (mobilenetv1: the offline guide config)')
+    parser.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
+                        help='wall time, or this process\'s CPU time (with --threads 1 the work '
+                        'done, much less sensitive to other jobs on a shared machine)')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args()
 
@@ -183,9 +197,18 @@ ZERO_REFERENCE_LOSSES = [
 ]
 
 
-def build_ours(guide_depth: int) -> ZeroShotEnhancer:
-    semantic = dict(type='SemanticGuidanceLoss',
-                    guide=dict(type='FPNSegmentationGuide', depth=guide_depth))
+def guide_config(args: argparse.Namespace) -> dict:
+    """The guide to time: the ResNet FPN of ``--guide-depth`` or the MobileNetV1 guide config
+    (randomly initialised: the speed does not depend on the weights)."""
+    if args.guide_backbone == 'resnet':
+        return dict(type='FPNSegmentationGuide', depth=args.guide_depth)
+    guide = Config.fromfile(MOBILENETV1_GUIDE_CONFIG).mobilenetv1_guide.to_dict()
+    guide['backbone']['init_cfg'] = None
+    return guide
+
+
+def build_ours(guide: dict) -> ZeroShotEnhancer:
+    semantic = dict(type='SemanticGuidanceLoss', guide=guide)
     preprocessor = dict(type='mmlowlight.EnhanceDataPreprocessor', bgr_to_rgb=False)
     model = ZeroShotEnhancer(enhancer=dict(type='SGZEnhancer'),
                              losses=ZERO_REFERENCE_LOSSES + [semantic],
@@ -228,10 +251,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     images = torch.rand(args.batch, 3, args.size, args.size) * 0.3  # dark, like the data
-    model = build_ours(args.guide_depth)
+    model = build_ours(guide_config(args))
     reference = Reference(model.enhancer, model.losses[-1].guide)
+    guide_name = (f'ResNet-{args.guide_depth}' if args.guide_backbone == 'resnet' else
+                  'MobileNetV1 x0.25 (64-channel)')
     print(f'batch {args.batch}, {args.size}x{args.size}, {args.threads} threads, '
-          f'guide ResNet-{args.guide_depth} FPN, median of {args.steps} step(s) after a warm-up')
+          f'guide {guide_name} FPN, median of {args.steps} step(s) after a warm-up')
     check_same_math(model, reference, images)
 
     zero_reference_only = ZeroShotEnhancer(
@@ -241,20 +266,42 @@ def main() -> None:
     wrapper, wrapper_zero_ref = optim_wrapper(model), optim_wrapper(zero_reference_only)
     data = dict(inputs=images)
     results: Dict[str, List[float]] = {}
-    full = median_seconds(lambda: reference.step(images), args.steps)
-    zero_ref = median_seconds(lambda: reference.step(images, semantic=False), args.steps)
-    results['reference'] = [full, zero_ref, full - zero_ref]
+    clock = time.process_time if args.clock == 'cpu' else time.perf_counter
+    full = median_seconds(lambda: reference.step(images), args.steps, timer=clock)
+    zero_ref = median_seconds(lambda: reference.step(images, semantic=False), args.steps,
+                              timer=clock)
+    results['reference'] = [full, zero_ref, full - zero_ref,
+                            median_seconds(lambda: guide_alone_reference(reference, images),
+                                           args.steps, timer=clock)]
     del reference
-    full = median_seconds(lambda: model.train_step(data, wrapper), args.steps)
+    full = median_seconds(lambda: model.train_step(data, wrapper), args.steps, timer=clock)
     zero_ref = median_seconds(lambda: zero_reference_only.train_step(data, wrapper_zero_ref),
-                              args.steps)
-    results['mmlowlight'] = [full, zero_ref, full - zero_ref]
-    print(f'{"seconds/step":<14}{"full step":>12}{"EFE+zero-ref":>14}{"guide":>10}')
-    for name, (full, zero_ref, guide) in results.items():
-        print(f'{name:<14}{full:>12.2f}{zero_ref:>14.2f}{guide:>10.2f}')
+                              args.steps, timer=clock)
+    results['mmlowlight'] = [full, zero_ref, full - zero_ref,
+                             median_seconds(lambda: guide_alone_ours(model, images), args.steps,
+                                            timer=clock)]
+    print(f'{args.clock} clock')
+    print(f'{"seconds/step":<14}{"full step":>12}{"EFE+zero-ref":>14}{"guide":>10}'
+          f'{"guide alone":>13}')
+    for name, (full, zero_ref, guide, alone) in results.items():
+        print(f'{name:<14}{full:>12.2f}{zero_ref:>14.2f}{guide:>10.2f}{alone:>13.2f}')
     ref, ours = results['reference'], results['mmlowlight']
     print(f'{"speed-up":<14}{ref[0] / ours[0]:>11.2f}x{ref[1] / ours[1]:>13.2f}x'
-          f'{ref[2] / ours[2]:>9.2f}x')
+          f'{ref[2] / ours[2]:>9.2f}x{ref[3] / ours[3]:>12.2f}x')
+
+
+def guide_alone_reference(reference: Reference, images: Tensor) -> None:
+    """The official semantic-loss part of a step: guide forward, focal loss, backward (into
+    the image and, as officially, the guide's weights)."""
+    enhanced = images.clone().requires_grad_()
+    (0.1 * reference.seg_loss(enhanced)).backward()
+    reference.seg.zero_grad(set_to_none=True)
+
+
+def guide_alone_ours(model: ZeroShotEnhancer, images: Tensor) -> None:
+    """Ours: the registered semantic loss on NHWC input, backward into the image only."""
+    enhanced = images.clone().contiguous(memory_format=torch.channels_last).requires_grad_()
+    model.losses[-1](enhanced, images, images).backward()
 
 
 if __name__ == '__main__':

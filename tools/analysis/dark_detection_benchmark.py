@@ -20,6 +20,14 @@ Example (572 s wall, 200 s of CPU time with one thread on a busy 2-core machine)
 
 Everything is written under ``--work-dir`` (default: a new temporary folder), nothing into the
 repository. ``--seed`` fixes data, darkening, initialisation and sampling.
+
+To compare several frozen enhancers against one detector, run it once per enhancer on the same
+``--work-dir`` with ``--skip-finetune``: the generated data and the trained normal-light detector
+found there (written by an earlier run with the same data and training arguments) are reused,
+so only the evaluations run again::
+
+    python tools/analysis/dark_detection_benchmark.py --work-dir work_dirs/dark_det \
+        --skip-finetune --enhancer-checkpoint A.pth --results a.json
 """
 import argparse
 import contextlib
@@ -39,8 +47,10 @@ from mmengine.hub import get_config
 from mmengine.runner import Runner
 
 from mmlowlight.apis import DEFAULT_CHECKPOINT
+from mmlowlight.apis.inference import enhancer_args_from_config
 from mmlowlight.datasets.synthetic import (SHAPE_CLASSES, LowLightSimulator,
                                            generate_shapes_dataset)
+from mmlowlight.utils import write_json_atomic
 
 # The zero-reference losses of SGZ (official weights are the losses' defaults).
 AUX_LOSSES = [
@@ -59,8 +69,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--enhancer-checkpoint', default=None,
                         help=f'SGZ weights (default: the package weights {DEFAULT_CHECKPOINT})')
-    parser.add_argument('--enhancer-scale', type=int, default=2,
-                        help='SGZ scale_factor (EFE input downscale) for the 128 px images')
+    parser.add_argument('--enhancer-scale', type=int, default=None,
+                        help='SGZ scale_factor (EFE input downscale) for the 128 px images '
+                        '(default: the --enhancer-config\'s, else 2)')
+    parser.add_argument('--enhancer-config', default=None,
+                        help='config whose SGZEnhancer arguments (e.g. exposure control) the '
+                        'enhancer is built with (default: SGZEnhancer defaults)')
+    parser.add_argument('--skip-finetune', action='store_true',
+                        help='frozen enhancer only: no joint and no control fine-tuning')
+    parser.add_argument('--results', default=None,
+                        help='where the results json goes (default: <work-dir>/results.json)')
     parser.add_argument('--num-train', type=int, default=600)
     parser.add_argument('--num-val', type=int, default=150)
     parser.add_argument('--image-size', type=int, default=128)
@@ -110,18 +128,27 @@ def detector_cfg(num_classes: int) -> ConfigDict:
     return model
 
 
-def low_light_preprocessor(checkpoint: str, scale: int, freeze: bool,
+def enhancer_args(config: Optional[str], scale: Optional[int]) -> dict:
+    """``SGZEnhancer`` arguments: the config's (if any), ``scale_factor`` from ``scale``."""
+    args = enhancer_args_from_config(config) if config else {}
+    if scale is not None:
+        args['scale_factor'] = scale
+    args.setdefault('scale_factor', 2)
+    return args
+
+
+def low_light_preprocessor(checkpoint: str, enhancer: dict, freeze: bool,
                            aux_losses: Optional[List[dict]]) -> dict:
     """Config of an SGZ ``LowLightDetDataPreprocessor`` with the detector's normalisation.
 
     Args:
         checkpoint (str): Enhancer weights (official SGZ file or an mmengine checkpoint).
-        scale (int): ``scale_factor`` of the EFE.
+        enhancer (dict): ``SGZEnhancer`` arguments (e.g. ``scale_factor``).
         freeze (bool): Keep the enhancer fixed (True) or train it with the detector.
         aux_losses (list[dict], optional): Zero-reference losses (needs ``freeze=False``).
     """
     return dict(type='mmlowlight.LowLightDetDataPreprocessor',
-                enhancer=dict(type='SGZEnhancer', scale_factor=scale),
+                enhancer=dict(type='SGZEnhancer', **enhancer),
                 enhancer_checkpoint=checkpoint, freeze=freeze, aux_losses=aux_losses,
                 mean=MEAN, std=STD, bgr_to_rgb=True, pad_size_divisor=32)
 
@@ -246,28 +273,26 @@ def main() -> None:
         print(f'[{key}] {timings[key]:.0f} s', flush=True)
         return out
 
-    timed('data', make_data, bench.data_root, args)
-    detector = timed('train normal', bench.train, 'train_normal', 'images', args.train_iters,
-                     args.lr)
+    data_done = osp.join(bench.data_root, 'complete.json')
+    if not _same_settings(data_done, _data_settings(args)):
+        timed('data', make_data, bench.data_root, args)
+        write_json_atomic(_data_settings(args), data_done)
+    detector = osp.join(work_dir, 'train_normal', f'iter_{args.train_iters}.pth')
+    detector_done = osp.join(work_dir, 'train_normal', 'complete.json')
+    if not (osp.isfile(detector) and _same_settings(detector_done, _detector_settings(args))):
+        detector = timed('train normal', bench.train, 'train_normal', 'images',
+                         args.train_iters, args.lr)
+        write_json_atomic(_detector_settings(args), detector_done)
     rows = {}
     rows['normal light'] = timed('eval normal', bench.evaluate, 'eval_normal', 'images',
                                  detector)
     rows['dark'] = timed('eval dark', bench.evaluate, 'eval_dark', 'dark', detector)
-    frozen = low_light_preprocessor(bench.checkpoint, args.enhancer_scale, True, None)
+    enhancer = enhancer_args(args.enhancer_config, args.enhancer_scale)
+    frozen = low_light_preprocessor(bench.checkpoint, enhancer, True, None)
     rows['dark + SGZ (frozen)'] = timed('eval frozen', bench.evaluate, 'eval_sgz_frozen',
                                         'dark', detector, frozen)
-    joint = low_light_preprocessor(bench.checkpoint, args.enhancer_scale, False, AUX_LOSSES)
-    hooks = [dict(type='mmlowlight.AuxLossHook')]
-    joint_ckpt = timed('finetune joint', bench.train, 'finetune_sgz_joint', 'dark',
-                       args.finetune_iters, args.finetune_lr, detector, joint, hooks)
-    # Evaluate the jointly trained enhancer as it was trained (weights from joint_ckpt).
-    joint_eval = low_light_preprocessor(joint_ckpt, args.enhancer_scale, True, None)
-    rows['dark + SGZ joint fine-tune'] = timed('eval joint', bench.evaluate, 'eval_sgz_joint',
-                                               'dark', joint_ckpt, joint_eval)
-    control_ckpt = timed('finetune control', bench.train, 'finetune_detector_only', 'dark',
-                         args.finetune_iters, args.finetune_lr, detector)
-    rows['dark + detector-only fine-tune (control)'] = timed(
-        'eval control', bench.evaluate, 'eval_detector_only', 'dark', control_ckpt)
+    if not args.skip_finetune:
+        finetune(bench, args, rows, detector, enhancer, timed)
     total = time.perf_counter() - start
 
     normal, dark = rows['normal light']['mAP'], rows['dark']['mAP']
@@ -279,9 +304,43 @@ def main() -> None:
         lines.append(f'| {name} | {metrics["mAP"]:.3f} | {metrics["mAP50"]:.3f} | {rec} |')
     table = '\n'.join(lines)
     print(f'\n{table}\n\nseed {args.seed}, total {total:.0f} s, work dir {work_dir}')
-    with open(osp.join(work_dir, 'results.json'), 'w', encoding='utf-8') as f:
-        json.dump(dict(args=vars(args), rows=rows, timings=timings, total_s=total), f,
-                  indent=2)
+    write_json_atomic(dict(args=vars(args), rows=rows, timings=timings, total_s=total),
+                      args.results or osp.join(work_dir, 'results.json'), indent=2)
+
+
+def finetune(bench: Benchmark, args: argparse.Namespace, rows: Dict[str, Dict[str, float]],
+             detector: str, enhancer: dict, timed) -> None:
+    """The joint SGZ + detector fine-tune and its detector-only control, with evaluations."""
+    joint = low_light_preprocessor(bench.checkpoint, enhancer, False, AUX_LOSSES)
+    hooks = [dict(type='mmlowlight.AuxLossHook')]
+    joint_ckpt = timed('finetune joint', bench.train, 'finetune_sgz_joint', 'dark',
+                       args.finetune_iters, args.finetune_lr, detector, joint, hooks)
+    # Evaluate the jointly trained enhancer as it was trained (weights from joint_ckpt).
+    joint_eval = low_light_preprocessor(joint_ckpt, enhancer, True, None)
+    rows['dark + SGZ joint fine-tune'] = timed('eval joint', bench.evaluate, 'eval_sgz_joint',
+                                               'dark', joint_ckpt, joint_eval)
+    control_ckpt = timed('finetune control', bench.train, 'finetune_detector_only', 'dark',
+                         args.finetune_iters, args.finetune_lr, detector)
+    rows['dark + detector-only fine-tune (control)'] = timed(
+        'eval control', bench.evaluate, 'eval_detector_only', 'dark', control_ckpt)
+
+
+def _data_settings(args: argparse.Namespace) -> dict:
+    return {k: getattr(args, k) for k in ('seed', 'num_train', 'num_val', 'image_size')} | dict(
+        exposure=list(args.exposure))
+
+
+def _detector_settings(args: argparse.Namespace) -> dict:
+    return _data_settings(args) | {k: getattr(args, k) for k in
+                                   ('train_iters', 'batch_size', 'lr')}
+
+
+def _same_settings(path: str, settings: dict) -> bool:
+    """Whether ``path`` records these settings (a finished earlier step to reuse)."""
+    if not osp.isfile(path):
+        return False
+    with open(path, encoding='utf-8') as f:
+        return json.load(f) == settings
 
 
 if __name__ == '__main__':

@@ -1,5 +1,9 @@
 """Frozen segmentation nets that guide zero-shot training (see SemanticGuidanceLoss)."""
 from .fpn_guide import TORCHVISION_RESNET50_URL, FPNSegmentationGuide, FPNTopDown
 from .mmseg_guide import MMSegGuide
+from .mobilenet_v1 import MOBILENETV1_X025_IMAGENET, MobileNetV1, MobileNetV1DenseClassifier
 
-__all__ = ['FPNSegmentationGuide', 'FPNTopDown', 'MMSegGuide', 'TORCHVISION_RESNET50_URL']
+__all__ = [
+    'FPNSegmentationGuide', 'FPNTopDown', 'MMSegGuide', 'MobileNetV1',
+    'MobileNetV1DenseClassifier', 'MOBILENETV1_X025_IMAGENET', 'TORCHVISION_RESNET50_URL'
+]

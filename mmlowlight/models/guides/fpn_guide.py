@@ -6,6 +6,7 @@ lateral 1x1 convs into a 256-channel top-down path (bilinear upsampling, additio
 smoothing convs per level (256 -> 256 -> 128, no activation), the four levels upsampled to the
 stride-4 level and concatenated, a 3x3 classifier; top-down layers drawn from N(0, 0.01).
 """
+import copy
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -16,6 +17,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
+from .batchnorm_folding import conv_bn_folded
 
 #: torchvision's ImageNet ResNet-50 weights; pass as ``init_cfg=dict(type='Pretrained',
 #: checkpoint=TORCHVISION_RESNET50_URL)`` (the ``torchvision://`` scheme needs torchvision).
@@ -27,14 +29,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def _conv_bn(x: Tensor, conv: nn.Conv2d, bn: nn.BatchNorm2d, relu: bool) -> Tensor:
     """``conv`` then eval-mode ``bn`` (then ReLU) as one convolution with BN folded in."""
-    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-    bias = bn.bias - bn.running_mean * scale
-    if conv.bias is not None:
-        bias = bias + conv.bias * scale
-    weight = (conv.weight * scale.view(-1, 1, 1, 1)).contiguous(
-        memory_format=torch.channels_last if x.is_contiguous(
-            memory_format=torch.channels_last) else torch.contiguous_format)
-    out = F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    out = conv_bn_folded(x, conv, bn)
     return F.relu(out, inplace=True) if relu else out
 
 
@@ -102,7 +97,7 @@ class FPNTopDown(BaseModule):
 
 @MODELS.register_module()
 class FPNSegmentationGuide(BaseModule):
-    """ResNet + FPN semantic segmentation net: the SGZ guide (21 VOC classes by default).
+    """ResNet (or another backbone) + FPN segmentation net: the SGZ guide (21 VOC classes).
 
     The bottom-up path is built from mmcv's ResNet blocks with torchvision's module names
     (``conv1``, ``bn1``, ``layer1.0.downsample.0`` ...) at the top level of this module, so
@@ -110,8 +105,15 @@ class FPNSegmentationGuide(BaseModule):
     ImageNet weights into it directly (the unused ``fc.*`` keys and the top-down keys, which keep
     their N(0, 0.01) init, are reported by mmengine as unexpected/missing).
 
+    With ``backbone`` set, that registered module (e.g. ``dict(type='MobileNetV1',
+    init_cfg=dict(type='Pretrained', checkpoint=MOBILENETV1_X025_IMAGENET))``) replaces the
+    ResNet as ``self.backbone``: it maps the normalised image to four levels at strides 4, 8, 16,
+    32 and names their widths in its ``out_channels`` attribute; the guide's ``fold_batchnorm``
+    is passed to it.
+
     Args:
-        depth (int): ResNet depth, one of 18, 34, 50, 101, 152. Defaults to 50 (the paper's).
+        depth (int): ResNet depth, one of 18, 34, 50, 101, 152; unused with ``backbone``.
+            Defaults to 50 (the paper's).
         num_classes (int): Output classes. Defaults to 21.
         channels (int): Width of the top-down path. Defaults to 256.
         smooth_channels (int): Per-level width after smoothing. Defaults to 128.
@@ -125,6 +127,8 @@ class FPNSegmentationGuide(BaseModule):
             function, without BatchNorm's passes over the activations in the forward and the
             backward (about a quarter of the guide's time on CPU). Train mode always runs the
             BatchNorm layers. Defaults to True.
+        backbone (dict, optional): Config of a bottom-up path to use instead of the ResNet.
+            Defaults to None (the ResNet of ``depth``).
         init_cfg (dict | list[dict], optional): Initialisation of the whole net, typically
             ``dict(type='Pretrained', checkpoint=TORCHVISION_RESNET50_URL)``. None keeps
             PyTorch's default init for the backbone. Defaults to None.
@@ -139,13 +143,45 @@ class FPNSegmentationGuide(BaseModule):
                  std: Sequence[float] = IMAGENET_STD,
                  channels_last: bool = True,
                  fold_batchnorm: bool = True,
+                 backbone: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if depth not in ResNet.arch_settings:
+        if backbone is None and depth not in ResNet.arch_settings:
             raise ValueError(
                 f'depth must be one of {sorted(ResNet.arch_settings)}, got {depth!r}')
         if len(mean) != 3 or len(std) != 3:
             raise ValueError(f'mean and std need 3 values (RGB), got {mean} and {std}')
+        if backbone is None:
+            self.backbone = None
+            stage_channels = self._build_resnet(depth)
+        else:
+            backbone = copy.deepcopy(dict(backbone))
+            backbone.setdefault('_scope_', 'mmlowlight')
+            backbone.setdefault('fold_batchnorm', fold_batchnorm)
+            self.backbone = MODELS.build(backbone)
+            stage_channels = list(self.backbone.out_channels)
+        self.top_down = FPNTopDown(stage_channels, num_classes, channels, smooth_channels)
+        self.num_classes = num_classes
+        self.channels_last = channels_last
+        self.fold_batchnorm = fold_batchnorm
+        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    @property
+    def fold_batchnorm(self) -> bool:
+        """Whether eval mode folds BatchNorm into the convolutions (also in ``backbone``)."""
+        return self._fold_batchnorm
+
+    @fold_batchnorm.setter
+    def fold_batchnorm(self, value: bool) -> None:
+        self._fold_batchnorm = bool(value)
+        if getattr(self, 'backbone', None) is not None:
+            self.backbone.fold_batchnorm = self._fold_batchnorm
+
+    def _build_resnet(self, depth: int) -> List[int]:
+        """Add torchvision's ResNet stem and stages to this module; returns C2..C5 widths."""
         block, stage_blocks = ResNet.arch_settings[depth]
         # The stem and stages of torchvision's ResNet ("pytorch" style: stride on the 3x3 conv).
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
@@ -160,17 +196,12 @@ class FPNSegmentationGuide(BaseModule):
                 make_res_layer(block, in_channels, planes, num_blocks, stride=1 if i == 0 else 2))
             in_channels = planes * block.expansion
             stage_channels.append(in_channels)
-        self.top_down = FPNTopDown(stage_channels, num_classes, channels, smooth_channels)
-        self.num_classes = num_classes
-        self.channels_last = channels_last
-        self.fold_batchnorm = fold_batchnorm
-        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
-        if channels_last:
-            self.to(memory_format=torch.channels_last)
+        return stage_channels
 
     def extract_features(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """Bottom-up path: normalised image -> C2..C5 (strides 4, 8, 16, 32)."""
+        if self.backbone is not None:
+            return tuple(self.backbone(x))
         if self.training or not self.fold_batchnorm:
             x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
             c2 = self.layer1(x)
