@@ -44,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(default: the package\'s weights, mmlowlight.apis.DEFAULT_CHECKPOINT)')
     parser.add_argument('--scale-factor', type=float,
                         help='the factor map is estimated at 1/scale-factor resolution (default: '
-                        'what the checkpoint records: 4 for the package\'s weights, 12, the '
+                        'what the checkpoint records for the package\'s weights; 12, the '
                         'official inference setting, for official SGZ weights; 1 is full '
                         'resolution, slow)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')

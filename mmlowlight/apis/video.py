@@ -103,6 +103,7 @@ def build_temporal_denoiser(denoiser: DenoiserLike) -> Optional[MotionAdaptiveTe
     if isinstance(denoiser, Mapping):
         cfg = dict(denoiser)
         cfg.setdefault('type', 'MotionAdaptiveTemporalDenoiser')
+        cfg.setdefault('_scope_', 'mmlowlight')  # whatever default scope the caller has set
         return MODELS.build(cfg)
     return denoiser
 

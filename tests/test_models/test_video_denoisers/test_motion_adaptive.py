@@ -154,7 +154,9 @@ def test_torch_reference_shapes_and_dtypes():
 
 
 def test_built_from_config_and_arguments_checked():
-    denoiser = MODELS.build(dict(type='MotionAdaptiveTemporalDenoiser', max_frames=4))
+    # _scope_: other tests leave mmdet's default scope set in the process.
+    denoiser = MODELS.build(dict(type='MotionAdaptiveTemporalDenoiser', _scope_='mmlowlight',
+                                 max_frames=4))
     assert isinstance(denoiser, MotionAdaptiveTemporalDenoiser) and denoiser.max_frames == 4
     for kwargs, message in [(dict(max_frames=0), 'max_frames'),
                             (dict(max_frames=2.5), 'max_frames'),
