@@ -1,4 +1,4 @@
-"""MobileNetV1 guide backbone: checkpoint layout, strides, BN folding, ImageNet weights, freezing."""
+"""MobileNetV1 guide backbone: layout, strides, BN folding, ImageNet weights, freezing."""
 import pytest
 import torch
 import torch.nn.functional as F
