@@ -42,9 +42,9 @@ setup(
         'pillow',
         'tqdm',
         'scikit-image',  # PSNR/SSIM metrics (mmlowlight.evaluation)
+        'PyWavelets',  # skimage.restoration.estimate_sigma (tools/analysis/evaluate_enhancer.py)
         'numba>=0.60',  # fused CPU inference kernels (mmlowlight.ops)
         'onnxruntime>=1.18',  # fast thumbnail EFE on CPU (mmlowlight.ops)
-        'onnx>=1.14',  # writes the EFE graph for onnxruntime (mmlowlight.ops.efe_runtime)
         'av>=12',  # PyAV: video decode/encode with FFmpeg + libx264 bundled
         'setuptools<82',
     ],

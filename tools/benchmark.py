@@ -1,38 +1,44 @@
 """Speed and memory of SGZ inference on the CPU, side by side in one run.
 
-    python tools/benchmark.py --checkpoint Epoch99.pth --threads 2
+    python tools/benchmark.py                       # 1200x900, 1920x1080, 3840x2160, 2 threads
+    python tools/benchmark.py --sizes 640x480 37x61 --threads 1
 
-Rows, at each ``--sizes`` (images/s, median of ``--repeats`` timed runs after one warm-up):
-  copy            bare frame copy: cv2.imread + cv2.imwrite of a JPEG (quality 95)
-  official s=12   the official ``enhance_net_nopool.forward`` op by op (EFE on the 1/12 image,
-                  UpsamplingBilinear2d, 8 allocating ``x + r * (x**2 - x)`` steps), float
-                  tensor in -> out, under no_grad: what the official inference script runs
-  official s=1    the same at full resolution (the training-time setting; --full-res)
-  fast s=12       ``SGZEnhancer`` under inference_mode (in-place, cache-blocked RIE) on the
-                  channels-last tensor that ``enhance``/``enhance_batch`` hand it
-  RIE plain       the 8 curve steps alone as written in the official code (4 allocating ops each)
-  RIE in place    the same steps in place, cache-blocked (``recurrent_enhance_``, incl. a copy)
-  fast file->file read_image + enhance_batch + encode_image + atomic write (JPEG q95):
-                  what tools/enhance.py does per image, without its read/write overlap
-Then: peak extra memory (RSS) of one forward at --memory-size, official vs fast, in units of
-the float32 input tensor; 1080p video fps of ``enhance_video`` end to end (decode, enhance,
-mp4v encode) vs a bare decode+encode; and the flicker of a static noisy scene (mean absolute
-frame-to-frame change of the output and of the factor map) with and without
-``--temporal-smoothing``, at scale_factor 12 and 1.
-Speed does not depend on the weights: without --checkpoint random weights are used.
+Per size, on a dark uint8 RGB frame (a sample photo, resized and underexposed), the median of
+--repeats rounds in which every row runs once, rows under 0.1 s three times (interleaved, so
+that a load change on a shared machine hits all rows alike):
+  frame copy        np.copyto of the uint8 frame: the memory-speed floor
+  official code     the official ``enhance_net_nopool.forward`` op by op at scale 12 with the
+                    official weights: F.interpolate, the 7 EFE blocks, UpsamplingBilinear2d, 8
+                    allocating ``x + r * (x**2 - x)`` steps; float tensor in and out (the uint8
+                    conversions, which our rows include, are not timed). Sizes that are not
+                    multiples of 12 are cropped to one first, as the official test code does
+  fast, official    ``enhance_batch`` with the official weights, uint8 frame in, uint8 frame out
+                    (the fused CPU runtime of mmlowlight.ops)
+  fast, size-(5,7)  the same on a frame 5 pixels narrower and 7 lower (not a multiple of 12),
+                    compared per pixel
+  default path      ``enhance_batch(init_enhancer(), frame)``: the package's default weights with
+                    whatever they run by default (the scale and path are printed)
+  reference         ``enhance_batch(..., fast=False)``: the PyTorch reference (official weights)
+then the ratios, the agreement of the fast path with the reference (max difference in grey
+levels, share of equal values), and the thumbnail EFE per backend (the one in use is marked).
+Then peak extra memory (VmHWM, fresh process) of one --memory-size frame, in units of the uint8
+input frame; last, the first and second frame of a fresh process (what tools/enhance.py pays),
+with an empty numba cache (compilation) and with the cache present.
 """
 import argparse
 import json
+import logging
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Tuple
 
-# Before torch loads OpenMP (see tools/enhance.py): passive waiting at barriers, so that timings
-# on a shared machine measure the code rather than preempted spinning threads.
+# Before torch and onnxruntime load their thread pools (see tools/enhance.py): passive waiting
+# at barriers, so that timings on a shared machine measure the code, not spinning threads.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 import cv2  # noqa: E402
@@ -41,246 +47,286 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from mmlowlight.apis import (DecodedImage, FactorSmoother, enhance_batch,  # noqa: E402
-                             enhance_video, encode_image, init_enhancer, mean_frame_change,
-                             read_image)
+from mmlowlight import ops  # noqa: E402
+from mmlowlight.apis import enhance, enhance_batch, init_enhancer  # noqa: E402
 from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
-from mmlowlight.apis.image_io import atomic_write_bytes  # noqa: E402
-from mmlowlight.apis.inference import to_model_input  # noqa: E402
-from mmlowlight.models.enhancers import SGZEnhancer, recurrent_enhance  # noqa: E402
-from mmlowlight.models.enhancers.rie_inplace import recurrent_enhance_  # noqa: E402
-from mmlowlight.utils.timing import median_seconds  # noqa: E402
+from mmlowlight.apis.inference import fast_path_unsupported  # noqa: E402
+from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+OFFICIAL_WEIGHTS = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'sgz_official',
+                            'Epoch99.pth')
+OFFICIAL_SCALE = 12
 
 
-def official_style_forward(model: SGZEnhancer, x: torch.Tensor, scale_factor: int):
-    """``enhance_net_nopool.forward`` of the official code, op by op, on our weights: resize,
-    EFE, ``UpsamplingBilinear2d``, and the 8 allocating curve steps with ``torch.pow``."""
-    x_down = x if scale_factor == 1 else F.interpolate(
-        x, scale_factor=1 / scale_factor, mode='bilinear')
+def official_forward(model: SGZEnhancer, x: torch.Tensor) -> torch.Tensor:
+    """``enhance_net_nopool.forward`` of the official code, op by op, at scale 12."""
+    x_down = F.interpolate(x, scale_factor=1 / OFFICIAL_SCALE, mode='bilinear')
     x_r = model.efe(x_down)  # FactorExtractor.forward is the official e_conv1..7 code as is
-    if scale_factor != 1:
-        x_r = nn.UpsamplingBilinear2d(scale_factor=scale_factor)(x_r)
+    x_r = nn.UpsamplingBilinear2d(scale_factor=OFFICIAL_SCALE)(x_r)
     for _ in range(8):
         x = x + x_r * (torch.pow(x, 2) - x)
-    return x, x_r
+    return x
 
 
 def dark_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A realistic dark RGB frame of the given size (a resized sample photo, underexposed)."""
+    """A realistic dark H x W x 3 uint8 RGB frame (a resized sample photo, underexposed)."""
     photo = cv2.resize(demo_images()['coffee'], (width, height), interpolation=cv2.INTER_CUBIC)
     return synthesize_low_light(photo, seed=seed)
 
 
-def load_model(args: argparse.Namespace, scale_factor: int) -> SGZEnhancer:
-    if args.checkpoint:
-        return init_enhancer(checkpoint=args.checkpoint, scale_factor=scale_factor)
-    torch.manual_seed(0)
-    model = SGZEnhancer(scale_factor=scale_factor)
-    model.init_weights()
-    return model.eval()
+def official_input(width: int, height: int) -> torch.Tensor:
+    """The official test code's input: the frame cropped to a multiple of 12 (at least 12 x 12),
+    float (1, 3, h, w) in [0, 1], contiguous."""
+    cropped_h = max(OFFICIAL_SCALE, height // OFFICIAL_SCALE * OFFICIAL_SCALE)
+    cropped_w = max(OFFICIAL_SCALE, width // OFFICIAL_SCALE * OFFICIAL_SCALE)
+    frame = dark_frame(max(width, cropped_w), max(height, cropped_h))[:cropped_h, :cropped_w]
+    return torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float().div(
+        255).contiguous()
 
 
-def image_rows(args: argparse.Namespace, width: int, height: int, work: str) -> Dict[str, float]:
-    rgb = dark_frame(width, height)
-    src, dst = osp.join(work, 'frame.jpg'), osp.join(work, 'out.jpg')
-    cv2.imwrite(src, rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-    fast = load_model(args, 12)
-    # The official script's layout (NCHW contiguous) for the official rows; the layout our API
-    # hands the model (channels-last, free from H x W x 3 arrays) for the fast row.
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).contiguous()
-    x_api = to_model_input(rgb[None], 'cpu')
-    rows = {}
-    rows['copy'] = median_seconds(lambda: cv2.imwrite(
-        dst, cv2.imread(src), [cv2.IMWRITE_JPEG_QUALITY, 95]), args.repeats)
-    with torch.no_grad():
-        rows['official s=12'] = median_seconds(
-            lambda: official_style_forward(fast, x, 12), args.repeats)
-        if args.full_res:
-            rows['official s=1'] = median_seconds(lambda: official_style_forward(fast, x, 1), 1)
-    with torch.inference_mode():
-        rows['fast s=12'] = median_seconds(lambda: fast(x_api), args.repeats)
-        factor = fast.estimate_factor(x_api)
-        x_rie = x_api.clone()
-        rows['RIE plain'] = median_seconds(lambda: recurrent_enhance(x_api, factor), args.repeats)
-        rows['RIE in place'] = median_seconds(
-            lambda: recurrent_enhance_(x_rie.copy_(x_api), factor), args.repeats)
-
-    def file_to_file() -> None:
-        image = read_image(src)
-        out = enhance_batch(fast, image.rgb[None])[0]
-        atomic_write_bytes(dst, encode_image(DecodedImage(out, format=image.format), '.jpg'))
-
-    rows['fast file->file'] = median_seconds(file_to_file, args.repeats)
-    return rows
+def interleaved_medians(rows: Dict[str, Callable[[], object]], repeats: int) -> Dict[str, float]:
+    """Median seconds of each callable over ``repeats`` rounds (after one untimed warm-up
+    round); in each round every row runs once, or 3 times where its warm-up took < 0.1 s (more
+    samples of the fast rows at little cost)."""
+    calls = {}
+    for name, fn in rows.items():
+        start = time.perf_counter()
+        fn()
+        calls[name] = 3 if time.perf_counter() - start < 0.1 else 1
+    times: Dict[str, List[float]] = {name: [] for name in rows}
+    for _ in range(repeats):
+        for name, fn in rows.items():
+            for _ in range(calls[name]):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def memory_probe(variant: str, width: int, height: int, threads: int) -> None:
-    """Run one forward in this (fresh) process and print its peak extra RSS as JSON."""
+def agreement(fast: np.ndarray, reference: np.ndarray) -> Tuple[int, float]:
+    diff = np.abs(fast.astype(np.int32) - reference.astype(np.int32))
+    return int(diff.max()), float((diff == 0).mean())
+
+
+def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: int,
+              repeats: int) -> None:
+    frame = dark_frame(width, height)[None]
+    odd = np.ascontiguousarray(frame[:, :max(1, height - 7), :max(1, width - 5)])
+    x = official_input(width, height)
+    cropped_h, cropped_w = x.shape[-2:]
+    copy = np.empty_like(frame)
+
+    def official_code():
+        with torch.no_grad():
+            return official_forward(official, x)
+
+    rows = {
+        'frame copy': lambda: np.copyto(copy, frame),
+        'official code': official_code,
+        'fast, official': lambda: enhance_batch(official, frame),
+        f'fast, {odd.shape[2]}x{odd.shape[1]}': lambda: enhance_batch(official, odd),
+        'default path': lambda: enhance_batch(default, frame),
+        'reference': lambda: enhance_batch(official, frame, fast=False),
+    }
+    seconds = interleaved_medians(rows, repeats)
+    names = list(rows)
+    pixels = {name: height * width for name in names}
+    pixels['official code'] = cropped_h * cropped_w
+    pixels[names[3]] = odd.shape[1] * odd.shape[2]
+    note = '' if (cropped_h, cropped_w) == (height, width) else \
+        f'  (official code on the {cropped_w}x{cropped_h} crop)'
+    print(f'\n{width}x{height}{note}')
+    print(f'  {"row":<22} {"ms":>9} {"ns/pixel":>9} {"x official":>11}')
+    per_pixel_official = seconds['official code'] / pixels['official code']
+    for name in names:
+        per_pixel = seconds[name] / pixels[name]
+        print(f'  {name:<22} {seconds[name] * 1e3:9.2f} {per_pixel * 1e9:9.2f} '
+              f'{per_pixel_official / per_pixel:10.1f}x')
+    fast_max, fast_equal = agreement(enhance_batch(official, frame),
+                                     enhance_batch(official, frame, fast=False))
+    odd_cost = (seconds[names[3]] / pixels[names[3]]) / (seconds[names[2]] / pixels[names[2]])
+    print(f'  fast vs reference: max {fast_max} grey level(s), {100 * fast_equal:.4f} % equal; '
+          f'{names[3]}: {odd_cost:.2f}x the time per pixel of {width}x{height}')
+    efe_rows(official, frame)
+
+
+def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
+    small = ops.downscale_frames(frame, model.scale_factor)
+    threads = torch.get_num_threads()
+    in_use = ops.default_efe_backend()
+    if in_use == 'onnxruntime':
+        single = small.shape[0] * small.shape[2] * small.shape[3] < \
+            ops.efe_runtime.SINGLE_THREAD_PIXELS
+        in_use = f'onnxruntime x{1 if single else threads}'
+    variants = {f'{backend} x{n}' if backend == 'onnxruntime' else backend:
+                (lambda backend=backend, n=n: ops.efe_forward(model.efe, small, backend, n))
+                for backend in ops.EFE_BACKENDS
+                for n in ((1, threads) if backend == 'onnxruntime' and threads > 1
+                          else (threads, ))}
+    if not ops.efe_runtime.onnx_available():
+        variants = {k: v for k, v in variants.items() if not k.startswith('onnxruntime')}
+    seconds = interleaved_medians(variants, 20)
+    cells = ', '.join(f'{name} {value * 1e3:.2f} ms' +
+                      (' (in use)' if name == in_use else '')
+                      for name, value in seconds.items())
+    print(f'  EFE on the {small.shape[3]}x{small.shape[2]} thumbnail: {cells}')
+
+
+def memory_probe(variant: str, width: int, height: int, threads: int,
+                 official_weights: Optional[str]) -> None:
+    """Enhance one frame in this (fresh) process and print its peak extra RSS as JSON."""
     torch.set_num_threads(threads)
-    model = SGZEnhancer(scale_factor=12).eval()
-    with torch.inference_mode():
-        model(torch.rand(1, 3, 24, 24))  # load kernels and thread pools outside the figure
-    x = torch.rand(1, 3, height, width)
-    if variant == 'fast':
-        x = x.contiguous(memory_format=torch.channels_last)  # as the API hands it over
+    model = init_enhancer(checkpoint=official_weights, scale_factor=OFFICIAL_SCALE)
+    frame = dark_frame(width, height)[None]
+    warm = dark_frame(48, 36)[None]
+    if variant == 'official':
+        x = official_input(width, height)
+        with torch.no_grad():
+            official_forward(model, x[..., :24, :24])  # kernels and pools outside the figure
+        run = lambda: official_forward(model, x)  # noqa: E731
+    else:
+        enhance_batch(model, warm, fast=variant == 'fast')
+        run = lambda: enhance_batch(model, frame, fast=variant == 'fast')  # noqa: E731
     page = os.sysconf('SC_PAGE_SIZE')
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # reset the peak RSS to the current RSS (Linux >= 4.0)
     with open('/proc/self/statm') as f:
         before = int(f.read().split()[1]) * page
-    if variant == 'official':
-        with torch.no_grad():
-            official_style_forward(model, x, 12)
-    else:
-        with torch.inference_mode():
-            model(x)
+    with torch.no_grad():
+        run()
     # VmHWM, not getrusage's ru_maxrss: the latter keeps the parent's peak across fork+exec.
     with open('/proc/self/status') as f:
         peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith('VmHWM:'))
-    print(json.dumps(dict(extra=peak - before, input=x.numel() * x.element_size())))
+    print(json.dumps(dict(extra=peak - before, frame=frame.nbytes)))
 
 
-def memory_rows(args: argparse.Namespace) -> Dict[str, float]:
+def memory_rows(args: argparse.Namespace) -> None:
     width, height = args.memory_size
-    rows = {}
-    for variant in ('official', 'fast'):
-        result = subprocess.run(
-            [sys.executable, __file__, '--memory-probe', variant, '--memory-size',
-             f'{width}x{height}', '--threads', str(args.threads)],
-            capture_output=True, text=True)
+    cells = []
+    for variant in ('official', 'reference', 'fast'):
+        command = [sys.executable, __file__, '--memory-probe', variant, '--memory-size',
+                   f'{width}x{height}', '--threads', str(args.threads)]
+        if args.official_checkpoint:
+            command += ['--official-checkpoint', args.official_checkpoint]
+        result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode:
             raise RuntimeError(f'memory probe ({variant}) failed:\n{result.stderr}')
         probe = json.loads(result.stdout.strip().splitlines()[-1])
-        rows[variant] = probe['extra'] / probe['input']
-        rows['input MiB'] = probe['input'] / 2**20
-    return rows
+        cells.append(f'{variant} {probe["extra"] / probe["frame"]:.2f}x')
+    print(f'\npeak extra memory of one {width}x{height} frame, in units of the uint8 frame '
+          f'({width * height * 3 / 2**20:.1f} MiB): {", ".join(cells)}')
 
 
-def write_video(path: str, frames: List[np.ndarray], fps: float, fourcc: str) -> None:
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
+def first_frame_probe(width: int, height: int, threads: int) -> None:
+    """In this (fresh) process: seconds of the first and the second ``enhance`` of a frame with
+    the default weights, as tools/enhance.py runs them (the first one loads the compiled
+    kernels from numba's cache, or compiles them, and builds the onnxruntime session)."""
+    torch.set_num_threads(threads)
+    model = init_enhancer()
+    frame = dark_frame(width, height)
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        enhance(model, frame)
+        times.append(time.perf_counter() - start)
+    print(json.dumps(dict(first=times[0], second=times[1])))
 
 
-def read_video(path: str) -> np.ndarray:
-    capture, frames = cv2.VideoCapture(path), []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return np.stack(frames)
+def first_frame_rows(args: argparse.Namespace) -> None:
+    width, height = args.first_frame_size
+    cells = []
+    with tempfile.TemporaryDirectory() as empty_cache:
+        for label, extra_env in (('cold numba cache', dict(NUMBA_CACHE_DIR=empty_cache)),
+                                 ('warm cache', {}), ('warm cache', {})):
+            result = subprocess.run(
+                [sys.executable, __file__, '--first-frame-probe', '--first-frame-size',
+                 f'{width}x{height}', '--threads', str(args.threads)],
+                capture_output=True, text=True, env={**os.environ, **extra_env})
+            if result.returncode:
+                raise RuntimeError(f'first-frame probe failed:\n{result.stderr}')
+            probe = json.loads(result.stdout.strip().splitlines()[-1])
+            cells.append(f'{label}: first {probe["first"]:.2f} s, second '
+                         f'{probe["second"] * 1e3:.1f} ms')
+    print(f'\nfresh process, default weights, {width}x{height}: ' + '; '.join(cells))
 
 
-def video_rows(args: argparse.Namespace, work: str) -> Dict[str, float]:
-    src = osp.join(work, 'in1080.mp4')
-    bgr = dark_frame(1920, 1080)[..., ::-1]
-    write_video(src, [np.roll(bgr, 4 * i, axis=1) for i in range(args.video_frames)], 25,
-                'mp4v')
-    model = load_model(args, 12)
-    start = time.perf_counter()
-    summary = enhance_video(model, src, osp.join(work, 'out1080.mp4'),
-                            batch_size=args.batch_size, progress=False)
-    enhance_s = time.perf_counter() - start
-    start = time.perf_counter()
-    write_video(osp.join(work, 'copy1080.mp4'), list(read_video(src)), 25, 'mp4v')
-    copy_s = time.perf_counter() - start
-    return {'enhance fps': summary.frames / enhance_s, 'copy fps': summary.frames / copy_s}
+def describe(model: SGZEnhancer) -> str:
+    reason = fast_path_unsupported(model)
+    path = 'fast CPU runtime' if reason is None else f'PyTorch reference ({reason})'
+    return f'scale_factor={model.scale_factor}, {path}'
 
 
-def flicker_rows(args: argparse.Namespace, work: str) -> Dict[str, float]:
-    """A static scene whose frames differ only by sensor noise (new noise every frame).
-
-    Output flicker through ``enhance_video`` (lossless FFV1 in and out), and the flicker of the
-    factor map itself, with and without smoothing, at scale_factor 12 and 1.
-    """
-    photo = cv2.resize(demo_images()['coffee'], (320, 180), interpolation=cv2.INTER_AREA)
-    frames = [synthesize_low_light(photo, seed=i)[..., ::-1] for i in range(args.flicker_frames)]
-    src = osp.join(work, 'static.mkv')
-    write_video(src, frames, 25, 'FFV1')  # lossless, so only the noise differs
-    rows = {'input': mean_frame_change(read_video(src))}
-    x = torch.from_numpy(np.stack(frames)[..., ::-1].copy()).permute(0, 3, 1, 2).float() / 255
-    for scale in (12, 1):
-        model = load_model(args, scale)
-        with torch.inference_mode():
-            factor = model.estimate_factor(x)
-            for alpha in (0.0, args.alpha):
-                smoothed = FactorSmoother(alpha)(factor.clone()) if alpha else factor
-                rows[f's={scale} factor a={alpha:g}'] = 255 * mean_frame_change(
-                    smoothed.permute(0, 2, 3, 1).numpy())
-        for alpha in (0.0, args.alpha):
-            out = osp.join(work, f'static_{scale}_{alpha}.mkv')
-            enhance_video(model, src, out, temporal_smoothing=alpha, fourcc='FFV1',
-                          progress=False)
-            rows[f's={scale} output a={alpha:g}'] = mean_frame_change(read_video(out))
-    return rows
-
-
-def parse_size(text: str):
-    width, height = (int(v) for v in text.lower().split('x'))
+def parse_size(text: str) -> Tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected WIDTHxHEIGHT, got {text!r}') from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f'sizes must be >= 1, got {text!r}')
     return width, height
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--checkpoint', help='weights (speed does not depend on them; flicker '
-                        'does: use real weights for that figure)')
-    parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--repeats', type=int, default=5)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__.split('\n', 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--official-checkpoint', default=None,
+                        help='the official SGZ weights (default: ../shared/data/sgz_official/'
+                        'Epoch99.pth beside the repository when present, else the package '
+                        'weights at scale 12, which run at the same speed)')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='threads of PyTorch, onnxruntime and the fused pass (default: 2)')
+    parser.add_argument('--repeats', type=int, default=7,
+                        help='timed rounds per size; each row reports its median (default: 7)')
     parser.add_argument('--sizes', nargs='+', type=parse_size,
-                        default=[(1200, 900), (1920, 1080)])
-    parser.add_argument('--full-res', action='store_true',
-                        help='also time the official forward at scale_factor=1 (slow)')
-    parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160))
-    parser.add_argument('--video-frames', type=int, default=50)
-    parser.add_argument('--batch-size', type=int, default=2)
-    parser.add_argument('--flicker-frames', type=int, default=16)
-    parser.add_argument('--alpha', type=float, default=0.8, help='temporal smoothing tested')
-    parser.add_argument('--skip', nargs='*', default=[],
-                        choices=['images', 'memory', 'video', 'flicker'])
-    parser.add_argument('--memory-probe', choices=['official', 'fast'], help=argparse.SUPPRESS)
+                        default=[(1200, 900), (1920, 1080), (3840, 2160)],
+                        help='frame sizes WIDTHxHEIGHT, any size (default: 1200x900 '
+                        '1920x1080 3840x2160)')
+    parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160),
+                        help='frame size of the peak-memory figure (default: 3840x2160)')
+    parser.add_argument('--skip-memory', action='store_true',
+                        help='leave out the peak-memory figure (three fresh processes)')
+    parser.add_argument('--first-frame-size', type=parse_size, default=(1920, 1080),
+                        help='frame size of the first-frame latency figure (fresh processes '
+                        'with a cold and a warm numba cache; default: 1920x1080)')
+    parser.add_argument('--skip-first-frame', action='store_true',
+                        help='leave out the first-frame latency figure')
+    parser.add_argument('--memory-probe', choices=['official', 'reference', 'fast'],
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--first-frame-probe', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    logging.getLogger('mmengine').setLevel(logging.WARNING)
+    if args.official_checkpoint is None and osp.isfile(OFFICIAL_WEIGHTS):
+        args.official_checkpoint = OFFICIAL_WEIGHTS
+    if args.first_frame_probe:
+        first_frame_probe(*args.first_frame_size, args.threads)
+        return 0
     if args.memory_probe:
-        memory_probe(args.memory_probe, *args.memory_size, args.threads)
+        memory_probe(args.memory_probe, *args.memory_size, args.threads,
+                     args.official_checkpoint)
         return 0
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    print(f'torch {torch.__version__}, {args.threads} threads, '
-          f'{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f}')
-    with tempfile.TemporaryDirectory() as work:
-        if 'images' not in args.skip:
-            for width, height in args.sizes:
-                rows = image_rows(args, width, height, work)
-                print(f'\n{width}x{height}: {"row":<16} {"ms":>9} {"images/s":>9}')
-                for name, seconds in rows.items():
-                    print(f'{"":>{len(str(width)) + len(str(height)) + 2}} {name:<16} '
-                          f'{seconds * 1e3:9.1f} {1 / seconds:9.2f}')
-                print(f'  official s=12 / fast s=12: '
-                      f'{rows["official s=12"] / rows["fast s=12"]:.1f}x;  '
-                      f'fast file->file / copy: {rows["fast file->file"] / rows["copy"]:.2f}x;  '
-                      f'RIE plain / in place: {rows["RIE plain"] / rows["RIE in place"]:.1f}x')
-                if 'official s=1' in rows:
-                    print(f'  official s=1 / fast s=12: '
-                          f'{rows["official s=1"] / rows["fast s=12"]:.0f}x')
-        if 'memory' not in args.skip:
-            rows = memory_rows(args)
-            print(f'\npeak extra memory of one forward at {args.memory_size[0]}x'
-                  f'{args.memory_size[1]} (input tensor {rows["input MiB"]:.0f} MiB): '
-                  f'official {rows["official"]:.2f}x input, fast {rows["fast"]:.2f}x input')
-        if 'video' not in args.skip:
-            rows = video_rows(args, work)
-            print(f'\n1080p video, {args.video_frames} frames, mp4v: enhance_video '
-                  f'{rows["enhance fps"]:.1f} fps end to end; bare decode+encode '
-                  f'{rows["copy fps"]:.1f} fps')
-        if 'flicker' not in args.skip:
-            rows = flicker_rows(args, work)
-            print('\nflicker, static noisy 320x180 scene, mean |frame(t+1) - frame(t)| in grey '
-                  'levels (factor map: x255):')
-            for name, value in rows.items():
-                print(f'  {name:<22} {value:7.3f}')
+    official = init_enhancer(checkpoint=args.official_checkpoint, scale_factor=OFFICIAL_SCALE)
+    default = init_enhancer()
+    print(f'torch {torch.__version__}, {args.threads} threads (PyTorch, onnxruntime, fused '
+          f'pass), {os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f}')
+    print(f'EFE backend in use: {ops.default_efe_backend()}')
+    if args.official_checkpoint:
+        print(f'official weights: {args.official_checkpoint}')
+    else:
+        print(f'official weights ABSENT ({OFFICIAL_WEIGHTS} not found): the "official" rows use '
+              'the package weights at scale 12 (same speed; parity figures then compare '
+              'against our reference only)')
+    print(f'official rows: {describe(official)}; default path: {describe(default)}')
+    for width, height in args.sizes:
+        size_rows(official, default, width, height, args.repeats)
+    if not args.skip_memory:
+        memory_rows(args)
+    if not args.skip_first_frame:
+        first_frame_rows(args)
+    print(f'\nload average at the end {os.getloadavg()[0]:.2f}')
     return 0
 
 

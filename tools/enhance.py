@@ -2,7 +2,9 @@
 
     python tools/enhance.py dark.jpg holiday/ 'scans/**/*.png' night.mp4 -o enhanced/
 
-Exit status 0 when every input was enhanced (or already was), 1 when any failed.
+Videos come out as H.264 (or --codec) with every other stream kept and a temporal denoiser on.
+Exit status 0 when every input was enhanced (or already was), 1 when any failed or nothing
+matched.
 """
 import argparse
 import os
@@ -15,12 +17,24 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 from mmlowlight.apis import enhance_files, init_enhancer  # noqa: E402
 from mmlowlight.apis.cli_errors import exit_on_user_error  # noqa: E402
+from mmlowlight.apis.video_io import DEFAULT_CRF, DEFAULT_PRESET  # noqa: E402
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: X)`` only where the help text does not explain the default itself
+    and there is a default worth showing (not None, not a flag's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ''
+        if 'default' in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Enhance low-light images and videos with SGZ.',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     parser.add_argument('inputs', nargs='+',
                         help='image/video files, folders (recursive) or glob patterns')
     parser.add_argument('-o', '--out-dir', required=True, help='output folder')
@@ -35,17 +49,44 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'resolution, slow)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument('--batch-size', type=int, default=4,
-                        help='equal-size images or video frames per forward pass')
+                        help='equal-size images per forward pass (videos go frame by frame)')
     parser.add_argument('--side-by-side', action='store_true',
                         help='write input | enhanced panels')
     parser.add_argument('--overwrite', action='store_true',
                         help='redo outputs that exist (by default they are skipped)')
     parser.add_argument('--ext', help='output image format, e.g. png (default: the input\'s)')
-    parser.add_argument('--temporal-smoothing', type=float, default=0.0, metavar='ALPHA',
-                        help='videos: EMA weight of past factor maps in [0, 1), against '
-                        'flicker; 0 disables it')
+    video = parser.add_argument_group('videos')
+    video.add_argument('--codec', default='libx264',
+                       help='video encoder, e.g. libx264 (H.264), libx265, libvpx-vp9, libsvtav1')
+    video.add_argument('--crf', type=int,
+                       help=f'constant rate factor, lower is better and larger (default: '
+                       f'{DEFAULT_CRF} for libx264/libx265, visually transparent)')
+    video.add_argument('--preset', help=f'encoder speed preset (default: {DEFAULT_PRESET} for '
+                       'libx264/libx265: real time at 1080p on 2 cores; slower presets give '
+                       'smaller files)')
+    video.add_argument('--no-temporal-denoise', action='store_true',
+                       help='do not average the noise of static regions over frames')
+    video.add_argument('--temporal-frames', type=int, default=8, metavar='N',
+                       help='most frames averaged where nothing moves: the denoising strength '
+                       '(static noise falls to 1/sqrt(2N-1))')
+    video.add_argument('--noise-sigma', type=float, metavar='GREY_LEVELS',
+                       help='noise standard deviation of the input in grey levels (0-255) '
+                       '(default: estimated in every frame)')
+    video.add_argument('--motion-threshold', type=float, default=1.0, metavar='SIGMAS',
+                       help='local difference, in noise sigmas, where a pixel starts to count '
+                       'as moving (it stops being averaged from twice that); lower: fewer '
+                       'trails, more noise left')
     parser.add_argument('--no-progress', action='store_true', help='hide progress bars')
     return parser.parse_args(argv)
+
+
+def temporal_denoiser_config(args: argparse.Namespace):
+    """The ``temporal_denoiser`` argument of enhance_files for the command line options."""
+    if args.no_temporal_denoise:
+        return False
+    return dict(type='MotionAdaptiveTemporalDenoiser', max_frames=args.temporal_frames,
+                noise_sigma=args.noise_sigma, motion_low=args.motion_threshold,
+                motion_high=2 * args.motion_threshold)
 
 
 def main(argv=None) -> int:
@@ -56,7 +97,8 @@ def main(argv=None) -> int:
     report = enhance_files(
         model, args.inputs, args.out_dir, batch_size=args.batch_size, ext=args.ext,
         overwrite=args.overwrite, side_by_side=args.side_by_side,
-        temporal_smoothing=args.temporal_smoothing, progress=not args.no_progress)
+        temporal_denoiser=temporal_denoiser_config(args), codec=args.codec, crf=args.crf,
+        preset=args.preset, progress=not args.no_progress)
     print(report.format(), file=sys.stderr)
     return report.exit_code
 

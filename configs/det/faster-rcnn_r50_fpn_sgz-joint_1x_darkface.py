@@ -5,4 +5,4 @@ _base_ = ['./faster-rcnn_r50_fpn_1x_darkface.py', '../_base_/models/sgz_preproce
 
 custom_imports = dict(imports=['mmlowlight'], allow_failed_imports=False)
 model = dict(data_preprocessor=_base_.sgz_det_joint)
-custom_hooks = [dict(type='mmlowlight.AuxLossHook')]
+custom_hooks = [dict(type='mmlowlight.AuxLossHook'), _base_.sgz_non_finite_guard]

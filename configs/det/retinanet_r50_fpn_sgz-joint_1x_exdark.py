@@ -5,4 +5,4 @@ _base_ = ['./retinanet_r50_fpn_1x_exdark.py', '../_base_/models/sgz_preprocessor
 
 custom_imports = dict(imports=['mmlowlight'], allow_failed_imports=False)
 model = dict(data_preprocessor=_base_.sgz_det_joint)
-custom_hooks = [dict(type='mmlowlight.AuxLossHook')]
+custom_hooks = [dict(type='mmlowlight.AuxLossHook'), _base_.sgz_non_finite_guard]

@@ -5,4 +5,5 @@ _base_ = ['./yolox_s_8xb8-300e_exdark.py', '../_base_/models/sgz_preprocessors.p
 
 custom_imports = dict(imports=['mmlowlight'], allow_failed_imports=False)
 model = dict(data_preprocessor=_base_.sgz_det_joint)
-custom_hooks = _base_.custom_hooks + [dict(type='mmlowlight.AuxLossHook')]
+custom_hooks = _base_.custom_hooks + [
+    dict(type='mmlowlight.AuxLossHook'), _base_.sgz_non_finite_guard]

@@ -8,4 +8,4 @@ _base_ = [
 
 custom_imports = dict(imports=['mmlowlight'], allow_failed_imports=False)
 model = dict(data_preprocessor=_base_.sgz_seg_joint)
-custom_hooks = [dict(type='mmlowlight.AuxLossHook')]
+custom_hooks = [dict(type='mmlowlight.AuxLossHook'), _base_.sgz_non_finite_guard]

@@ -7,19 +7,18 @@
 #
 # The recipe (losses, crops, optimiser) is the one the default weights were trained with (_base_;
 # tests/test_configs/test_finetune_config.py checks that it is the config they record), at a 10x
-# lower learning rate. The enhancer's architecture is read off the weights file itself
-# (meta['enhancer']), so whatever the package's default weights are, they load into a model of
-# their own shape. No validation (your folder has no held-out part); the loss is logged every 5
+# lower learning rate. The enhancer is built as the weights file itself implies (architecture of
+# its tensors, arguments in its meta['enhancer']), so whatever the package's default weights
+# are, they load into a model of their own shape. No validation (your folder has no held-out part); the loss is logged every 5
 # iterations and a checkpoint written every 100 and at the end.
-_base_ = ['./sgz-noguide_dsc-s4_adam-lr1e-3_bs8-256_400it_unpaired.py']
+_base_ = ['./sgz-noguide_dsc-s12-expctl-nagf_exprange_adam-lr1e-4_bs8-256_100it_official-ft_unpaired.py']
 
 # (after _base_: mmengine reads a config whose first statement is an import as a lazy-import one)
-from mmlowlight.models.enhancers.checkpoint import DEFAULT_CHECKPOINT  # noqa: E402
-from mmlowlight.utils import load_checkpoint_file  # noqa: E402
+from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT,  # noqa: E402
+                                         enhancer_config_from_checkpoint)
 
 load_from = DEFAULT_CHECKPOINT
-model = dict(enhancer=dict(
-    _delete_=True, type='SGZEnhancer', **load_checkpoint_file(DEFAULT_CHECKPOINT)['meta']['enhancer']))
+model = dict(enhancer=dict(_delete_=True, **enhancer_config_from_checkpoint(DEFAULT_CHECKPOINT)))
 
 train_dataloader = dict(dataset=dict(data_root='data/my_dark_images'))
 val_dataloader = None

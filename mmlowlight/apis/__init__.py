@@ -4,13 +4,14 @@ from .inference import (DEFAULT_CHECKPOINT, enhance, enhance_batch, extract_enha
                         init_enhancer)
 from .runner import (add_runner_arguments, build_runner, configure_testing, configure_training,
                      distributed_session, load_runner_config, parse_runner_arguments)
-from .video import FactorSmoother, VideoSummary, enhance_video, mean_frame_change
+from .video import VideoSummary, build_temporal_denoiser, enhance_video, mean_frame_change
+from .video_io import VideoReadError, VideoWriteError
 
 __all__ = [
     'DEFAULT_CHECKPOINT', 'init_enhancer', 'enhance', 'extract_enhancer_state_dict',
     'add_runner_arguments', 'parse_runner_arguments', 'build_runner', 'configure_testing',
     'configure_training', 'load_runner_config', 'distributed_session',
     'enhance_batch', 'enhance_files', 'collect_tasks', 'BatchReport', 'read_image',
-    'encode_image', 'DecodedImage', 'ImageReadError', 'enhance_video', 'FactorSmoother',
-    'VideoSummary', 'mean_frame_change'
+    'encode_image', 'DecodedImage', 'ImageReadError', 'enhance_video', 'VideoSummary',
+    'mean_frame_change', 'build_temporal_denoiser', 'VideoReadError', 'VideoWriteError'
 ]

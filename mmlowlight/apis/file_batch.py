@@ -20,7 +20,7 @@ from mmlowlight.models.enhancers import SGZEnhancer
 from .image_io import (IMAGE_EXTENSIONS, DecodedImage, atomic_write_bytes, encode_image,
                        read_image)
 from .inference import enhance_batch
-from .video import VIDEO_EXTENSIONS, enhance_video
+from .video import VIDEO_EXTENSIONS, DenoiserLike, VideoSummary, enhance_video
 
 __all__ = ['FileTask', 'BatchReport', 'collect_tasks', 'enhance_files']
 
@@ -38,24 +38,34 @@ class FileTask:
 
 @dataclass
 class BatchReport:
-    """Outcome of a run: outputs written, outputs already present, failures with reasons, and
-    files in the input folders that were not images or videos."""
+    """Outcome of a run: outputs written, outputs already present, failures with reasons,
+    files in the input folders that were not images or videos, and what each video run did.
+
+    ``matched`` counts the image and video files the inputs resolved to (0: nothing to do,
+    which is an error: a mistyped folder or pattern should not look like success)."""
 
     done: List[str] = field(default_factory=list)
     skipped: List[str] = field(default_factory=list)
     failed: List[Tuple[str, str]] = field(default_factory=list)
     ignored: List[str] = field(default_factory=list)
+    videos: List[Tuple[str, VideoSummary]] = field(default_factory=list)
+    matched: int = 0
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing failed, 1 otherwise."""
-        return 1 if self.failed else 0
+        """0 when something matched and nothing failed, 1 otherwise."""
+        return 1 if self.failed or not self.matched else 0
 
     def format(self, max_listed: int = 5) -> str:
-        """A human-readable summary: counts, every failure with its reason, ignored files."""
-        lines = [f'done {len(self.done)}, skipped {len(self.skipped)} (output exists; '
-                 f'--overwrite redoes them), failed {len(self.failed)}']
+        """A human-readable summary: counts, every failure with its reason, a line per video
+        (frames, speed, streams kept), ignored files."""
+        lines = ['nothing matched: the inputs hold no image or video file'] \
+            if not self.matched else []
+        skipped = f'skipped {len(self.skipped)}' + (
+            ' (output exists; --overwrite redoes them)' if self.skipped else '')
+        lines.append(f'done {len(self.done)}, {skipped}, failed {len(self.failed)}')
         lines += [f'  FAILED {path}: {reason}' for path, reason in self.failed]
+        lines += [f'  {path}: {summary.format()}' for path, summary in self.videos]
         if self.ignored:
             listed = ', '.join(self.ignored[:max_listed])
             more = f' and {len(self.ignored) - max_listed} more' \
@@ -107,21 +117,32 @@ def _static_prefix(pattern: str) -> str:
 def _sources(item: str, skip_dir: str, report: BatchReport) -> Iterator[Tuple[str, str]]:
     """(file, path relative to the output folder) for one input argument."""
     if osp.isdir(item):
+        found = False
         for path in _walk(item, skip_dir, report):
+            found = True
             yield path, osp.relpath(path, item)
+        if not found:
+            report.failed.append((item, 'the folder holds no image or video file'))
     elif osp.isfile(item):
         yield item, osp.basename(item)
     elif glob.has_magic(item):
         matches = sorted(glob.glob(item, recursive=True))
         if not matches:
             report.failed.append((item, 'the pattern matches no file'))
+        elif not any(osp.isdir(m) or osp.splitext(m)[1].lower() in MEDIA_EXTENSIONS
+                     for m in matches):
+            report.failed.append((item, f'the pattern matches {len(matches)} files, none of '
+                                        'them an image or video'))
         root = _static_prefix(item)
         for match in matches:
             if osp.isdir(match):
                 for path in _walk(match, skip_dir, report):
                     yield path, osp.relpath(path, root)
             elif osp.isfile(match) and not osp.basename(match).startswith('.'):
-                yield match, osp.relpath(match, root)
+                if osp.splitext(match)[1].lower() in MEDIA_EXTENSIONS:
+                    yield match, osp.relpath(match, root)
+                else:  # as in folders: a pattern picks media files
+                    report.ignored.append(match)
     else:
         report.failed.append((item, 'no such file or directory'))
 
@@ -167,6 +188,7 @@ def collect_tasks(inputs: Sequence[str], out_dir: str, ext: Optional[str] = None
             else:
                 claimed[key] = osp.realpath(src)
                 tasks.append(FileTask(src, dst, kind))
+    report.matched = len(tasks)
     return tasks, report
 
 
@@ -248,7 +270,10 @@ def enhance_files(model: SGZEnhancer,
                   ext: Optional[str] = None,
                   overwrite: bool = False,
                   side_by_side: bool = False,
-                  temporal_smoothing: float = 0.0,
+                  temporal_denoiser: DenoiserLike = None,
+                  codec: str = 'libx264',
+                  crf: Optional[int] = None,
+                  preset: Optional[str] = None,
                   progress: bool = True) -> BatchReport:
     """Enhance image files, folders, globs and videos into ``out_dir``.
 
@@ -259,12 +284,14 @@ def enhance_files(model: SGZEnhancer,
         model (SGZEnhancer): From :func:`~mmlowlight.apis.init_enhancer`.
         inputs (Sequence[str]): See :func:`collect_tasks`.
         out_dir (str): Output folder (created).
-        batch_size (int): Images (of equal size) or video frames per forward pass.
+        batch_size (int): Images (of equal size) per forward pass (videos go frame by frame).
         ext (str, optional): Output extension for images. Defaults to the input's.
         overwrite (bool): Redo outputs that exist. Defaults to False (skip them: resume).
         side_by_side (bool): Write input | enhanced panels. Defaults to False.
-        temporal_smoothing (float): EMA weight of the past factor maps for videos, [0, 1).
-        progress (bool): Show progress bars (files; frames inside a video).
+        temporal_denoiser: Videos: see :func:`~mmlowlight.apis.enhance_video` (default: on).
+        codec, crf, preset: Videos' encoder settings, see :func:`enhance_video`.
+        progress (bool): Show progress bars: one for the images, one per video (frames,
+            frames/s, ETA).
 
     Returns:
         BatchReport: Done, skipped, failed (with reasons) and ignored files.
@@ -276,16 +303,22 @@ def enhance_files(model: SGZEnhancer,
             report.skipped.append(task.dst)
         else:
             todo.append(task)
-    with tqdm(total=len(todo), unit='file', disable=not progress) as bar:
-        images = [task for task in todo if task.kind == 'image']
-        _enhance_images(model, images, report, batch_size, side_by_side, bar)
-        for task in (task for task in todo if task.kind == 'video'):
-            try:
-                enhance_video(model, task.src, task.dst, batch_size=batch_size,
-                              temporal_smoothing=temporal_smoothing,
-                              side_by_side=side_by_side, progress=progress)
-                report.done.append(task.dst)
-            except Exception as exc:
-                report.failed.append((task.src, str(exc)))
-            bar.update(1)
+    images = [task for task in todo if task.kind == 'image']
+    if images:
+        with tqdm(total=len(images), unit='image', desc='images',
+                  disable=not progress) as bar:
+            _enhance_images(model, images, report, batch_size, side_by_side, bar)
+    for task in (task for task in todo if task.kind == 'video'):
+        try:
+            summary = enhance_video(model, task.src, task.dst, temporal_denoiser=temporal_denoiser,
+                                    side_by_side=side_by_side, codec=codec, crf=crf,
+                                    preset=preset, progress=progress)
+        except Exception as exc:  # the message names the file and the problem; go on
+            reason = str(exc)
+            # The summary names the input already.
+            reason = reason[len(task.src) + 2:] if reason.startswith(f'{task.src}: ') else reason
+            report.failed.append((task.src, reason))
+            continue
+        report.done.append(task.dst)
+        report.videos.append((task.dst, summary))
     return report

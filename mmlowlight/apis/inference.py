@@ -9,7 +9,6 @@ import torch
 from mmengine.config import Config, ConfigDict
 from torch import Tensor
 
-from mmlowlight import ops
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
                                          SGZEnhancer, enhancer_args_from_checkpoint,
                                          extract_enhancer_state_dict, load_enhancer_state_dict)
@@ -158,6 +157,13 @@ def from_model_output(out: Tensor, dtype: np.dtype = np.uint8, bgr: bool = False
     return _swap_red_blue(result) if bgr else result
 
 
+def _ops():
+    """:mod:`mmlowlight.ops`, imported on first use: numba and onnxruntime take a while to
+    import, which training and the other tools that import this package need not pay."""
+    from mmlowlight import ops
+    return ops
+
+
 def fast_path_unsupported(model: SGZEnhancer) -> Optional[str]:
     """Why :func:`enhance_batch` runs ``model`` through the PyTorch reference rather than the
     fast CPU runtime (:func:`mmlowlight.ops.enhance_frames`), or None when it uses the runtime.
@@ -170,7 +176,7 @@ def fast_path_unsupported(model: SGZEnhancer) -> Optional[str]:
     for name in ('forward', 'estimate_factor', 'downscale'):
         if getattr(type(model), name) is not getattr(SGZEnhancer, name):
             return f'{type(model).__name__} overrides SGZEnhancer.{name}'
-    return ops.fast_path_unsupported(model)
+    return _ops().fast_path_unsupported(model)
 
 
 def enhance_batch(model: SGZEnhancer, batch: np.ndarray, bgr: bool = False,
@@ -198,7 +204,7 @@ def enhance_batch(model: SGZEnhancer, batch: np.ndarray, bgr: bool = False,
     if fast is not False:
         reason = fast_path_unsupported(model)
         if reason is None:
-            return ops.enhance_frames(model, batch, bgr=bgr)
+            return _ops().enhance_frames(model, batch, bgr=bgr)
         if fast:
             raise ValueError(f'the fast CPU runtime cannot run this model: {reason}')
     device = next(model.parameters()).device

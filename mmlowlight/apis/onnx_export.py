@@ -42,16 +42,21 @@ class OnnxEnhancer(nn.Module):
 
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
         height, width = x.shape[-2:]
-        scale = self.enhancer.scale_factor
+        enhancer = self.enhancer
+        scale = enhancer.scale_factor
         if scale == 1:
-            factor = self.enhancer.efe(x)
+            small = x
         else:
             size = (torch.sym_max(1, round(height / scale)),
                     torch.sym_max(1, round(width / scale)))
             small = F.interpolate(x, size=size, mode='bilinear')
-            factor = F.interpolate(self.enhancer.efe(small), size=(height, width),
-                                   mode='bilinear', align_corners=True)
-        return recurrent_enhance(x, factor, self.enhancer.num_iterations), factor
+        # The exposure control and the denoiser, where configured, as in SGZEnhancer.forward.
+        factor_low = enhancer.refine_low_res_factor(small, enhancer.efe(small))
+        factor = factor_low if scale == 1 else F.interpolate(
+            factor_low, size=(height, width), mode='bilinear', align_corners=True)
+        if enhancer.denoiser is not None:
+            x = enhancer.denoiser(x, factor_low, enhancer.num_iterations)
+        return recurrent_enhance(x, factor, enhancer.num_iterations), factor
 
 
 def _onnx_round(x, ndigits=None):
@@ -74,6 +79,12 @@ def export_onnx(enhancer: SGZEnhancer, path: str, opset_version: int = 18,
     Returns:
         str: ``path``.
     """
+    if enhancer.denoiser is not None:
+        raise NotImplementedError(
+            f'export_onnx: the {type(enhancer.denoiser).__name__} denoiser does not export with '
+            'dynamic sizes yet (torch.export cannot relate its pooled size to the EFE '
+            'thumbnail\'s rounded size); export the enhancer without it, e.g. '
+            'init_enhancer(..., denoiser=None), and denoise outside the graph')
     module = OnnxEnhancer(enhancer).eval()
     example = torch.rand(1, 3, *example_size, device=next(enhancer.parameters()).device)
     dims = {2: torch.export.Dim('height', min=1, max=16384),

@@ -1,236 +1,360 @@
-"""Video enhancement with OpenCV: streaming decode -> batched enhance -> encode.
+"""Enhance a video file: decode -> temporal denoise -> enhance -> encode, overlapped in threads.
 
-Frames never touch the disk: a reader thread decodes batches ahead, the main thread enhances,
-a writer thread encodes (OpenCV releases the GIL in both), so decoding and encoding overlap with
-the network. The output keeps the source's frame size and rate and is written to a temporary
-file that is renamed into place when complete.
+Three stages run at once, joined by short queues: a reader thread demuxes and decodes (FFmpeg
+frame threads), denoises the dark YUV frame over time
+(:class:`~mmlowlight.models.video_denoisers.MotionAdaptiveTemporalDenoiser`) and converts it to
+RGB; the calling thread enhances batches of frames (:func:`~mmlowlight.apis.enhance_batch`,
+the fast CPU path where it applies); a writer thread converts back to YUV 4:2:0
+(:func:`~mmlowlight.ops.rgb_to_yuv420`), encodes (H.264 by default, FFmpeg's own
+threads) and muxes, copying the audio, subtitle and data packets as they come. PyAV, numba and
+torch release the GIL in their heavy calls, so the stages share the cores.
+
+Nothing is lost on the way (see :mod:`.video_io`), and the output is written to a temporary
+file renamed into place only when complete.
 """
+import itertools
 import os.path as osp
 import queue
 import threading
-from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Union
 
-import cv2
+import av
 import numpy as np
-import torch
-from torch import Tensor
+from av.video.reformatter import VideoReformatter
 from tqdm import tqdm
 
-from mmlowlight.models.enhancers import SGZEnhancer, recurrent_enhance
-from mmlowlight.models.enhancers.rie_inplace import recurrent_enhance_
-from .image_io import atomic_output
-from .inference import from_model_output, to_model_input
+from mmlowlight.models.enhancers import SGZEnhancer
+from mmlowlight.models.video_denoisers import MotionAdaptiveTemporalDenoiser
+from mmlowlight.ops import rgb_to_yuv420, yuv420_to_rgb
+from mmlowlight.registry import MODELS
+from mmlowlight.utils.fileio import atomic_output
+from .inference import enhance_batch
+from .video_io import (Item, VideoReader, VideoReadError, VideoWriteError, VideoWriter,
+                       frame_planes, is_full_range, to_yuv420)
 
-__all__ = ['VIDEO_EXTENSIONS', 'VideoSummary', 'FactorSmoother', 'enhance_video',
-           'mean_frame_change']
+__all__ = ['VIDEO_EXTENSIONS', 'VideoSummary', 'enhance_video', 'mean_frame_change',
+           'build_temporal_denoiser']
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
-#: Codecs that this OpenCV build's FFmpeg writes into each container (no H.264 in the wheels).
-DEFAULT_FOURCC = {'.avi': 'XVID', '.mp4': 'mp4v', '.mov': 'mp4v', '.mkv': 'mp4v'}
-_END = object()
+#: Extensions treated as videos by the batch tools (FFmpeg reads many more; pass those
+#: files to :func:`enhance_video` directly).
+VIDEO_EXTENSIONS = ('.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.mts', '.m2ts', '.ts',
+                    '.3gp', '.wmv', '.flv', '.mpg', '.mpeg')
+_QUEUE_DEPTH = 3
+_POLL_S = 0.1
+
+DenoiserLike = Union[None, bool, Mapping, MotionAdaptiveTemporalDenoiser]
 
 
 @dataclass
 class VideoSummary:
-    """What :func:`enhance_video` wrote: frame count, rate and the output frame size."""
+    """What :func:`enhance_video` wrote.
+
+    Attributes:
+        frames (int): Frames written.
+        fps (float): The source's average frame rate.
+        width, height (int): Output frame size.
+        seconds (float): Wall time of the whole run.
+        streams (list[str]): What happened to each stream besides the picture (copied,
+            re-encoded, left out) and any other change (e.g. a crop to even size).
+        scene_cuts (int): Scene cuts at which the temporal denoiser restarted.
+        codec (str): The video encoder.
+    """
 
     frames: int
     fps: float
     width: int
     height: int
+    seconds: float = 0.0
+    streams: List[str] = field(default_factory=list)
+    scene_cuts: int = 0
+    codec: str = ''
 
+    @property
+    def speed(self) -> float:
+        """Average frames per second of the run."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
 
-class FactorSmoother:
-    """Exponential moving average of the factor map across frames, against flicker.
-
-    ``r_t <- alpha * r_{t-1} + (1 - alpha) * r_t`` (with the smoothed ``r_{t-1}``). The factor
-    depends on the frame's content, so sensor noise makes it jitter from frame to frame; the
-    average damps that. It also lags behind real changes (about ``1 / (1 - alpha)`` frames), so
-    keep alpha moderate for moving scenes and call :meth:`reset` at cuts.
-
-    Args:
-        alpha (float): Weight of the past, in [0, 1). 0 disables smoothing.
-    """
-
-    def __init__(self, alpha: float) -> None:
-        if not 0 <= alpha < 1:
-            raise ValueError(f'temporal smoothing alpha must be in [0, 1), got {alpha}')
-        self.alpha = alpha
-        self._previous: Optional[Tensor] = None
-
-    def reset(self) -> None:
-        """Forget the history (e.g. at a scene cut)."""
-        self._previous = None
-
-    def __call__(self, factor: Tensor) -> Tensor:
-        """Smooth a batch of consecutive frames' factor maps (N, C, H, W) in place."""
-        for frame in factor:
-            if self._previous is not None and self._previous.shape == frame.shape:
-                frame.mul_(1 - self.alpha).add_(self._previous, alpha=self.alpha)
-            self._previous = frame
-        return factor
+    def format(self) -> str:
+        """One line: frames, speed, output, and the streams kept."""
+        kept = '; '.join(self.streams) if self.streams else 'no other streams'
+        return (f'{self.frames} frames written ({self.width}x{self.height} {self.codec}) in '
+                f'{self.seconds:.1f} s, {self.speed:.1f} frames/s; {kept}')
 
 
 def mean_frame_change(frames: np.ndarray) -> float:
     """Flicker figure: mean absolute change between consecutive frames (grey levels).
 
     Args:
-        frames (np.ndarray): T x H x W x C frames, T >= 2.
+        frames (np.ndarray): T x H x W (x C) frames, T >= 2.
     """
     frames = np.asarray(frames, dtype=np.float32)
     return float(np.abs(np.diff(frames, axis=0)).mean())
 
 
-def _enhance_frames(model: SGZEnhancer, bgr: np.ndarray,
-                    smoother: Optional[FactorSmoother]) -> np.ndarray:
-    """N x H x W x 3 uint8 BGR frames -> enhanced BGR frames.
-
-    ``SGZEnhancer.forward`` split in two, so that the factor maps can be smoothed in between;
-    x is a fresh tensor of ours, so the RIE runs in place on it (no copy, unlike forward).
-    """
-    device = next(model.parameters()).device
-    with torch.inference_mode():
-        x = to_model_input(bgr, device, bgr=True)
-        factor = model.estimate_factor(x).float()
-        if smoother is not None:
-            factor = smoother(factor)
-        if model.shared_factor:
-            # to_model_input gives channels-last x; estimate_factor keeps that layout, so this
-            # is normally free (the in-place RIE needs both in one layout).
-            factor = factor.contiguous(memory_format=torch.channels_last)
-            out = recurrent_enhance_(x, factor, model.num_iterations)
-        else:
-            out = recurrent_enhance(x, factor, model.num_iterations)
-        return from_model_output(out, bgr=True)
+def build_temporal_denoiser(denoiser: DenoiserLike) -> Optional[MotionAdaptiveTemporalDenoiser]:
+    """None or True: the default denoiser; False: none; a config dict: built through the
+    registry; a module: used as it is."""
+    if denoiser is False:
+        return None
+    if denoiser is None or denoiser is True:
+        return MotionAdaptiveTemporalDenoiser()
+    if isinstance(denoiser, Mapping):
+        cfg = dict(denoiser)
+        cfg.setdefault('type', 'MotionAdaptiveTemporalDenoiser')
+        return MODELS.build(cfg)
+    return denoiser
 
 
-def _read_batches(capture: cv2.VideoCapture, batch_size: int) -> Iterator[List[np.ndarray]]:
-    batch: List[np.ndarray] = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        batch.append(frame)
-        if len(batch) == batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _new_frame(width: int, height: int, like: av.VideoFrame) -> av.VideoFrame:
+    frame = av.VideoFrame(width, height, 'yuv420p')
+    frame.colorspace, frame.color_range = like.colorspace, like.color_range
+    frame.color_primaries, frame.color_trc = like.color_primaries, like.color_trc
+    return frame
 
 
-def _run_in_thread(target: Callable[[], None], errors: list) -> threading.Thread:
+class _Stop(Exception):
+    """Another stage failed; this one stops quietly."""
 
-    def guarded() -> None:
-        try:
-            target()
-        except BaseException as exc:  # re-raised in the main thread
-            errors.append(exc)
 
-    thread = threading.Thread(target=guarded, daemon=True)
-    thread.start()
-    return thread
+class _Pipeline:
+    """Bounded queues between threads that give up when any stage has failed."""
+
+    def __init__(self) -> None:
+        self.failed = threading.Event()
+        self.errors: List[BaseException] = []
+
+    def put(self, q: 'queue.Queue', item: Any) -> None:
+        while True:
+            if self.failed.is_set():
+                raise _Stop
+            try:
+                q.put(item, timeout=_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, q: 'queue.Queue') -> Any:
+        while True:
+            if self.failed.is_set():
+                raise _Stop
+            try:
+                return q.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+
+    def run(self, target: Callable[[], None]) -> threading.Thread:
+        def guarded() -> None:
+            try:
+                target()
+            except _Stop:
+                pass
+            except BaseException as exc:  # re-raised in the calling thread
+                self.fail(exc)
+
+        thread = threading.Thread(target=guarded, daemon=True)
+        thread.start()
+        return thread
+
+    def fail(self, exc: BaseException) -> None:
+        self.errors.append(exc)
+        self.failed.set()
+
+
+_END = object()
+
+
+class _Decoder:
+    """Reader stage: frames -> (pts, denoised RGB, raw RGB for side by side) batches."""
+
+    def __init__(self, items: Iterator[Item],
+                 denoiser: Optional[MotionAdaptiveTemporalDenoiser], batch_size: int,
+                 side_by_side: bool) -> None:
+        self.items, self.denoiser = items, denoiser
+        self.batch_size, self.side_by_side = batch_size, side_by_side
+        self._to_420 = VideoReformatter()  # for sources not in 8-bit 4:2:0
+
+    def prepare(self, frame: av.VideoFrame):
+        full_range, colorspace = is_full_range(frame), int(frame.colorspace)
+        frame = to_yuv420(frame, self._to_420)
+        raw = yuv420_to_rgb(frame_planes(frame), None, colorspace, full_range) \
+            if self.side_by_side else None
+        if self.denoiser is not None:
+            clean = _new_frame(frame.width, frame.height, frame)
+            self.denoiser(frame_planes(frame), frame_planes(clean))
+            frame = clean
+        return yuv420_to_rgb(frame_planes(frame), None, colorspace, full_range), raw
+
+    def run(self, pipeline: _Pipeline, out: 'queue.Queue') -> None:
+        batch: List[tuple] = []
+        for item in self.items:
+            if isinstance(item, av.Packet):
+                pipeline.put(out, item)
+                continue
+            rgb, raw = self.prepare(item)
+            batch.append((item.pts, rgb, raw))
+            if len(batch) == self.batch_size:
+                pipeline.put(out, batch)
+                batch = []
+        if batch:
+            pipeline.put(out, batch)
+        pipeline.put(out, _END)
+
+
+class _Encoder:
+    """Writer stage: enhanced RGB -> YUV 4:2:0 frames -> encoder; packets copied."""
+
+    def __init__(self, writer: VideoWriter, template: av.VideoFrame, bar: tqdm) -> None:
+        self.writer, self.template, self.bar = writer, template, bar
+
+    def run(self, pipeline: _Pipeline, inbox: 'queue.Queue') -> None:
+        width, height = self.writer.video.width, self.writer.video.height
+        colorspace, full_range = self.writer.colour
+        while (item := pipeline.get(inbox)) is not _END:
+            if isinstance(item, av.Packet):
+                self.writer.write_packet(item)
+                continue
+            pts_list, frames = item
+            for pts, rgb in zip(pts_list, frames):
+                frame = _new_frame(width, height, self.template)
+                rgb_to_yuv420(rgb[:height, :width], frame_planes(frame), colorspace, full_range)
+                self.writer.write_frame(frame, pts)
+                self.bar.update(1)
 
 
 def enhance_video(model: SGZEnhancer,
                   src: str,
                   dst: str,
-                  batch_size: int = 4,
-                  temporal_smoothing: float = 0.0,
+                  batch_size: int = 1,
+                  temporal_denoiser: DenoiserLike = None,
                   side_by_side: bool = False,
-                  fourcc: Optional[str] = None,
+                  codec: str = 'libx264',
+                  crf: Optional[int] = None,
+                  preset: Optional[str] = None,
                   progress: bool = True) -> VideoSummary:
-    """Enhance a video file frame by frame into ``dst``.
+    """Enhance a video file into ``dst`` (H.264 by default), keeping every other stream.
 
     Args:
         model (SGZEnhancer): From :func:`~mmlowlight.apis.init_enhancer`.
-        src (str): Input video (anything this OpenCV build decodes: mp4, avi, mov, mkv, ...).
-        dst (str): Output path; its extension picks the container.
-        batch_size (int): Frames per forward pass. Defaults to 4.
-        temporal_smoothing (float): ``alpha`` of :class:`FactorSmoother`; 0 (default) = off.
+        src (str): Input video: anything FFmpeg reads.
+        dst (str): Output path; its extension picks the container (mp4, mov, mkv, ...).
+        batch_size (int): Frames per :func:`enhance_batch` call. Defaults to 1 (lowest
+            latency; larger batches do not pay on a CPU).
+        temporal_denoiser: None (default) or True: the default
+            :class:`~mmlowlight.models.video_denoisers.MotionAdaptiveTemporalDenoiser`;
+            False: off; a config dict (registry) or a module instance.
         side_by_side (bool): Write input | enhanced, twice as wide. Defaults to False.
-        fourcc (str, optional): Codec; default by container (:data:`DEFAULT_FOURCC`).
-        progress (bool): Show a progress bar counted in frames. Defaults to True.
+        codec (str): Video encoder (``libx264``, ``libx265``, ``libvpx-vp9``, ``libsvtav1``,
+            ...). Defaults to ``'libx264'``.
+        crf (int, optional): Constant rate factor; default 18 for x264/x265.
+        preset (str, optional): Encoder preset; default ``'veryfast'`` for x264/x265.
+        progress (bool): Show a progress bar (frames, frames/s, ETA). Defaults to True.
 
     Returns:
-        VideoSummary: Frames written, frame rate and output size.
+        VideoSummary: Frames written, sizes, speed and what happened to the other streams.
 
     Raises:
-        ValueError: ``src`` cannot be opened or has no decodable frame, or no writer for
-            ``dst`` is available.
+        VideoReadError: ``src`` is not a readable video, has no video stream or no frame, or
+            is truncated or damaged.
+        VideoWriteError: ``dst`` cannot be written.
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-    smoother = FactorSmoother(temporal_smoothing) if temporal_smoothing > 0 else None
-    capture = cv2.VideoCapture(str(src))
-    if not capture.isOpened():
-        raise ValueError(f'{src}: OpenCV cannot open this video')
+    start = time.perf_counter()
+    denoiser = build_temporal_denoiser(temporal_denoiser)
+    if denoiser is not None:
+        denoiser.reset()
+    reader = VideoReader(str(src))
     try:
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        if not fps > 0:
-            raise ValueError(f'{src}: the video reports no frame rate')
-        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-        ext = osp.splitext(dst)[1].lower()
-        code = fourcc or DEFAULT_FOURCC.get(ext, 'mp4v')
-        out_size = (2 * width if side_by_side else width, height)
-        decoded: 'queue.Queue' = queue.Queue(maxsize=2)
-        encoded: 'queue.Queue' = queue.Queue(maxsize=2)
-        errors: list = []
-        with atomic_output(str(dst)) as temporary:
-            writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*code), fps, out_size)
-            if not writer.isOpened():
-                raise ValueError(f'{dst}: OpenCV cannot write {code!r} into {ext!r} files')
-
-            def read() -> None:
-                try:
-                    for batch in _read_batches(capture, batch_size):
-                        decoded.put(batch)
-                finally:
-                    decoded.put(_END)
-
-            def write() -> None:
-                # Keeps draining after a failure so that the main thread never blocks on put().
-                while (frames := encoded.get()) is not _END:
-                    try:
-                        for frame in frames:
-                            if not errors:
-                                writer.write(frame)
-                    except Exception as exc:  # re-raised in the main thread
-                        errors.append(exc)
-
-            threads = [_run_in_thread(read, errors), _run_in_thread(write, errors)]
-            count, reader_done = 0, False
-            try:
-                with tqdm(total=total, unit='frame', desc=osp.basename(str(src)),
-                          disable=not progress, leave=False) as bar:
-                    while True:
-                        batch = decoded.get()
-                        if batch is _END:
-                            reader_done = True
-                            break
-                        bgr = np.stack(batch)
-                        if bgr.shape[1:3] != (height, width):
-                            raise ValueError(f'{src}: frame size {bgr.shape[2]}x{bgr.shape[1]} '
-                                             f'differs from the header\'s {width}x{height}')
-                        out = _enhance_frames(model, bgr, smoother)
-                        if side_by_side:
-                            out = np.concatenate([bgr, out], axis=2)
-                        encoded.put(out)
-                        count += len(batch)
-                        bar.update(len(batch))
-            finally:
-                encoded.put(_END)
-                while not reader_done:  # unblock the reader if we stopped early
-                    reader_done = decoded.get() is _END
-                for thread in threads:
-                    thread.join()
-                writer.release()
-            if errors:
-                raise errors[0]
-            if count == 0:
-                raise ValueError(f'{src}: no decodable frame')
+        try:
+            with atomic_output(str(dst)) as temporary:
+                summary = _run(model, reader, denoiser, str(src), temporary, str(dst),
+                               batch_size, side_by_side, codec, crf, preset, progress)
+        except OSError as exc:
+            if isinstance(exc, VideoWriteError):
+                raise
+            raise VideoWriteError(f'{dst}: cannot write ({exc.strerror or exc})') from exc
     finally:
-        capture.release()
-    return VideoSummary(count, fps, *out_size)
+        reader.close()
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _run(model: SGZEnhancer, reader: VideoReader,
+         denoiser: Optional[MotionAdaptiveTemporalDenoiser], src: str, temporary: str,
+         dst: str, batch_size: int, side_by_side: bool, codec: str, crf: Optional[int],
+         preset: Optional[str], progress: bool) -> VideoSummary:
+    items = reader.items()
+    # The first picture sets up the encoder (size, colour tags, rotation); the packets of other
+    # streams before it wait with it.
+    head: List[Item] = []
+    for item in items:
+        head.append(item)
+        if not isinstance(item, av.Packet):
+            break
+    first = head[-1] if head and not isinstance(head[-1], av.Packet) else None
+    if first is None:
+        raise VideoReadError(f'{src}: has no video frames')
+    # H.264 4:2:0 needs even sizes: an odd last row / column is cut off (and said so).
+    width, height = first.width - first.width % 2, first.height - first.height % 2
+    notes = [] if (width, height) == (first.width, first.height) else [
+        f'cropped {first.width}x{first.height} to {width}x{height} (4:2:0 needs even sizes)']
+    out_width = 2 * width if side_by_side else width
+    writer = VideoWriter(temporary, reader, first, out_width, height, codec=codec, crf=crf,
+                         preset=preset, display_path=dst)
+    pipeline = _Pipeline()
+    decoded: 'queue.Queue' = queue.Queue(_QUEUE_DEPTH)
+    enhanced: 'queue.Queue' = queue.Queue(_QUEUE_DEPTH)
+    decoder = _Decoder(itertools.chain(head, items), denoiser, batch_size, side_by_side)
+    with tqdm(total=reader.expected_frames, unit='frame', desc=osp.basename(src),
+              disable=not progress, dynamic_ncols=True) as bar:
+        encoder = _Encoder(writer, first, bar)
+        threads = [pipeline.run(lambda: decoder.run(pipeline, decoded)),
+                   pipeline.run(lambda: encoder.run(pipeline, enhanced))]
+        try:
+            while (item := pipeline.get(decoded)) is not _END:
+                if isinstance(item, av.Packet):
+                    pipeline.put(enhanced, item)
+                    continue
+                pts_list, frames, raws = zip(*item)
+                out = enhance_batch(model, np.stack(frames) if len(frames) > 1
+                                    else frames[0][None])
+                if side_by_side:
+                    out = np.concatenate([np.stack(raws), out], axis=2)
+                pipeline.put(enhanced, (pts_list, out[:, :height, :out_width]))
+            pipeline.put(enhanced, _END)
+        except _Stop:
+            pass
+        except BaseException as exc:
+            pipeline.fail(exc)
+        for thread in threads:
+            thread.join()
+        if not pipeline.errors:  # the container's count was an estimate: end at 100 %
+            bar.total = bar.n
+            bar.refresh()
+    try:
+        if pipeline.errors:
+            raise pipeline.errors[0]
+        _check_complete(reader, src)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return VideoSummary(writer.frames, float(reader.video.average_rate or 0), out_width, height,
+                        streams=writer.notes + notes,
+                        scene_cuts=denoiser.scene_cuts if denoiser is not None else 0,
+                        codec=writer.codec)
+
+
+def _check_complete(reader: VideoReader, src: str) -> None:
+    """A file that ends before its header says it does was cut off (a copy that stopped, a
+    camera that lost power): say so instead of writing a shorter video."""
+    if reader.video.frames and reader.decoded < reader.video.frames:
+        raise VideoReadError(f'{src}: truncated: {reader.decoded} of the '
+                             f'{reader.video.frames} frames its header lists are readable')
+    duration = reader.duration
+    rate = float(reader.video.average_rate or reader.video.guessed_rate or 0)
+    if duration and rate and reader.decoded < 0.9 * duration * rate - 2:
+        raise VideoReadError(f'{src}: truncated: {reader.decoded} frames readable, its header '
+                             f'gives {duration:.2f} s at {rate:.3g} frames/s')

@@ -3,10 +3,11 @@
 The EFE runs on the 1/scale thumbnail (160 x 90 at 1080p and scale 12), where PyTorch's
 per-operator overhead dominates: NCHW convolutions take several times longer than channels-last
 ones, and onnxruntime (MLAS kernels, Conv+ReLU fused, no autograd dispatch) is faster still
-(``tools/benchmark.py`` prints all three). The ONNX graph is written directly from the weights with
-``onnx.helper`` (milliseconds; ``torch.onnx.export`` takes seconds, which the first frame of a CLI
-run would pay), checked once against the PyTorch EFE, and its session is cached per model and
-thread count; changing the weights in place (``load_state_dict``) invalidates it.
+(``tools/benchmark.py`` prints all three). The ONNX graph is written directly from the weights
+(:mod:`.onnx_writer`, well under a millisecond; ``torch.onnx.export`` takes seconds and importing
+``onnx`` a fair part of one, which the first frame of a CLI run would pay), checked once against
+the PyTorch EFE, and its session is cached per model and thread count; changing the weights in
+place (``load_state_dict``) invalidates it.
 """
 import os
 import threading
@@ -14,12 +15,16 @@ import warnings
 import weakref
 from typing import Callable, Dict, Optional, Tuple
 
+
 import numpy as np
 import torch
 import torch.nn as nn
+from torch import Tensor
+
+from .onnx_writer import efe_model_bytes
 
 __all__ = ['EFE_BACKENDS', 'default_efe_backend', 'efe_forward', 'onnx_available',
-           'build_efe_onnx']
+           'receptive_radius']
 
 #: ``'onnxruntime'``: an onnxruntime session of the EFE graph; ``'torch'``: the PyTorch module on
 #: a channels-last input; ``'torch-nchw'``: the module as it is (the reference, for benchmarks).
@@ -28,12 +33,19 @@ EFE_BACKENDS = ('onnxruntime', 'torch', 'torch-nchw')
 BACKEND_ENV = 'MMLOWLIGHT_EFE_BACKEND'
 #: Largest |onnxruntime - PyTorch| accepted when a session is checked against the module.
 ONNX_TOLERANCE = 1e-4
+#: Thumbnails with fewer pixels (all images of the batch) run onnxruntime on one thread: each
+#: of the ~20 operators is a parallel region too short to pay for waking and waiting on a second
+#: thread on shared cores (measured, 2 threads at load ~11: 160x90 9.7 ms on 1 thread, 15.0 ms
+#: on 2; 320x180 108 ms on 1, 90 ms on 2).
+SINGLE_THREAD_PIXELS = 32768
+#: Peak bytes of the EFE's activations per thumbnail pixel, a little above the measured 1.05 KB
+#: (onnxruntime without memory arena, one 320 x 180 thumbnail: +2.42x a 3840 x 2160 uint8 frame).
+ACTIVATION_BYTES_PER_PIXEL = 1280
 
 
 def onnx_available() -> bool:
-    """Whether ``onnx`` and ``onnxruntime`` can be imported."""
+    """Whether ``onnxruntime`` can be imported."""
     try:
-        import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
@@ -52,71 +64,12 @@ def default_efe_backend() -> str:
     return 'onnxruntime' if onnx_available() else 'torch'
 
 
-def _block_nodes(helper, block: nn.Module, name: str, source: str, target: str,
-                 initializers: list) -> list:
-    """ONNX nodes of one EFE block (depthwise-separable or plain 3x3 conv), no activation."""
-
-    def conv(conv_module: nn.Conv2d, conv_name: str, conv_in: str, conv_out: str):
-        weight = conv_module.weight.detach().float().cpu().numpy()
-        bias = conv_module.bias.detach().float().cpu().numpy()
-        initializers.extend([
-            helper.make_tensor(f'{conv_name}.w', 1, weight.shape, weight.tobytes(), raw=True),
-            helper.make_tensor(f'{conv_name}.b', 1, bias.shape, bias.tobytes(), raw=True)
-        ])
-        kernel = conv_module.kernel_size
-        pads = list(conv_module.padding) * 2
-        return helper.make_node('Conv', [conv_in, f'{conv_name}.w', f'{conv_name}.b'],
-                                [conv_out], kernel_shape=list(kernel), pads=pads,
-                                group=conv_module.groups)
-
-    if isinstance(block, nn.Conv2d):
-        return [conv(block, name, source, target)]
-    return [conv(block.depthwise, f'{name}.dw', source, f'{name}.mid'),
-            conv(block.pointwise, f'{name}.pw', f'{name}.mid', target)]
-
-
-def build_efe_onnx(efe: nn.Module) -> bytes:
-    """The serialized ONNX model of a ``FactorExtractor`` (input ``small`` (N, 3, h, w), output
-    ``factor`` (N, C, h, w); dynamic N, h, w), written from its weights.
-
-    The graph is ``FactorExtractor.forward``: blocks 0-3 chained with ReLU, block 4 on
-    ``cat(x3, x4)``, block 5 on ``cat(x2, x5)``, block 6 on ``cat(x1, x6)`` with tanh.
-    """
-    from onnx import TensorProto, helper
-    blocks = list(efe.blocks)
-    if len(blocks) != 7:
-        raise ValueError(f'expected the 7-block FactorExtractor, got {len(blocks)} blocks')
-    nodes, initializers = [], []
-    inputs = {0: 'small', 1: 'x1', 2: 'x2', 3: 'x3', 4: 'cat34', 5: 'cat25', 6: 'cat16'}
-    for index, block in enumerate(blocks):
-        pre = f'pre{index + 1}'
-        nodes += _block_nodes(helper, block, f'b{index}', inputs[index], pre, initializers)
-        if index < 6:
-            nodes.append(helper.make_node('Relu', [pre], [f'x{index + 1}']))
-        else:
-            nodes.append(helper.make_node('Tanh', [pre], ['factor']))
-        if index in (3, 4, 5):  # the concatenation skips, as in FactorExtractor.forward
-            skip, deep = {3: ('x3', 'x4'), 4: ('x2', 'x5'), 5: ('x1', 'x6')}[index]
-            nodes.append(helper.make_node('Concat', [skip, deep], [inputs[index + 1]], axis=1))
-    out_channels = blocks[6].out_channels if isinstance(blocks[6], nn.Conv2d) else \
-        blocks[6].pointwise.out_channels
-    graph = helper.make_graph(
-        nodes, 'sgz_efe',
-        [helper.make_tensor_value_info('small', TensorProto.FLOAT, ['n', 3, 'h', 'w'])],
-        [helper.make_tensor_value_info('factor', TensorProto.FLOAT,
-                                       ['n', out_channels, 'h', 'w'])],
-        initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)],
-                              producer_name='mmlowlight')
-    model.ir_version = 8  # what onnxruntime >= 1.15 reads
-    return model.SerializeToString()
-
-
 def _fingerprint(module: nn.Module) -> Tuple:
     # The storage and version counter of every parameter: in-place updates bump the version.
     return tuple((p.data_ptr(), p._version) for p in module.parameters())
 
 
+#: efe module -> {threads: (weights fingerprint, runner or None)}
 _SESSIONS: 'weakref.WeakKeyDictionary[nn.Module, Dict]' = weakref.WeakKeyDictionary()
 _SESSIONS_LOCK = threading.Lock()
 
@@ -125,11 +78,11 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
     """A cached onnxruntime runner of ``efe``, or None where the graph does not reproduce the
     module (another architecture): the caller then uses PyTorch."""
     import onnxruntime
-    key = (_fingerprint(efe), threads)
+    fingerprint = _fingerprint(efe)
     with _SESSIONS_LOCK:
-        cached = _SESSIONS.get(efe)
-        if cached is not None and cached['key'] == key:
-            return cached['run']
+        cached = _SESSIONS.setdefault(efe, {}).get(threads)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
     run = None
     try:
         options = onnxruntime.SessionOptions()
@@ -137,8 +90,15 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
         options.inter_op_num_threads = 1
         # No spinning after a run: the full-resolution pass needs those cores right after.
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        # Denormal weights and activations as zero (the official weights hold thousands of
+        # denormal values; x86 arithmetic on them is slow, and they change nothing visible).
+        options.add_session_config_entry('session.set_denormal_as_zero', '1')
+        # No memory arena: it kept blocks for every band shape, 2.4 KB per thumbnail pixel
+        # instead of 1.05 (peak RSS of a 3840 x 2160 frame: 2.13x the frame with it, 1.70x
+        # without; no difference in speed measurable on these shared cores).
+        options.enable_cpu_mem_arena = False
         options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(build_efe_onnx(efe), options,
+        session = onnxruntime.InferenceSession(efe_model_bytes(efe), options,
                                                providers=['CPUExecutionProvider'])
 
         def run(small: np.ndarray) -> np.ndarray:
@@ -153,12 +113,34 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
         warnings.warn(f'onnxruntime EFE unavailable for this model ({exc}); using PyTorch')
         run = None
     with _SESSIONS_LOCK:
-        _SESSIONS[efe] = dict(key=key, run=run)
+        _SESSIONS.setdefault(efe, {})[threads] = (fingerprint, run)
     return run
 
 
+def receptive_radius(efe: nn.Module) -> int:
+    """How many rows of context one output row of ``efe`` depends on, each side (an upper
+    bound: the kernel radii of all its convolutions, summed)."""
+    return sum(m.kernel_size[0] // 2 for m in efe.modules() if isinstance(m, nn.Conv2d))
+
+
+def _runner(efe: nn.Module, backend: str, threads: int) -> Callable[[np.ndarray], Tensor]:
+    if backend == 'onnxruntime':
+        run = _onnx_session(efe, threads)
+        if run is not None:
+            return lambda small: torch.from_numpy(run(small))
+
+    def run_torch(small: np.ndarray) -> Tensor:
+        x = torch.from_numpy(small)
+        with torch.inference_mode():
+            if backend != 'torch-nchw':
+                x = x.contiguous(memory_format=torch.channels_last)
+            return efe(x).float().contiguous()
+
+    return run_torch
+
+
 def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None,
-                threads: Optional[int] = None) -> torch.Tensor:
+                threads: Optional[int] = None, max_band_pixels: Optional[int] = None) -> Tensor:
     """The EFE's factor map of a thumbnail.
 
     Args:
@@ -166,7 +148,12 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
         small (np.ndarray): (N, 3, h, w) float32 RGB in [0, 1], C-contiguous.
         backend (str, optional): One of :data:`EFE_BACKENDS`; default
             :func:`default_efe_backend`.
-        threads (int, optional): Threads for onnxruntime; default ``torch.get_num_threads()``.
+        threads (int, optional): Threads for onnxruntime; default ``torch.get_num_threads()``,
+            or 1 for thumbnails under :data:`SINGLE_THREAD_PIXELS` pixels.
+        max_band_pixels (int, optional): Bound on the pixels per EFE call (its activations
+            take about :data:`ACTIVATION_BYTES_PER_PIXEL` each): larger thumbnails run image by
+            image in horizontal bands, each with :func:`receptive_radius` rows of context on
+            either side, so the result is the same. None: in one call.
 
     Returns:
         Tensor: (N, C, h, w) float32 in [-1, 1] (contiguous).
@@ -174,12 +161,21 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
     backend = backend or default_efe_backend()
     if backend not in EFE_BACKENDS:
         raise ValueError(f'unknown EFE backend {backend!r}; expected one of {EFE_BACKENDS}')
-    if backend == 'onnxruntime':
-        run = _onnx_session(efe, threads or torch.get_num_threads())
-        if run is not None:
-            return torch.from_numpy(run(small))
-    x = torch.from_numpy(small)
-    with torch.inference_mode():
-        if backend != 'torch-nchw':
-            x = x.contiguous(memory_format=torch.channels_last)
-        return efe(x).float().contiguous()
+    n, _, height, width = small.shape
+    if threads is None:
+        threads = 1 if n * height * width < SINGLE_THREAD_PIXELS else torch.get_num_threads()
+    run = _runner(efe, backend, threads)
+    halo = receptive_radius(efe)
+    band = height if max_band_pixels is None else max(1, max_band_pixels // width - 2 * halo)
+    if max_band_pixels is None or n * height * width <= max_band_pixels or band >= height:
+        return run(small)
+    rows = []
+    for image in small:
+        for top in range(0, height, band):
+            start, stop = max(0, top - halo), min(height, top + band + halo)
+            out = run(np.ascontiguousarray(image[None, :, start:stop]))
+            rows.append((top - start, min(band, height - top), out))
+    bands = [out[:, :, skip:skip + count] for skip, count, out in rows]
+    per_image = -(-height // band)
+    return torch.cat([torch.cat(bands[i:i + per_image], 2)
+                      for i in range(0, len(bands), per_image)], 0).contiguous()

@@ -15,6 +15,7 @@ Rows are split between worker threads (the kernel releases the GIL). The arithme
 with fused multiply-adds (``fastmath``), so it differs from the PyTorch reference by float
 rounding only: at most one grey level, and in very few pixels.
 """
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,9 @@ __all__ = ['apply_curve_maps', 'ROWS_PER_TASK']
 
 #: Fewest output rows per worker task (smaller frames run in fewer tasks).
 ROWS_PER_TASK = 32
+#: Tasks per thread: on shared cores a preempted thread would hold up an even split; smaller
+#: tasks let the others take over its share.
+TASKS_PER_THREAD = 4
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True)
@@ -258,13 +262,23 @@ def apply_curve_maps(frames: np.ndarray,
                     factor_tables.rows, *factor_tables.y, *factor_tables.x,
                     affine is not None, a_tables.rows, b_rows, *a_tables.y, *a_tables.x)
 
-    tasks = max(1, min(threads, rows_total // ROWS_PER_TASK))
-    if tasks == 1:
+    tasks = max(1, min(threads * TASKS_PER_THREAD, rows_total // ROWS_PER_TASK))
+    if tasks == 1 or threads == 1:
         run(0, rows_total)
         return out
     bounds = np.linspace(0, rows_total, tasks + 1).astype(int)
-    futures = [_pool(tasks).submit(run, int(start), int(stop))
-               for start, stop in zip(bounds[:-1], bounds[1:])]
-    for future in futures:
-        future.result()
+    next_task = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for task in iter(lambda: next(next_task), None):
+            if task >= tasks:
+                return
+            run(int(bounds[task]), int(bounds[task + 1]))
+
+    # The calling thread works too: on busy cores a helper may wait for a time slice for
+    # milliseconds after being woken, and the caller then does its share meanwhile.
+    helpers = [_pool(threads - 1).submit(work) for _ in range(min(threads, tasks) - 1)]
+    work()
+    for helper in helpers:
+        helper.result()
     return out

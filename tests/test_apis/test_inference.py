@@ -111,7 +111,8 @@ def test_checkpoint_meta_sets_defaults_and_overrides_win(tmp_path):
 
 def test_default_weights_ship_and_brighten():
     model = init_enhancer()
-    assert model.scale_factor == 4 and model.conv_type == 'dsc'
+    assert model.scale_factor == 12 and model.conv_type == 'dsc'
+    assert model.exposure_control is not None and model.denoiser is not None
     assert sum(p.numel() for p in model.parameters()) == 10561
     # A dark, smoothly shaded scene (mean level ~0.06, as in LOL) comes out well exposed.
     rng = np.random.default_rng(0)
@@ -122,3 +123,7 @@ def test_default_weights_ship_and_brighten():
     assert 0.25 < out.mean() / 255 < 0.75
     # Order of brightness is kept: the brighter side of the ramp stays brighter.
     assert out[:, -16:].mean() > out[:, :16].mean()
+    # A well-lit image comes back (nearly) unchanged.
+    lit = np.clip(np.linspace(40, 250, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)), 0,
+                  255).astype(np.uint8)
+    assert np.abs(enhance(model, lit).astype(int) - lit).max() <= 1

@@ -72,6 +72,8 @@ def test_config_builds(path):
     assert '_scope_' not in preprocessor_cfg
     assert cfg.custom_imports.imports == ['mmlowlight']
     assert ('mmlowlight.AuxLossHook' in hooks) == (kind == 'joint')
+    # A jointly trained enhancer must not turn NaN silently (issue 12.4).
+    assert ('mmlowlight.NonFiniteGuardHook' in hooks) == (kind == 'joint')
     baseline = without_downloads(load(path.replace('sgz-frozen_', '').replace('sgz-joint_', '')))
     assert {k: v for k, v in cfg.model.items() if k != 'data_preprocessor'} == {
         k: v for k, v in baseline.model.items() if k != 'data_preprocessor'}

@@ -64,6 +64,16 @@ def test_other_configurations(kwargs):
     _assert_within_one_level(enhance_frames(model, frames), _reference(model, frames))
 
 
+@pytest.mark.parametrize('bgr', [False, True])
+@pytest.mark.parametrize('shape', [(1, 1, 1, 3), (2, 37, 61, 3), (1, 96, 128, 3)])
+def test_denoiser_and_exposure_control_match_the_reference(shape, bgr):
+    model = _model(scale_factor=12, exposure_control=dict(type='CurveExposureControl'),
+                   denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+    frames = _frames(shape)
+    _assert_within_one_level(enhance_frames(model, frames, bgr=bgr),
+                             _reference(model, frames, bgr))
+
+
 def test_refine_low_res_factor_and_factor_transform_flow_in():
     model = _model(scale_factor=12)
     frames = _frames((2, 24, 36, 3))
@@ -92,6 +102,7 @@ def test_unsupported_models_are_named():
     denoised = _model()
     denoised.denoiser = torch.nn.Identity()
     assert 'denoiser' in fast_path_unsupported(denoised)
+    assert fast_path_unsupported(_model(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))) is None
     assert 'has no' in fast_path_unsupported(torch.nn.Conv2d(3, 3, 1))
     with pytest.raises(ValueError, match='training mode'):
         enhance_frames(_model().train(), _frames((1, 4, 4, 3)))

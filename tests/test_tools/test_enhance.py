@@ -14,6 +14,7 @@ from PIL import Image
 
 from mmlowlight.models.enhancers import SGZEnhancer
 from tests.conftest import REPO_ROOT
+from tests.test_apis.video_clips import make_clip, probe
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
 import enhance as enhance_tool  # noqa: E402
@@ -150,20 +151,77 @@ def test_killed_mid_batch_then_resumed(tmp_path, checkpoint):
             assert pil.size == (160, 120)
 
 
-def test_video_input_with_smoothing(tmp_path, checkpoint, capsys):
-    writer = cv2.VideoWriter(str(tmp_path / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 8,
-                             (32, 16))
-    for i in range(5):
-        writer.write(_dark((16, 32, 3), seed=i))
-    writer.release()
-    argv = [str(tmp_path / 'clip.avi'), '-o', str(tmp_path / 'out'), '--checkpoint',
-            checkpoint, '--temporal-smoothing', '0.5', '--batch-size', '2', '--no-progress']
+def test_video_input(tmp_path, checkpoint, capsys):
+    make_clip(str(tmp_path / 'clip.mp4'))
+    argv = [str(tmp_path / 'clip.mp4'), '-o', str(tmp_path / 'out'), '--checkpoint',
+            checkpoint, '--temporal-frames', '4', '--crf', '23', '--no-progress']
     assert enhance_tool.main(argv) == 0
-    assert 'done 1, skipped 0' in capsys.readouterr().err
-    capture = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.avi'))
-    frames = 0
-    while capture.read()[0]:
-        frames += 1
-    assert frames == 5 and capture.get(cv2.CAP_PROP_FPS) == pytest.approx(8)
-    assert (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (
-        32, 16)
+    summary = capsys.readouterr().err
+    assert 'done 1, skipped 0, failed 0' in summary
+    # One line per video: frames written, speed, what happened to the other streams.
+    line = next(line for line in summary.splitlines() if 'clip.mp4:' in line)
+    assert '12 frames written (64x48 libx264)' in line and 'frames/s' in line
+    assert 'audio aac (eng) copied; subtitle mov_text copied' in line
+    got = probe(str(tmp_path / 'out' / 'clip.mp4'))
+    assert got['video'][0]['codec'] == 'h264' and len(got['times']) == 12
+
+
+def test_one_progress_bar_per_video_with_rate_and_eta(tmp_path, checkpoint, capsys):
+    make_clip(str(tmp_path / 'a.mkv'), audio_codec=None, subtitle=False)
+    make_clip(str(tmp_path / 'b.mkv'), audio_codec=None, subtitle=False)
+    assert enhance_tool.main([str(tmp_path / '*.mkv'), '-o', str(tmp_path / 'out'),
+                              '--checkpoint', checkpoint]) == 0
+    bars = capsys.readouterr().err.replace('\r', '\n')
+    # Counted in frames (the total from the container), with frames/s; no bar over the files.
+    assert 'a.mkv: 100%' in bars and 'b.mkv: 100%' in bars and 'frame/s]' in bars
+    assert 'file/s' not in bars and '/2 [' not in bars
+
+
+def test_nothing_matched_exits_nonzero(tmp_path, checkpoint, capsys):
+    (tmp_path / 'empty').mkdir()
+    assert enhance_tool.main([str(tmp_path / 'empty'), '-o', str(tmp_path / 'out'),
+                              '--checkpoint', checkpoint, '--no-progress']) == 1
+    summary = capsys.readouterr().err
+    assert summary.startswith('nothing matched')
+    assert f'FAILED {tmp_path / "empty"}: the folder holds no image or video file' in summary
+    (tmp_path / 'notes.txt').write_text('x')
+    assert enhance_tool.main([str(tmp_path / '*.txt'), '-o', str(tmp_path / 'out'),
+                              '--checkpoint', checkpoint, '--no-progress']) == 1
+    summary = capsys.readouterr().err
+    assert 'nothing matched' in summary and 'none of them an image or video' in summary
+
+
+def test_overwrite_hint_only_when_something_was_skipped(tmp_path, checkpoint, capsys):
+    Image.fromarray(_dark((8, 10, 3))).save(tmp_path / 'p.png')
+    argv = [str(tmp_path / 'p.png'), '-o', str(tmp_path / 'out'), '--checkpoint', checkpoint,
+            '--no-progress']
+    assert enhance_tool.main(argv) == 0
+    assert '--overwrite' not in capsys.readouterr().err  # nothing skipped
+    assert enhance_tool.main(argv + ['--overwrite']) == 0
+    summary = capsys.readouterr().err
+    assert 'done 1, skipped 0' in summary and '--overwrite' not in summary
+    assert enhance_tool.main(argv) == 0
+    assert 'skipped 1 (output exists; --overwrite redoes them)' in capsys.readouterr().err
+
+
+def test_help_states_each_default_once(capsys):
+    with pytest.raises(SystemExit):
+        enhance_tool.parse_args(['--help'])
+    text = ' '.join(capsys.readouterr().out.split())
+    assert '(default: None)' not in text and '(default: False)' not in text
+    # Each option's text names its default at most once (argparse appended a second one).
+    options = text.split(' --')
+    assert all(option.count('(default:') <= 1 for option in options), options
+    assert '--crf CRF constant rate factor' in text and '(default: 18' in text
+
+
+def test_bad_video_reported_and_the_batch_goes_on(tmp_path, checkpoint, capsys):
+    (tmp_path / 'in').mkdir()
+    (tmp_path / 'in' / 'broken.mp4').write_text('not a video')
+    make_clip(str(tmp_path / 'in' / 'good.mkv'), audio_codec=None, subtitle=False)
+    assert enhance_tool.main([str(tmp_path / 'in'), '-o', str(tmp_path / 'out'), '--checkpoint',
+                              checkpoint, '--no-progress']) == 1
+    summary = capsys.readouterr().err
+    assert 'done 1, skipped 0, failed 1' in summary
+    assert f'FAILED {tmp_path / "in" / "broken.mp4"}: not a video file FFmpeg can read' in summary
+    assert sorted(os.listdir(tmp_path / 'out')) == ['good.mkv']

@@ -11,6 +11,7 @@ default weights (``mmlowlight/weights/sgz_default.pth``) are made.
 import argparse
 import hashlib
 import os.path as osp
+from typing import Any, Mapping
 
 import torch
 from mmengine.config import Config
@@ -19,6 +20,17 @@ from mmlowlight.apis import init_enhancer
 from mmlowlight.apis.cli_errors import exit_on_user_error
 from mmlowlight.apis.inference import enhancer_args_from_config
 from mmlowlight.utils import atomic_output, load_checkpoint_file
+
+
+def plain(value: Any) -> Any:
+    """Config values as builtin dicts/lists: the file must load with ``weights_only=True``,
+    which refuses mmengine's ``ConfigDict``."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value) if isinstance(value, tuple) else [
+            plain(v) for v in value]
+    return value
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,7 +44,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    enhancer_args = enhancer_args_from_config(cfg)
+    enhancer_args = plain(enhancer_args_from_config(cfg))
     enhancer_args.pop('init_cfg', None)
     with exit_on_user_error():
         model = init_enhancer(cfg, checkpoint=args.checkpoint)  # validates that the weights fit

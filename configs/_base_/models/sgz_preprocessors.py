@@ -26,3 +26,6 @@ sgz_det_joint = dict(
     aux_losses=sgz_aux_losses)
 sgz_seg_frozen = dict(sgz_det_frozen, type='mmlowlight.LowLightSegDataPreProcessor')
 sgz_seg_joint = dict(sgz_det_joint, type='mmlowlight.LowLightSegDataPreProcessor')
+# Stops a run at the first NaN/inf loss term or gradient, before it reaches the weights or a
+# checkpoint (naming the iteration and the term); the joint configs list it in custom_hooks.
+sgz_non_finite_guard = dict(type='mmlowlight.NonFiniteGuardHook')

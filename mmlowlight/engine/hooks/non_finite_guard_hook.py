@@ -53,7 +53,11 @@ def _value(tensors: Sequence[Tensor]) -> float:
 
 
 def _all_finite(tensors: Sequence[Tensor]) -> bool:
-    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+    """One host sync per device, not per tensor."""
+    flags: Dict[torch.device, List[Tensor]] = {}
+    for tensor in tensors:
+        flags.setdefault(tensor.device, []).append(torch.isfinite(tensor).all())
+    return all(bool(torch.stack(group).all()) for group in flags.values())
 
 
 def _some(names: Sequence[str], limit: int = 3) -> str:

@@ -125,6 +125,14 @@ class SGZEnhancer(BaseModule):
         shared_factor (bool): True (SGZ) reuses one 3-channel factor map in every step; False
             (Zero-DCE) predicts ``3 * num_iterations`` channels, one map per step.
             Defaults to True.
+        exposure_control (dict, optional): Config of a module called as
+            ``module(small, factor, num_iterations)`` in :meth:`refine_low_res_factor`, e.g.
+            ``dict(type='CurveExposureControl')`` (dark images to a natural level, well-lit
+            ones left alone). None (the official network): the factor map as estimated.
+        denoiser (dict, optional): Config of a module called as ``module(x, factor_low,
+            num_iterations)`` on the input before the curve, e.g.
+            ``dict(type='NoiseAdaptiveGuidedFilter')``. None (the official network): no
+            denoising. Both are parameter-free, so the weights load with or without them.
         init_cfg (dict | list[dict], optional): Weight initialisation; by default conv weights
             are drawn from N(0, 0.02) as in the official training script.
     """
@@ -135,6 +143,8 @@ class SGZEnhancer(BaseModule):
                  num_iterations: int = 8,
                  scale_factor: Union[int, float] = 1,
                  shared_factor: bool = True,
+                 exposure_control: Optional[dict] = None,
+                 denoiser: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = dict(
                      type='Normal', layer='Conv2d', std=0.02)) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -150,6 +160,10 @@ class SGZEnhancer(BaseModule):
         self.scale_factor = scale_factor  # validated by the setter
         out_channels = 3 if shared_factor else 3 * num_iterations
         self.efe = FactorExtractor(conv_type, channels, out_channels)
+        self.exposure_control = None if exposure_control is None else MODELS.build(
+            dict(_scope_='mmlowlight', **exposure_control))
+        self.denoiser = None if denoiser is None else MODELS.build(
+            dict(_scope_='mmlowlight', **denoiser))
 
     @property
     def scale_factor(self) -> Union[int, float]:
@@ -176,7 +190,9 @@ class SGZEnhancer(BaseModule):
         Returns:
             Tensor: The factor map to upsample (N, C, h, w).
         """
-        return factor
+        if self.exposure_control is None:
+            return factor
+        return self.exposure_control(small, factor, self.num_iterations)
 
     def downscale(self, x: Tensor) -> Tensor:
         """The EFE's input: ``x`` resized by ``1 / scale_factor`` (``x`` itself at scale 1).
@@ -213,9 +229,13 @@ class SGZEnhancer(BaseModule):
         Returns:
             Tensor: Factor map (N, C, H, W) in [-1, 1], C = 3 (shared) or 3 * num_iterations.
         """
-        height, width = x.shape[-2:]
         small = self.downscale(x)
-        factor = self.refine_low_res_factor(small, self.efe(small))
+        return self.upsample_factor(self.refine_low_res_factor(small, self.efe(small)), x)
+
+    def upsample_factor(self, factor: Tensor, x: Tensor) -> Tensor:
+        """The low-resolution factor map (N, C, h, w) resized to x's H x W (bilinear, aligned
+        corners), in x's memory layout; returned as is at ``scale_factor=1``."""
+        height, width = x.shape[-2:]
         if self.scale_factor == 1:
             return factor
         if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
@@ -240,7 +260,16 @@ class SGZEnhancer(BaseModule):
                 f'SGZEnhancer expects an (N, 3, H, W) RGB tensor, got shape {tuple(x.shape)}')
         if x.shape[-2] < 1 or x.shape[-1] < 1:
             raise ValueError(f'SGZEnhancer needs H, W >= 1, got shape {tuple(x.shape)}')
-        factor = self.estimate_factor(x)
+        if self.denoiser is None:
+            factor = self.estimate_factor(x)
+        else:
+            small = self.downscale(x)
+            factor_low = self.refine_low_res_factor(small, self.efe(small))
+            factor = self.upsample_factor(factor_low, x)
+            denoised = self.denoiser(x, factor_low, self.num_iterations)
+            if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+                denoised = denoised.contiguous(memory_format=torch.channels_last)
+            x = denoised
         # The curve squares x eight times: half precision loses visible detail, so the RIE
         # always runs in float32, also under autocast.
         with torch.autocast(device_type=x.device.type, enabled=False):

@@ -1,11 +1,13 @@
 """Losses of zero-shot enhancement training; all share ``loss(enhanced, original, factor)``."""
 from .base import BaseEnhanceLoss
+from .exposure_range import ExposureRangeLoss
 from .semantic import SemanticGuidanceLoss, softmax_focal_loss
 from .zero_reference import (ColorConstancyLoss, ExposureLoss, IlluminationSmoothnessLoss,
                              SpatialConsistencyLoss, sqrt_zero_safe)
 
 __all__ = [
     'BaseEnhanceLoss', 'SpatialConsistencyLoss', 'ColorConstancyLoss', 'ExposureLoss',
+    'ExposureRangeLoss',
     'IlluminationSmoothnessLoss', 'SemanticGuidanceLoss', 'softmax_focal_loss',
     'sqrt_zero_safe'
 ]

@@ -1,0 +1,20 @@
+# The recipe of the package's default weights v2 (mmlowlight/weights/sgz_default.pth): the CPU
+# recipe (sgz-noguide_dsc-s4_..._400it) with
+# - the EFE at 1/12 resolution (the official inference scale: cheap in training and inference);
+# - CurveExposureControl in the loop: the factor map is scaled per image so that a dark image
+#   ends at a natural level and a well-lit one is left alone (the EFE learns the map's shape,
+#   the control sets its strength; trained as it is run);
+# - NoiseAdaptiveGuidedFilter before the curve (parameter-free; the losses see what users get).
+# Trained on the LOL-train low images only (sci_easy/sci_medium stay held out for the
+# real-photo figures of tools/analysis/evaluate_enhancer.py):
+#   python tools/train.py configs/sgz/sgz-noguide_dsc-s12-expctl-nagf_adam-lr1e-3_bs8-256_400it_unpaired.py \
+#       --cfg-options train_dataloader.dataset.data_root=../shared/data/unpaired/lol_train_low \
+#                     val_dataloader.dataset.data_root=../shared/data/lol15/low \
+#                     test_dataloader.dataset.data_root=../shared/data/lol15/low
+_base_ = ['./sgz-noguide_dsc-s4_adam-lr1e-3_bs8-256_400it_unpaired.py']
+
+model = dict(
+    enhancer=dict(
+        scale_factor=12,
+        exposure_control=dict(type='CurveExposureControl'),
+        denoiser=dict(type='NoiseAdaptiveGuidedFilter', scale=8, radius=1, strength=2.5)))

@@ -1,0 +1,3 @@
+from .noise_adaptive_guided_filter import NoiseAdaptiveGuidedFilter, curve_gain
+
+__all__ = ['NoiseAdaptiveGuidedFilter', 'curve_gain']

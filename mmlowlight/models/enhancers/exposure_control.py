@@ -1,0 +1,165 @@
+"""Exposure control of the SGZ curve: dark images to a natural level, well-lit ones untouched.
+
+A curve estimator trained by an exposure loss pushes every image toward one level, also images
+that were fine. This module works on the EFE's thumbnail and factor map (both cheap) and scales
+the factor map by one number per image, ``r' = clamp(alpha * r, -1, 1)``, so that the mean level
+of the enhanced thumbnail meets a target chosen from the input's own exposure:
+
+- the image's *key* ``kappa = sqrt(mean level * highlight level)`` (the highlight level is a
+  high quantile of the per-pixel largest channel) tells well-lit from dark: a well-exposed photo
+  has mid-tones near middle grey *and* highlights near the top, a dim one lacks both;
+- for a dark image (``kappa <= lit_keys[0]``) the target grows slowly with the light the image
+  holds, ``target_level * (mean / reference_mean) ** level_slope``, capped at ``max_level``
+  (a night scene stays darker than a dim room, as people expect of photographs);
+- between ``lit_keys[0]`` and ``lit_keys[1]`` the brightening fades out linearly, and from
+  ``lit_keys[1]`` on the target is the input's own level: ``alpha = 0`` and the curve is the
+  identity (an already bright image is never brightened).
+
+``alpha`` is found by bisection on a fixed-size copy of the thumbnail under ``no_grad``; gradients
+still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX, and the fast
+CPU runtime, which calls :meth:`SGZEnhancer.refine_low_res_factor`).
+"""
+from typing import Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmlowlight.registry import MODELS
+from .sgz import recurrent_enhance
+
+__all__ = ['CurveExposureControl']
+
+
+@MODELS.register_module()
+class CurveExposureControl(BaseModule):
+    """Scale an SGZ factor map per image so that the output's mean level fits the image.
+
+    Args:
+        target_level (float): Output mean level of a dark image holding ``reference_mean``
+            (0.45: middle grey, the sRGB value of 18 % reflectance). Defaults to 0.45.
+        reference_mean (float): Input mean level at which the target is ``target_level``.
+            Defaults to 0.05 (a typical night shot).
+        level_slope (float): Exponent of the target's growth with the input's mean level
+            (0: one level for every dark image). Defaults to 0.25.
+        max_level (float): Cap of the target. Defaults to 0.6.
+        lit_keys (tuple[float, float]): Keys ``kappa`` where brightening starts to fade and
+            where it stops. Defaults to (0.30, 0.45).
+        highlight_quantile (float): Quantile of the per-pixel largest channel taken as the
+            highlight level. Defaults to 0.99.
+        max_scale (float): Largest ``alpha``. Defaults to 4.
+        search_size (int): The thumbnail and its map are resized (bilinear) to this side for
+            the search and the target (the cost stays constant with the image size).
+            Defaults to 48.
+        search_steps (int): Bisection steps (the level error halves with each). Defaults to 12.
+    """
+
+    def __init__(self,
+                 target_level: float = 0.45,
+                 reference_mean: float = 0.05,
+                 level_slope: float = 0.25,
+                 max_level: float = 0.6,
+                 lit_keys: Sequence[float] = (0.30, 0.45),
+                 highlight_quantile: float = 0.99,
+                 max_scale: float = 4.0,
+                 search_size: int = 48,
+                 search_steps: int = 12) -> None:
+        super().__init__()
+        for name, value in (('target_level', target_level), ('reference_mean', reference_mean),
+                            ('max_level', max_level), ('highlight_quantile', highlight_quantile)):
+            if not 0 < value <= 1:
+                raise ValueError(f'{name} must be in (0, 1], got {value!r}')
+        if level_slope < 0:
+            raise ValueError(f'level_slope must be >= 0, got {level_slope!r}')
+        if len(lit_keys) != 2 or not 0 <= lit_keys[0] < lit_keys[1] <= 1:
+            raise ValueError(f'lit_keys must be (start, stop) with 0 <= start < stop <= 1, '
+                             f'got {lit_keys!r}')
+        if max_scale <= 0:
+            raise ValueError(f'max_scale must be > 0, got {max_scale!r}')
+        if not (isinstance(search_size, int) and search_size >= 1):
+            raise ValueError(f'search_size must be a positive int, got {search_size!r}')
+        if not (isinstance(search_steps, int) and search_steps >= 1):
+            raise ValueError(f'search_steps must be a positive int, got {search_steps!r}')
+        self.target_level = target_level
+        self.reference_mean = reference_mean
+        self.level_slope = level_slope
+        self.max_level = max_level
+        self.lit_keys: Tuple[float, float] = (float(lit_keys[0]), float(lit_keys[1]))
+        self.highlight_quantile = highlight_quantile
+        self.max_scale = max_scale
+        self.search_size = search_size
+        self.search_steps = search_steps
+
+    def target(self, small: Tensor) -> Tensor:
+        """The output mean level each image should reach.
+
+        Args:
+            small (Tensor): Thumbnails (N, 3, h, w), RGB in [0, 1].
+
+        Returns:
+            Tensor: (N,) levels in [0, 1], never below the input's own mean level.
+        """
+        mean = small.mean(dim=(1, 2, 3))
+        brightest = small.amax(dim=1).flatten(1)
+        count = brightest.shape[1]
+        rank = min(count - 1, int(self.highlight_quantile * (count - 1) + 0.5))
+        highlight = brightest.sort(dim=1).values[:, rank]
+        key = (mean * highlight).clamp(min=0).sqrt()
+        start, stop = self.lit_keys
+        dark_weight = ((stop - key) / (stop - start)).clamp(0, 1)
+        dark_target = (self.target_level * (mean.clamp(min=1e-4) / self.reference_mean)
+                       ** self.level_slope).clamp(max=self.max_level)
+        return mean + (dark_target - mean).clamp(min=0) * dark_weight
+
+    @torch.no_grad()
+    def solve_scale(self, small: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+        """Per-image ``alpha`` in [0, max_scale] that brings the mean level to :meth:`target`.
+
+        Args:
+            small (Tensor): Thumbnails (N, 3, h, w) in [0, 1].
+            factor (Tensor): Their factor maps (N, C, h, w).
+            num_iterations (int): The curve's steps. Defaults to 8.
+
+        Returns:
+            Tensor: (N, 1, 1, 1).
+        """
+        # A fixed-size copy: the search costs the same for any image, and the computation has
+        # no shape-dependent control flow (ONNX export with dynamic sizes).
+        size = (self.search_size, self.search_size)
+        small = F.interpolate(small.float(), size=size, mode='bilinear')
+        factor = F.interpolate(factor.float(), size=size, mode='bilinear')
+        mean = small.mean(dim=(1, 2, 3), keepdim=True)
+        target = self.target(small).view(-1, 1, 1, 1)
+        low = torch.zeros_like(target)
+        high = torch.full_like(target, self.max_scale)
+        for _ in range(self.search_steps):
+            middle = (low + high) / 2
+            level = recurrent_enhance(small, (middle * factor).clamp(-1, 1),
+                                      num_iterations).mean(dim=(1, 2, 3), keepdim=True)
+            too_bright = level > target
+            high = torch.where(too_bright, middle, high)
+            low = torch.where(too_bright, low, middle)
+        # Exactly 0 (the identity) where no brightening is wanted: the search assumes the level
+        # grows with alpha, which a map that darkens somewhere need not satisfy.
+        return torch.where(target > mean + 1e-4, low, torch.zeros_like(low))
+
+    def forward(self, small: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+        """Scale the factor map.
+
+        Args:
+            small (Tensor): The EFE's input (N, 3, h, w), RGB in [0, 1].
+            factor (Tensor): Its factor map (N, C, h, w) in [-1, 1]: C = 3 (shared by the
+                steps) or 3 * num_iterations.
+            num_iterations (int): The curve's steps. Defaults to 8.
+
+        Returns:
+            Tensor: ``clamp(alpha * factor, -1, 1)`` (N, C, h, w).
+        """
+        if small.dim() != 4 or small.shape[1] != 3 or factor.dim() != 4 or \
+                factor.shape[1] % 3 or factor.shape[0] != small.shape[0] or \
+                factor.shape[-2:] != small.shape[-2:]:
+            raise ValueError(f'CurveExposureControl wants (N, 3, h, w) images and (N, 3k, h, w) '
+                             f'factor maps, got {tuple(small.shape)} and {tuple(factor.shape)}')
+        alpha = self.solve_scale(small, factor, num_iterations)
+        return (alpha.to(factor.dtype) * factor).clamp(-1, 1)

@@ -1,0 +1,159 @@
+import pytest
+import torch
+
+from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter, curve_gain
+from mmlowlight.models.enhancers import SGZEnhancer, recurrent_enhance
+from mmlowlight.registry import MODELS
+
+
+def _noisy_flat(level=0.05, sigma=0.01, size=(64, 96), seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return (level + sigma * torch.randn(1, 3, *size, generator=gen)).clamp(0, 1)
+
+
+def _brightening(x, value=-0.8):
+    return torch.full((x.shape[0], 3, 8, 8), value)
+
+
+class TestCurveGain:
+
+    @pytest.mark.parametrize('channels', [3, 24])
+    def test_matches_autograd(self, channels):
+        x = torch.rand(2, 3, 5, 7, requires_grad=True)
+        factor = torch.rand(2, channels, 5, 7) * 2 - 1
+        recurrent_enhance(x, factor, 8).sum().backward()
+        torch.testing.assert_close(curve_gain(x.detach(), factor, 8), x.grad)
+
+    def test_identity_curve_has_unit_gain(self):
+        x = torch.rand(1, 3, 4, 4)
+        assert torch.equal(curve_gain(x, torch.zeros(1, 3, 4, 4)), torch.ones_like(x))
+
+
+class TestNoiseAdaptiveGuidedFilter:
+
+    def test_builds_from_registry(self):
+        module = MODELS.build(dict(type='NoiseAdaptiveGuidedFilter', strength=3.0))
+        assert isinstance(module, NoiseAdaptiveGuidedFilter) and module.strength == 3.0
+        assert not list(module.parameters()) and not list(module.buffers())
+
+    def test_noise_estimate(self):
+        x = _noisy_flat(level=0.3, sigma=0.02, size=(256, 256))
+        sigma = NoiseAdaptiveGuidedFilter(noise_row_step=1).estimate_noise(x)
+        assert sigma.shape == (1, 3, 1, 1)
+        # The robust mean drops the tails of the noise too: within 15 % of the truth.
+        assert torch.all((sigma - 0.02).abs() < 0.003), sigma.flatten()
+
+    def test_noise_estimate_ignores_edges(self):
+        x = torch.zeros(1, 3, 64, 64)
+        x[..., ::8] = 1.0  # sparse strong structure, no noise
+        assert NoiseAdaptiveGuidedFilter().estimate_noise(x).max() < 0.2
+
+    # "Untouched" up to float rounding of the upsampled a = 1, b = 0 (far below 1/255).
+    def test_clean_image_passes(self):
+        x = torch.linspace(0, 1, 50 * 70).reshape(1, 1, 50, 70).repeat(1, 3, 1, 1)
+        out = NoiseAdaptiveGuidedFilter()(x, _brightening(x))
+        torch.testing.assert_close(out, x, atol=1e-6, rtol=0)
+
+    def test_unit_gain_passes(self):
+        x = _noisy_flat(level=0.5, sigma=1 / 255)
+        out = NoiseAdaptiveGuidedFilter()(x, torch.zeros(1, 3, 4, 4))
+        torch.testing.assert_close(out, x, atol=1e-6, rtol=0)
+
+    def test_removes_noise_the_curve_amplifies(self):
+        x = _noisy_flat()
+        denoiser = NoiseAdaptiveGuidedFilter()
+        factor = _brightening(x)
+        out = denoiser(x, factor)
+        full = torch.nn.functional.interpolate(factor, size=x.shape[-2:], mode='bilinear',
+                                               align_corners=True)
+        noisy_std = recurrent_enhance(x, full).std()
+        clean_std = recurrent_enhance(out, full).std()
+        assert clean_std < 0.3 * noisy_std
+        assert abs(out.mean() - x.mean()) < 1e-3  # no brightness shift
+
+    def test_keeps_strong_edges(self):
+        x = _noisy_flat(size=(64, 64))
+        x[..., 32:] += 0.2
+        out = NoiseAdaptiveGuidedFilter()(x, _brightening(x))
+        step = out[..., 36:].mean() - out[..., :28].mean()
+        assert step > 0.19
+        # right at the edge the contrast survives too
+        assert out[..., 33].mean() - out[..., 30].mean() > 0.15
+
+    @pytest.mark.parametrize('size', [(1, 1), (5, 3), (37, 53)])
+    def test_any_size(self, size):
+        x = torch.rand(2, 3, *size) * 0.1
+        out = NoiseAdaptiveGuidedFilter()(x, torch.full((2, 24, 2, 2), -0.5), 3)
+        assert out.shape == x.shape and out.dtype == torch.float32 and torch.isfinite(out).all()
+
+    def test_constant_images_are_finite(self):
+        for value in (0.0, 1.0, 0.5):
+            x = torch.full((1, 3, 20, 20), value)
+            out = NoiseAdaptiveGuidedFilter()(x, _brightening(x))
+            torch.testing.assert_close(out, x)
+
+    @pytest.mark.parametrize('kwargs', [
+        dict(scale=0), dict(scale=2.5), dict(radius=-1), dict(strength=-1.0),
+        dict(tolerance=-0.1), dict(noise_row_step=0)
+    ])
+    def test_bad_arguments(self, kwargs):
+        with pytest.raises(ValueError):
+            NoiseAdaptiveGuidedFilter(**kwargs)
+
+    def test_bad_shapes(self):
+        denoiser = NoiseAdaptiveGuidedFilter()
+        with pytest.raises(ValueError, match='images'):
+            denoiser(torch.rand(1, 4, 8, 8), torch.zeros(1, 3, 2, 2))
+        with pytest.raises(ValueError, match='factor'):
+            denoiser(torch.rand(1, 3, 8, 8), torch.zeros(1, 4, 2, 2))
+
+
+class TestInEnhancer:
+
+    def _model(self, **kwargs):
+        torch.manual_seed(0)
+        model = SGZEnhancer(scale_factor=4, denoiser=dict(type='NoiseAdaptiveGuidedFilter'),
+                            **kwargs)
+        model.init_weights()
+        return model
+
+    def test_state_dict_unchanged(self):
+        assert self._model().state_dict().keys() == SGZEnhancer().state_dict().keys()
+
+    def test_gradients_reach_the_efe(self):
+        model = self._model().train()
+        x = _noisy_flat(size=(48, 48)).requires_grad_(False)
+        enhanced, factor = model(x)
+        enhanced.mean().backward()
+        grads = [p.grad for p in model.parameters()]
+        assert all(g is not None and torch.isfinite(g).all() for g in grads)
+        assert any(g.abs().sum() > 0 for g in grads)
+
+    def test_inference_matches_training_graph(self):
+        model = self._model().eval()
+        x = _noisy_flat(size=(48, 60)).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            fast, _ = model(x)
+        with torch.no_grad():
+            small = model.downscale(x)
+            factor_low = model.refine_low_res_factor(small, model.efe(small))
+            reference = recurrent_enhance(model.denoiser(x, factor_low),
+                                          model.upsample_factor(factor_low, x))
+        torch.testing.assert_close(fast, reference)
+
+
+@pytest.mark.parametrize('size', [(1, 1), (3, 8), (20, 31)])
+@pytest.mark.parametrize('radius', [0, 1, 2])
+def test_box_is_avg_pool_without_padding(size, radius):
+    from mmlowlight.models.denoisers.noise_adaptive_guided_filter import _box
+    x = torch.rand(2, 6, *size)
+    reference = torch.nn.functional.avg_pool2d(x, 2 * radius + 1, stride=1, padding=radius,
+                                               count_include_pad=False) if min(size) > 2 * \
+        radius or radius == 0 else None
+    if reference is None:  # avg_pool2d refuses padding > half the kernel: compare by hand
+        padded = torch.nn.functional.pad(x, (radius,) * 4)
+        ones = torch.nn.functional.pad(torch.ones_like(x), (radius,) * 4)
+        k = 2 * radius + 1
+        reference = torch.nn.functional.avg_pool2d(padded, k, stride=1) / \
+            torch.nn.functional.avg_pool2d(ones, k, stride=1)
+    torch.testing.assert_close(_box(x, radius), reference)

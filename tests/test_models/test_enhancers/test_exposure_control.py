@@ -1,0 +1,106 @@
+import pytest
+import torch
+
+from mmlowlight.models.enhancers import CurveExposureControl, SGZEnhancer, recurrent_enhance
+from mmlowlight.registry import MODELS
+
+
+def _scene(level, highlight=None, size=(30, 40), seed=0):
+    """A textured image with mean ``level``; ``highlight`` sets its brightest 2 %."""
+    gen = torch.Generator().manual_seed(seed)
+    x = (level * (0.6 + 0.8 * torch.rand(1, 3, *size, generator=gen))).clamp(0, 1)
+    if highlight is not None:
+        x[..., :1, :24] = highlight
+    return x
+
+
+def _brightening(x, value=-0.5):
+    return torch.full_like(x, value)
+
+
+class TestCurveExposureControl:
+
+    def test_builds_from_registry_without_weights(self):
+        control = MODELS.build(dict(type='CurveExposureControl', target_level=0.5))
+        assert isinstance(control, CurveExposureControl) and not list(control.parameters())
+
+    def test_dark_image_reaches_target(self):
+        control = CurveExposureControl()
+        x = _scene(0.05)
+        factor = control(x, _brightening(x))
+        level = recurrent_enhance(x, factor).mean()
+        assert abs(float(level) - float(control.target(x))) < 0.005
+        assert 0.4 < float(level) < 0.5  # 0.45 * (mean / 0.05) ** 0.25 for mean ~0.05
+
+    def test_target_grows_with_light_and_is_capped(self):
+        control = CurveExposureControl()
+        targets = [float(control.target(_scene(m))) for m in (0.01, 0.03, 0.1, 0.2)]
+        assert targets == sorted(targets) and max(targets) == pytest.approx(control.max_level)
+
+    def test_well_lit_image_is_left_alone(self):
+        control = CurveExposureControl()
+        x = _scene(0.45, highlight=0.95)
+        factor = control(x, _brightening(x))
+        assert torch.equal(factor, torch.zeros_like(factor))
+        assert float(control.target(x)) == pytest.approx(float(x.mean()))
+
+    def test_darkening_map_on_a_lit_image_is_not_amplified(self):
+        control = CurveExposureControl()
+        x = _scene(0.5, highlight=1.0)
+        assert torch.equal(control(x, _brightening(x, 0.5)), torch.zeros_like(x))
+
+    def test_dim_image_with_highlights_fades(self):
+        control = CurveExposureControl()
+        x = _scene(0.2, highlight=0.9)  # key between the two lit_keys
+        target = float(control.target(x))
+        assert float(x.mean()) < target < float(control.target(_scene(0.2)))
+
+    def test_per_image_and_per_step_maps(self):
+        control = CurveExposureControl()
+        x = torch.cat([_scene(0.03), _scene(0.5, highlight=1.0)])
+        factor = torch.full((2, 24, 30, 40), -0.3)
+        out = control(x, factor, 8)
+        assert out.shape == factor.shape
+        assert torch.all(out[1] == 0) and torch.all(out[0] < 0)
+
+    def test_gradient_reaches_the_factor(self):
+        x = _scene(0.05)
+        factor = _brightening(x).requires_grad_()
+        CurveExposureControl()(x, factor).sum().backward()
+        assert factor.grad is not None and factor.grad.abs().sum() > 0
+
+    @pytest.mark.parametrize('value', [0.0, 1.0, 0.5])
+    def test_constant_images(self, value):
+        x = torch.full((1, 3, 6, 6), value)
+        out = CurveExposureControl()(x, _brightening(x))
+        assert torch.isfinite(out).all() and out.abs().max() <= 1
+
+    @pytest.mark.parametrize('kwargs', [
+        dict(target_level=0), dict(max_level=1.5), dict(level_slope=-1),
+        dict(lit_keys=(0.5, 0.4)), dict(lit_keys=(0.1,)), dict(max_scale=0),
+        dict(search_size=0), dict(search_steps=0), dict(highlight_quantile=0)
+    ])
+    def test_bad_arguments(self, kwargs):
+        with pytest.raises(ValueError):
+            CurveExposureControl(**kwargs)
+
+    def test_bad_shapes(self):
+        with pytest.raises(ValueError, match='factor maps'):
+            CurveExposureControl()(torch.rand(1, 3, 4, 4), torch.rand(1, 4, 4, 4))
+
+
+class TestInEnhancer:
+
+    def test_refine_low_res_factor_uses_it(self):
+        torch.manual_seed(0)
+        model = SGZEnhancer(scale_factor=4, exposure_control=dict(type='CurveExposureControl'))
+        model.init_weights()
+        x = torch.cat([_scene(0.5, highlight=1.0, size=(48, 64))])
+        with torch.inference_mode():
+            out, factor = model(x)
+        assert torch.equal(factor, torch.zeros_like(factor)) and torch.equal(out, x)
+
+    def test_weights_load_both_ways(self):
+        plain = SGZEnhancer()
+        controlled = SGZEnhancer(exposure_control=dict(type='CurveExposureControl'))
+        controlled.load_state_dict(plain.state_dict(), strict=True)

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+import torch
+
+from mmlowlight.apis.inference import to_model_input
+from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter
+from mmlowlight.ops.denoise_statistics import (denoiser_affine_maps, noise_differences_sigma,
+                                               pool_frames)
+
+
+def _frames(shape, dtype=np.uint8, high=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, high, shape).astype(dtype)
+
+
+@pytest.mark.parametrize('shape', [(1, 1, 1, 3), (2, 37, 53, 3), (1, 64, 96, 3)])
+@pytest.mark.parametrize('scale', [1, 4, 12])
+def test_pool_matches_reference(shape, scale):
+    frames = _frames(shape)
+    reference = NoiseAdaptiveGuidedFilter(scale=scale).pool(to_model_input(frames, 'cpu'))
+    np.testing.assert_allclose(pool_frames(frames, scale, threads=2), reference.numpy(),
+                               atol=1e-6, rtol=0)
+
+
+def test_pool_bgr_and_uint16():
+    frames = _frames((1, 30, 41, 3), np.uint16, high=65535)
+    reference = NoiseAdaptiveGuidedFilter(scale=4).pool(to_model_input(frames, "cpu")).numpy()
+    bgr = np.ascontiguousarray(frames[..., ::-1])
+    np.testing.assert_allclose(pool_frames(bgr, 4, bgr=True), reference, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize('shape', [(2, 40, 50, 3), (1, 9, 2, 3)])
+def test_noise_matches_reference(shape):
+    frames = _frames(shape)
+    denoiser = NoiseAdaptiveGuidedFilter(noise_row_step=3)
+    reference = denoiser.estimate_noise(to_model_input(frames, 'cpu'))
+    args = (3, denoiser.edge_cut, denoiser.mean_abs_to_sigma)
+    torch.testing.assert_close(noise_differences_sigma(frames, *args), reference)
+    bgr = np.ascontiguousarray(frames[..., ::-1])
+    torch.testing.assert_close(noise_differences_sigma(bgr, *args, bgr=True), reference)
+
+
+@pytest.mark.parametrize('bgr', [False, True])
+def test_affine_maps_give_the_reference_within_one_grey_level(bgr):
+    frames = _frames((2, 48, 72, 3), high=40)
+    denoiser = NoiseAdaptiveGuidedFilter()
+    x = to_model_input(frames, 'cpu')
+    factor = -torch.rand(2, 3, 4, 6)
+    reference = denoiser(x, factor)
+    source = np.ascontiguousarray(frames[..., ::-1]) if bgr else frames
+    a, b = denoiser_affine_maps(denoiser, source, factor, 8, bgr=bgr, threads=2)
+    if bgr:
+        a, b = a[:, ::-1].copy(), b[:, ::-1].copy()
+    fast = denoiser.apply_coefficients(x, torch.from_numpy(a), torch.from_numpy(b))
+    assert (fast - reference).abs().max() * 255 < 1e-3

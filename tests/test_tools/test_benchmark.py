@@ -1,0 +1,60 @@
+"""tools/benchmark.py at sizes that are not multiples of 12, quiet, every option explained."""
+import json
+import os.path as osp
+import re
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import REPO_ROOT
+
+sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+import benchmark  # noqa: E402
+
+
+def test_any_size_side_by_side_and_quiet(capsys):
+    threads = torch.get_num_threads()
+    try:
+        assert benchmark.main(['--sizes', '37x61', '25x13', '--repeats', '1', '--threads', '1',
+                               '--skip-memory', '--skip-first-frame']) == 0
+    finally:  # main sets the process's thread count
+        torch.set_num_threads(threads)
+    captured = capsys.readouterr()
+    out = captured.out
+    for row in ('frame copy', 'official code', 'fast, official', 'default path', 'reference',
+                'fast vs reference: max', 'EFE on the', 'EFE backend in use', '1 threads'):
+        assert row in out, row
+    assert '(official code on the 36x60 crop)' in out and '25x13' in out
+    assert 'INFO' not in out + captured.err  # no weight-initialisation logs
+    assert 'flicker' not in out
+    assert len(out.splitlines()) < 40
+    # The fast path agrees with the reference within one grey level at every size.
+    assert all(int(level) <= 1 for level in re.findall(r'max (\d+) grey level', out))
+
+
+@pytest.mark.parametrize('variant', ['official', 'fast'])
+def test_memory_probe_reports_extra_memory(variant, capsys):
+    benchmark.memory_probe(variant, 50, 30, 1, None)
+    probe = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert probe['frame'] == 50 * 30 * 3 and probe['extra'] >= 0
+
+
+def test_every_option_has_a_help_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(['--help'])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    options = re.findall(r'^  (--[a-z-]+)', help_text, flags=re.M)
+    assert {'--official-checkpoint', '--threads', '--repeats', '--sizes', '--memory-size',
+            '--skip-memory', '--first-frame-size', '--skip-first-frame'} <= set(options)
+    for option in options:
+        block = help_text.split(option, 1)[1].split('\n  --', 1)[0]
+        assert len(block.split()) > 3, option  # more than the metavar
+    assert 'default: None' not in help_text and 'probe' not in help_text
+
+
+def test_bad_size_is_named(capsys):
+    with pytest.raises(SystemExit):
+        benchmark.main(['--sizes', '640by480'])
+    assert "expected WIDTHxHEIGHT, got '640by480'" in capsys.readouterr().err

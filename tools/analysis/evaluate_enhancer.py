@@ -1,0 +1,215 @@
+"""The acceptance table of the default enhancer, side by side with the official SGZ weights.
+
+    python tools/analysis/evaluate_enhancer.py                       # default vs official
+    python tools/analysis/evaluate_enhancer.py --candidate new=work_dirs/x/iter_400.pth \
+        --candidate 'new-s12=work_dirs/x/iter_400.pth:{"scale_factor": 12}' --json table.json
+
+Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` first):
+  lol_val PSNR / SSIM  ``lol_val_pairs``: the top 600x396 crop of each low image enhanced and
+                       compared with the same crop of ``high/`` (skimage, 8-bit, mean of 40)
+  real noise           the 20 photos of ``unpaired/sci_easy`` + ``sci_medium``: mean of
+                       ``skimage.restoration.estimate_sigma`` of the outputs (8-bit scale)
+  real brightness      their mean output level in [0, 1]
+  real clipping %      their share of pixels whose largest channel is >= 250, in percent
+  well-lit LOL PSNR    ``lol_val_pairs/high`` fed in as input: PSNR(input, output), mean
+                       (an image returned unchanged counts as 99 dB)
+  well-lit skimage     scikit-image's normal-light samples (astronaut, chelsea, coffee, rocket)
+                       fed in: PSNR(input, output), mean
+  1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
+                       vs the official code op by op at scale 12 (``tools/benchmark.py``), same
+                       run, median of --repeats
+Then the acceptance checks of the "default enhancer v2" issue for the first candidate.
+Validation data only: nothing here trains or tunes a model.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import sys
+from typing import Callable, Dict, List, Tuple
+
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
+from skimage.restoration import estimate_sigma  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmark import dark_frame, official_style_forward  # noqa: E402
+
+from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
+from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
+from mmlowlight.utils import write_json_atomic  # noqa: E402
+from mmlowlight.utils.timing import median_seconds  # noqa: E402
+
+#: The top crop the LOL evaluation of the official repository uses (a multiple of 12).
+LOL_CROP = (396, 600)
+WELL_LIT_SAMPLES = ('astronaut', 'chelsea', 'coffee', 'rocket')
+CLIP_LEVEL = 250
+
+
+def _images(folder: str) -> List[str]:
+    paths = sorted(p for p in glob.glob(osp.join(folder, '*'))
+                   if osp.splitext(p)[1].lower() in ('.png', '.jpg', '.jpeg', '.bmp'))
+    if not paths:
+        raise FileNotFoundError(f'no images in {folder}')
+    return paths
+
+
+#: An enhancement method under test: H x W x 3 uint8 RGB -> the same.
+Method = Callable[[np.ndarray], np.ndarray]
+
+
+def model_method(model: SGZEnhancer) -> Method:
+    """The default path of a model: ``enhance_batch`` on one image."""
+    return lambda rgb: enhance_batch(model, rgb[None])[0]
+
+
+def psnr(reference: np.ndarray, image: np.ndarray) -> float:
+    """skimage PSNR (8-bit); identical images count as 99 dB instead of infinity, so that means
+    over images stay finite."""
+    if np.array_equal(reference, image):
+        return 99.0
+    return float(peak_signal_noise_ratio(reference, image, data_range=255))
+
+
+def lol_pairs(run: Method, root: str) -> Tuple[float, float]:
+    """Mean skimage PSNR and SSIM of the enhanced top crops against the references."""
+    height, width = LOL_CROP
+    psnrs, ssims = [], []
+    for low_path in _images(osp.join(root, 'low')):
+        high_path = osp.join(root, 'high', osp.basename(low_path))
+        low = read_image(low_path).rgb[:height, :width]
+        high = read_image(high_path).rgb[:height, :width]
+        out = run(np.ascontiguousarray(low))
+        psnrs.append(psnr(high, out))
+        ssims.append(structural_similarity(high, out, data_range=255, channel_axis=-1))
+    return float(np.mean(psnrs)), float(np.mean(ssims))
+
+
+def real_photos(run: Method, folders: List[str]) -> Dict[str, float]:
+    """Noise, brightness and clipping of the outputs of real dark photos (no references)."""
+    noise, level, clipped = [], [], []
+    for path in [p for folder in folders for p in _images(folder)]:
+        out = run(read_image(path).rgb)
+        noise.append(estimate_sigma(out, channel_axis=-1, average_sigmas=True))
+        level.append(out.mean() / 255)
+        clipped.append((out.max(axis=-1) >= CLIP_LEVEL).mean() * 100)
+    return dict(noise=float(np.mean(noise)), brightness=float(np.mean(level)),
+                clipping=float(np.mean(clipped)))
+
+
+def well_lit(run: Method, images: List[np.ndarray]) -> float:
+    """Mean PSNR(input, output) of well-exposed images fed in: 'left alone' is high."""
+    return float(np.mean([psnr(img, run(img)) for img in images]))
+
+
+def well_lit_sets(root: str) -> Dict[str, List[np.ndarray]]:
+    """The well-lit inputs: ``lol_val_pairs/high`` and scikit-image's sample photos."""
+    from skimage import data as skdata
+    return dict(
+        well_lit_lol=[read_image(p).rgb for p in _images(osp.join(root, 'lol_val_pairs',
+                                                                  'high'))],
+        well_lit_skimage=[getattr(skdata, name)() for name in WELL_LIT_SAMPLES])
+
+
+def real_folders(root: str) -> List[str]:
+    return [osp.join(root, 'unpaired', 'sci_easy'), osp.join(root, 'unpaired', 'sci_medium')]
+
+
+def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
+    """Every quality figure of the table (all but speed) for one method."""
+    row = dict(zip(('lol_psnr', 'lol_ssim'), lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
+    row.update(real_photos(run, real_folders(root)))
+    row.update({name: well_lit(run, images) for name, images in lit.items()})
+    return row
+
+
+def speed_1080p(model: SGZEnhancer, official: SGZEnhancer, repeats: int) -> Dict[str, float]:
+    """Milliseconds at 1920x1080: the model's default path vs the official code op by op."""
+    rgb = dark_frame(1920, 1080)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).contiguous()
+    with torch.no_grad():
+        official_s = median_seconds(lambda: official_style_forward(official, x, 12), repeats)
+    model_s = median_seconds(lambda: enhance_batch(model, rgb[None]), repeats)
+    return dict(ms=model_s * 1e3, official_ms=official_s * 1e3, speedup=official_s / model_s)
+
+
+def parse_candidate(spec: str) -> Tuple[str, str, Dict[str, object]]:
+    """``NAME=PATH[:JSON]`` -> (name, path, constructor overrides from the JSON object)."""
+    if '=' not in spec:
+        raise argparse.ArgumentTypeError(f'--candidate wants NAME=PATH[:JSON], got {spec!r}')
+    name, rest = spec.split('=', 1)
+    path, _, extra = rest.partition(':')
+    try:
+        overrides = json.loads(extra) if extra else {}
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f'--candidate {name}: bad JSON {extra!r}: {exc}')
+    if not isinstance(overrides, dict):
+        raise argparse.ArgumentTypeError(f'--candidate {name}: {extra!r} is not a JSON object')
+    return name, path or None, overrides
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data-root', default='../shared/data')
+    parser.add_argument('--official', default=None,
+                        help='official weights (default: DATA_ROOT/sgz_official/Epoch99.pth)')
+    parser.add_argument('--candidate', action='append', type=parse_candidate, default=[],
+                        help='NAME=PATH[:JSON constructor overrides] (repeatable; empty PATH: the '
+                             'package default weights); default: the package '
+                             'default weights as "default"')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--no-speed', action='store_true', help='skip the 1080p timing')
+    parser.add_argument('--json', help='also write the table as JSON here')
+    return parser.parse_args()
+
+
+ACCEPTANCE: List[Tuple[str, Callable[[dict, dict], bool]]] = [
+    ('lol_val PSNR >= 18.5 dB', lambda c, o: c['lol_psnr'] >= 18.5),
+    ('lol_val SSIM >= 0.72', lambda c, o: c['lol_ssim'] >= 0.72),
+    ('real noise <= 0.6 x official', lambda c, o: c['noise'] <= 0.6 * o['noise']),
+    ('real brightness >= official - 0.02', lambda c, o: c['brightness'] >= o['brightness'] - .02),
+    ('real brightness <= 0.60', lambda c, o: c['brightness'] <= 0.60),
+    ('real clipping <= official + 0.5 points', lambda c, o: c['clipping'] <= o['clipping'] + .5),
+    ('well-lit LOL PSNR >= 25 dB', lambda c, o: c['well_lit_lol'] >= 25),
+    ('well-lit skimage PSNR >= 25 dB', lambda c, o: c['well_lit_skimage'] >= 25),
+    ('1080p >= 10x the official code', lambda c, o: c.get('speedup', float('inf')) >= 10),
+]
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    root = args.data_root
+    official_path = args.official or osp.join(root, 'sgz_official', 'Epoch99.pth')
+    models = {'official': init_enhancer(checkpoint=official_path, scale_factor=12)}
+    for name, path, overrides in args.candidate or [('default', None, {})]:
+        models[name] = init_enhancer(checkpoint=path, **overrides)
+    lit = well_lit_sets(root)
+    table: Dict[str, Dict[str, float]] = {}
+    for name, model in models.items():
+        row = quality_row(model_method(model), root, lit)
+        if not args.no_speed:
+            row.update(speed_1080p(model, models['official'], args.repeats))
+        table[name] = row
+        print(name, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
+    keys = list(next(iter(table.values())))
+    print('\n| metric | ' + ' | '.join(table) + ' |')
+    print('|---|' + '---|' * len(table))
+    for key in keys:
+        print(f'| {key} | ' + ' | '.join(f'{row[key]:.3f}' for row in table.values()) + ' |')
+    first = next(name for name in table if name != 'official')
+    print(f'\nacceptance ({first} vs official):')
+    for label, check in ACCEPTANCE:
+        print(f'  {"met  " if check(table[first], table["official"]) else "UNMET"} {label}')
+    print('load average:', ' '.join(f'{v:.2f}' for v in os.getloadavg()))
+    if args.json:
+        write_json_atomic(table, args.json)
+
+
+if __name__ == '__main__':
+    main()
