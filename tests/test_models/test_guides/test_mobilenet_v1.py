@@ -1,4 +1,4 @@
-"""MobileNetV1 guide backbone: checkpoint layout, strides, BN folding, ImageNet weights, freezing."""
+"""MobileNetV1 guide backbone: layout, strides, BN folding, ImageNet weights, freezing."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -39,7 +39,7 @@ def _pretrained_guide():
 
 
 def test_registered_and_layout():
-    backbone = MODELS.build(dict(type='MobileNetV1'))
+    backbone = MODELS.build(dict(type='MobileNetV1', _scope_='mmlowlight'))
     assert isinstance(backbone, MobileNetV1) and backbone.out_channels == (32, 64, 128, 256)
     assert backbone.stage1[0][0].weight.shape == (8, 3, 3, 3)  # conv_bn 3 -> 8, stride 2
     assert backbone.stage1[1][0].groups == 8 and backbone.stage1[1][3].weight.shape == (16, 8,
@@ -162,8 +162,9 @@ def test_gradients_reach_the_enhancer_and_not_the_guide():
 
 
 def test_dense_classifier_loads_every_key_and_its_mean_is_the_classifier():
-    guide = MODELS.build(dict(type='MobileNetV1DenseClassifier', init_cfg=dict(
-        type='Pretrained', checkpoint=shared_path(*CHECKPOINT))))
+    guide = MODELS.build(dict(
+        type='MobileNetV1DenseClassifier', _scope_='mmlowlight',
+        init_cfg=dict(type='Pretrained', checkpoint=shared_path(*CHECKPOINT))))
     guide.init_weights()
     guide.eval()
     state = _checkpoint_state()
