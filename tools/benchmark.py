@@ -49,6 +49,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from mmlowlight import ops  # noqa: E402
 from mmlowlight.apis import enhance, enhance_batch, init_enhancer  # noqa: E402
+from mmlowlight.apis.cli_errors import exit_on_user_error  # noqa: E402
 from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
 from mmlowlight.apis.inference import fast_path_unsupported  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
@@ -198,7 +199,9 @@ def memory_probe(variant: str, width: int, height: int, threads: int,
     # VmHWM, not getrusage's ru_maxrss: the latter keeps the parent's peak across fork+exec.
     with open('/proc/self/status') as f:
         peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith('VmHWM:'))
-    print(json.dumps(dict(extra=peak - before, frame=frame.nbytes)))
+    # The kernel samples RSS counters lazily (per-thread caches), so on a frame that adds almost
+    # nothing the difference can come out a few pages below zero: that is no extra memory.
+    print(json.dumps(dict(extra=max(0, peak - before), frame=frame.nbytes)))
 
 
 def memory_rows(args: argparse.Namespace) -> None:
@@ -308,8 +311,10 @@ def main(argv=None) -> int:
         return 0
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    official = init_enhancer(checkpoint=args.official_checkpoint, scale_factor=OFFICIAL_SCALE)
-    default = init_enhancer()
+    with exit_on_user_error():  # a bad --official-checkpoint: one line naming it, no traceback
+        official = init_enhancer(checkpoint=args.official_checkpoint,
+                                 scale_factor=OFFICIAL_SCALE)
+        default = init_enhancer()
     print(f'torch {torch.__version__}, {args.threads} threads (PyTorch, onnxruntime, fused '
           f'pass), {os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f}')
     print(f'EFE backend in use: {ops.default_efe_backend()}')

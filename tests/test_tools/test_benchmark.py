@@ -58,3 +58,14 @@ def test_bad_size_is_named(capsys):
     with pytest.raises(SystemExit):
         benchmark.main(['--sizes', '640by480'])
     assert "expected WIDTHxHEIGHT, got '640by480'" in capsys.readouterr().err
+
+
+def test_bad_official_checkpoint_is_one_line(tmp_path, capsys):
+    bad = tmp_path / 'Epoch99.pth'
+    bad.write_bytes(b'PK\x03\x04 truncated')
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(['--official-checkpoint', str(bad), '--sizes', '24x24', '--skip-memory',
+                        '--skip-first-frame', '--repeats', '1'])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err and 'Traceback' not in err and len(err.strip().splitlines()) == 1
