@@ -4,8 +4,8 @@
     python tools/benchmark.py --sizes 640x480 37x61 --threads 1
 
 Per size, on a dark uint8 RGB frame (a sample photo, resized and underexposed), the median of
---repeats rounds in which every row runs once (interleaved, so that a load change on a shared
-machine hits all rows alike):
+--repeats rounds in which every row runs once, rows under 0.1 s three times (interleaved, so
+that a load change on a shared machine hits all rows alike):
   frame copy        np.copyto of the uint8 frame: the memory-speed floor
   official code     the official ``enhance_net_nopool.forward`` op by op at scale 12 with the
                     official weights: F.interpolate, the 7 EFE blocks, UpsamplingBilinear2d, 8
@@ -86,14 +86,20 @@ def official_input(width: int, height: int) -> torch.Tensor:
 
 
 def interleaved_medians(rows: Dict[str, Callable[[], object]], repeats: int) -> Dict[str, float]:
-    """Median seconds of each callable over ``repeats`` rounds of one call each (after one
-    untimed warm-up round)."""
+    """Median seconds of each callable over ``repeats`` rounds (after one untimed warm-up
+    round); in each round every row runs once, or 3 times where its warm-up took < 0.1 s (more
+    samples of the fast rows at little cost)."""
+    calls = {}
+    for name, fn in rows.items():
+        start = time.perf_counter()
+        fn()
+        calls[name] = 3 if time.perf_counter() - start < 0.1 else 1
     times: Dict[str, List[float]] = {name: [] for name in rows}
-    for round_index in range(repeats + 1):
+    for _ in range(repeats):
         for name, fn in rows.items():
-            start = time.perf_counter()
-            fn()
-            if round_index:
+            for _ in range(calls[name]):
+                start = time.perf_counter()
+                fn()
                 times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
@@ -147,8 +153,12 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
 
 def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
     small = ops.downscale_frames(frame, model.scale_factor)
-    in_use = ops.default_efe_backend()
     threads = torch.get_num_threads()
+    in_use = ops.default_efe_backend()
+    if in_use == 'onnxruntime':
+        single = small.shape[0] * small.shape[2] * small.shape[3] < \
+            ops.efe_runtime.SINGLE_THREAD_PIXELS
+        in_use = f'onnxruntime x{1 if single else threads}'
     variants = {f'{backend} x{n}' if backend == 'onnxruntime' else backend:
                 (lambda backend=backend, n=n: ops.efe_forward(model.efe, small, backend, n))
                 for backend in ops.EFE_BACKENDS
@@ -158,7 +168,7 @@ def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
         variants = {k: v for k, v in variants.items() if not k.startswith('onnxruntime')}
     seconds = interleaved_medians(variants, 20)
     cells = ', '.join(f'{name} {value * 1e3:.2f} ms' +
-                      (' (in use)' if name in (in_use, f'{in_use} x{threads}') else '')
+                      (' (in use)' if name == in_use else '')
                       for name, value in seconds.items())
     print(f'  EFE on the {small.shape[3]}x{small.shape[2]} thumbnail: {cells}')
 

@@ -7,7 +7,7 @@
    CRF 18), against a bare PyAV decode + libx264 ``veryfast`` re-encode of the same clip at the
    same CRF, timed in the same run; frames/s, the ratio, and the load average.
 2. Cost per 1080p frame of each stage (CPU time of one thread): decode, temporal denoiser,
-   YUV -> RGB (swscale), enhance_batch, RGB -> YUV (ours vs swscale), encode.
+   YUV -> RGB and RGB -> YUV (ours vs swscale), enhance_batch, encode.
 3. Temporal noise of a static noisy scene: the per-pixel standard deviation over time of the
    official network run frame by frame (``--checkpoint``, scale factor 12) on the decoded
    frames, against our H.264 output with the temporal denoiser on and off; and the mean
@@ -40,9 +40,10 @@ from av.video.reformatter import VideoReformatter  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, enhance_video, init_enhancer  # noqa: E402
 from mmlowlight.apis.demo_data import demo_images  # noqa: E402
-from mmlowlight.apis.video_io import DEFAULT_CRF, DEFAULT_PRESET  # noqa: E402
+from mmlowlight.apis.video_io import (DEFAULT_CRF, DEFAULT_PRESET, frame_planes,  # noqa: E402
+                                      frame_to_rgb, read_rgb_frames)
 from mmlowlight.models.video_denoisers import MotionAdaptiveTemporalDenoiser  # noqa: E402
-from mmlowlight.ops import rgb_to_yuv420, yuv420_to_rgb  # noqa: E402
+from mmlowlight.ops import rgb_to_yuv420  # noqa: E402
 
 _GAMMA = 2.2
 
@@ -92,20 +93,6 @@ def write_clip(path: str, frames: List[np.ndarray], codec: str = 'libx264',
             frame.pts = i
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
-
-
-def decode_rgb(path: str) -> np.ndarray:
-    """All frames of a file as T x H x W x 3 uint8 RGB (the file's colour tags honoured), by the
-    unbiased conversion the pipeline uses (swscale's darkens by 0.5-1 grey level, which would
-    shift every brightness figure)."""
-    with av.open(path) as container:
-        frames = []
-        for frame in container.decode(video=0):
-            planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
-                      for p in frame.planes]
-            frames.append(yuv420_to_rgb(planes, None, int(frame.colorspace),
-                                        int(frame.color_range) == 2))
-    return np.stack(frames)
 
 
 def bare_transcode(src: str, dst: str, crf: int) -> int:
@@ -170,17 +157,16 @@ def stage_rows(args, model, work: str) -> Dict[str, float]:
     to_rgb, to_yuv = VideoReformatter(), VideoReformatter()
     rgb = to_rgb.reformat(frame, format='rgb24', src_colorspace=1, dst_colorspace=1,
                           src_color_range=1, dst_color_range=1).to_ndarray()
-    planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
-              for p in frame.planes]
+    planes = frame_planes(frame)
     denoiser = MotionAdaptiveTemporalDenoiser()
     denoiser(planes)
     outs = [np.empty(p.shape, np.uint8) for p in planes]
     target = av.VideoFrame(frame.width, frame.height, 'yuv420p')
-    target_planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
-                     for p in target.planes]
+    target_planes = frame_planes(target)
     rows = {
         'decode (1 thread)': decode,
         'temporal denoiser': _cpu_ms(lambda: denoiser(planes, outs)),
+        'YUV -> RGB (ours)': _cpu_ms(lambda: frame_to_rgb(frame)),
         'YUV -> RGB (swscale)': _cpu_ms(lambda: to_rgb.reformat(
             frame, format='rgb24', src_colorspace=1, dst_colorspace=1, src_color_range=1,
             dst_color_range=1).to_ndarray()),
@@ -215,7 +201,7 @@ def noise_rows(args, official, work: str) -> Dict[str, float]:
     width, height = args.size
     src = osp.join(work, 'static.mp4')
     write_clip(src, noisy_dark_frames(width, height, args.noise_frames, seed=1))
-    decoded = decode_rgb(src)
+    decoded = read_rgb_frames(src)
     per_frame = np.concatenate([enhance_batch(official, f[None]) for f in decoded])
     rows = {'input': temporal_std(decoded, args.skip),
             'official, frame by frame': temporal_std(per_frame, args.skip),
@@ -223,7 +209,7 @@ def noise_rows(args, official, work: str) -> Dict[str, float]:
     for name, denoiser in (('ours, denoiser on', None), ('ours, denoiser off', False)):
         out = osp.join(work, f'static_{denoiser}.mp4')
         enhance_video(official, src, out, temporal_denoiser=denoiser, progress=False)
-        frames = decode_rgb(out)
+        frames = read_rgb_frames(out)
         rows[name] = temporal_std(frames, args.skip)
         rows[f'brightness {name}'] = float(frames[args.skip:].mean())
     return rows
@@ -251,9 +237,9 @@ def trail_rows(args, model, work: str) -> Dict[str, float]:
         out = osp.join(work, f'square_{name}.mkv')
         enhance_video(model, src, out, temporal_denoiser=denoiser, codec='ffv1',
                       progress=False)
-        outputs[name] = decode_rgb(out).astype(np.float32)
+        outputs[name] = read_rgb_frames(out).astype(np.float32)
     # A running average that ignores motion, for scale: what a trail measures.
-    decoded = decode_rgb(src).astype(np.float32)
+    decoded = read_rgb_frames(src).astype(np.float32)
     average, naive = decoded[0], []
     for i, frame in enumerate(decoded):
         average = frame if i == 0 else average + (frame - average) / min(i + 1, 8)

@@ -314,7 +314,10 @@ def enhance_files(model: SGZEnhancer,
                                     side_by_side=side_by_side, codec=codec, crf=crf,
                                     preset=preset, progress=progress)
         except Exception as exc:  # the message names the file and the problem; go on
-            report.failed.append((task.src, str(exc)))
+            reason = str(exc)
+            # The summary names the input already.
+            reason = reason[len(task.src) + 2:] if reason.startswith(f'{task.src}: ') else reason
+            report.failed.append((task.src, reason))
             continue
         report.done.append(task.dst)
         report.videos.append((task.dst, summary))

@@ -31,7 +31,8 @@ from mmlowlight.ops import rgb_to_yuv420, yuv420_to_rgb
 from mmlowlight.registry import MODELS
 from mmlowlight.utils.fileio import atomic_output
 from .inference import enhance_batch
-from .video_io import Item, VideoReader, VideoReadError, VideoWriteError, VideoWriter
+from .video_io import (Item, VideoReader, VideoReadError, VideoWriteError, VideoWriter,
+                       frame_planes, is_full_range, to_yuv420)
 
 __all__ = ['VIDEO_EXTENSIONS', 'VideoSummary', 'enhance_video', 'mean_frame_change',
            'build_temporal_denoiser']
@@ -40,7 +41,6 @@ __all__ = ['VIDEO_EXTENSIONS', 'VideoSummary', 'enhance_video', 'mean_frame_chan
 #: files to :func:`enhance_video` directly).
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.mts', '.m2ts', '.ts',
                     '.3gp', '.wmv', '.flv', '.mpg', '.mpeg')
-_PLANAR_420 = ('yuv420p', 'yuvj420p')
 _QUEUE_DEPTH = 3
 _POLL_S = 0.1
 
@@ -105,12 +105,6 @@ def build_temporal_denoiser(denoiser: DenoiserLike) -> Optional[MotionAdaptiveTe
         cfg.setdefault('type', 'MotionAdaptiveTemporalDenoiser')
         return MODELS.build(cfg)
     return denoiser
-
-
-def _planes(frame: av.VideoFrame) -> List[np.ndarray]:
-    """The frame's planes as writable uint8 views (padding columns cut off)."""
-    return [np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
-            for plane in frame.planes]
 
 
 def _new_frame(width: int, height: int, like: av.VideoFrame) -> av.VideoFrame:
@@ -181,25 +175,16 @@ class _Decoder:
         self.batch_size, self.side_by_side = batch_size, side_by_side
         self._to_420 = VideoReformatter()  # for sources not in 8-bit 4:2:0
 
-    def _to_yuv420(self, frame: av.VideoFrame) -> av.VideoFrame:
-        if frame.format.name in _PLANAR_420:
-            return frame
-        return self._to_420.reformat(
-            frame, format='yuv420p', src_colorspace=frame.colorspace,
-            dst_colorspace=frame.colorspace, src_color_range=frame.color_range,
-            dst_color_range=frame.color_range)
-
     def prepare(self, frame: av.VideoFrame):
-        full_range = int(frame.color_range) == 2 or frame.format.name == 'yuvj420p'
-        colorspace = int(frame.colorspace)
-        frame = self._to_yuv420(frame)
-        raw = yuv420_to_rgb(_planes(frame), None, colorspace, full_range) \
+        full_range, colorspace = is_full_range(frame), int(frame.colorspace)
+        frame = to_yuv420(frame, self._to_420)
+        raw = yuv420_to_rgb(frame_planes(frame), None, colorspace, full_range) \
             if self.side_by_side else None
         if self.denoiser is not None:
             clean = _new_frame(frame.width, frame.height, frame)
-            self.denoiser(_planes(frame), _planes(clean))
+            self.denoiser(frame_planes(frame), frame_planes(clean))
             frame = clean
-        return yuv420_to_rgb(_planes(frame), None, colorspace, full_range), raw
+        return yuv420_to_rgb(frame_planes(frame), None, colorspace, full_range), raw
 
     def run(self, pipeline: _Pipeline, out: 'queue.Queue') -> None:
         batch: List[tuple] = []
@@ -233,7 +218,7 @@ class _Encoder:
             pts_list, frames = item
             for pts, rgb in zip(pts_list, frames):
                 frame = _new_frame(width, height, self.template)
-                rgb_to_yuv420(rgb[:height, :width], _planes(frame), colorspace, full_range)
+                rgb_to_yuv420(rgb[:height, :width], frame_planes(frame), colorspace, full_range)
                 self.writer.write_frame(frame, pts)
                 self.bar.update(1)
 

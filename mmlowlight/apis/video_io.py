@@ -18,9 +18,12 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from mmlowlight.ops import yuv420_to_rgb
+
 __all__ = [
     'VideoReadError', 'VideoWriteError', 'VideoReader', 'VideoWriter', 'DEFAULT_CODEC',
-    'DEFAULT_CRF', 'DEFAULT_PRESET', 'CONTAINER_AUDIO_CODEC'
+    'DEFAULT_CRF', 'DEFAULT_PRESET', 'CONTAINER_AUDIO_CODEC', 'frame_planes', 'is_full_range',
+    'to_yuv420', 'frame_to_rgb', 'read_rgb_frames'
 ]
 
 DEFAULT_CODEC = 'libx264'
@@ -52,6 +55,42 @@ def _reason(exc: BaseException) -> str:
 
 
 Item = Union[av.VideoFrame, av.Packet]
+_PLANAR_420 = ('yuv420p', 'yuvj420p')
+
+
+def frame_planes(frame: av.VideoFrame) -> List[np.ndarray]:
+    """The frame's planes as writable uint8 views, no copy (padding columns cut off)."""
+    return [np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+            for plane in frame.planes]
+
+
+def is_full_range(frame: av.VideoFrame) -> bool:
+    """Full (JPEG) range by the tag, or by FFmpeg's older ``yuvj`` pixel formats."""
+    return int(frame.color_range) == 2 or frame.format.name.startswith('yuvj')
+
+
+def to_yuv420(frame: av.VideoFrame, reformatter: Optional[VideoReformatter] = None
+              ) -> av.VideoFrame:
+    """The frame in 8-bit 4:2:0 (itself when it is), colour matrix and range kept."""
+    if frame.format.name in _PLANAR_420:
+        return frame
+    return (reformatter or VideoReformatter()).reformat(
+        frame, format='yuv420p', src_colorspace=frame.colorspace,
+        dst_colorspace=frame.colorspace, src_color_range=frame.color_range,
+        dst_color_range=frame.color_range)
+
+
+def frame_to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """H x W x 3 uint8 RGB of a decoded frame by its colour tags, through the exact
+    :func:`~mmlowlight.ops.yuv420_to_rgb` (swscale's conversion darkens by about 1 level)."""
+    full_range = is_full_range(frame)
+    return yuv420_to_rgb(frame_planes(to_yuv420(frame)), None, int(frame.colorspace), full_range)
+
+
+def read_rgb_frames(path: str) -> np.ndarray:
+    """Every frame of a video file as T x H x W x 3 uint8 RGB (:func:`frame_to_rgb`)."""
+    with av.open(path) as container:
+        return np.stack([frame_to_rgb(frame) for frame in container.decode(video=0)])
 
 
 class VideoReader:

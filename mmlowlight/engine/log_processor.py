@@ -20,8 +20,9 @@ __all__ = ['SignificantDigitsLogProcessor']
 class SignificantDigitsLogProcessor(LogProcessor):
     """A ``LogProcessor`` that prints values below 1 with ``num_digits`` significant digits.
 
-    ``loss_smooth: 3.215e-05`` instead of ``loss_smooth: 0.0000``; values of 1 and more, zero,
-    learning rates and times print as mmengine prints them. The scalars handed to the
+    ``loss_smooth: 3.215e-05`` instead of ``loss_smooth: 0.0000``; an exact zero (e.g. a
+    one-sided loss with nothing to correct) prints as ``0``, so that ``0.0000`` never appears;
+    values of 1 and more, learning rates and times print as mmengine prints them. The scalars handed to the
     visualizer backends are untouched. Used by ``configs/_base_/default_runtime.py``; other
     configs write ``log_processor=dict(type='mmlowlight.SignificantDigitsLogProcessor', ...)``.
 
@@ -32,7 +33,9 @@ class SignificantDigitsLogProcessor(LogProcessor):
 
     def format_value(self, value: float) -> str:
         """``value`` as this processor prints it."""
-        if value == 0 or abs(value) >= 1 or not math.isfinite(value):
+        if value == 0:
+            return '0'
+        if abs(value) >= 1 or not math.isfinite(value):
             return f'{value:.{self.num_digits}f}'
         return f'{value:.{self.num_digits}g}'
 

@@ -15,6 +15,7 @@ Rows are split between worker threads (the kernel releases the GIL). The arithme
 with fused multiply-adds (``fastmath``), so it differs from the PyTorch reference by float
 rounding only: at most one grey level, and in very few pixels.
 """
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +30,8 @@ __all__ = ['apply_curve_maps', 'ROWS_PER_TASK']
 
 #: Fewest output rows per worker task (smaller frames run in fewer tasks).
 ROWS_PER_TASK = 32
-#: Tasks per worker thread: on shared cores a preempted worker would hold up an even split;
-#: smaller tasks let the other workers take over its share.
+#: Tasks per thread: on shared cores a preempted thread would hold up an even split; smaller
+#: tasks let the others take over its share.
 TASKS_PER_THREAD = 4
 
 
@@ -266,8 +267,18 @@ def apply_curve_maps(frames: np.ndarray,
         run(0, rows_total)
         return out
     bounds = np.linspace(0, rows_total, tasks + 1).astype(int)
-    futures = [_pool(min(threads, tasks)).submit(run, int(start), int(stop))
-               for start, stop in zip(bounds[:-1], bounds[1:])]
-    for future in futures:
-        future.result()
+    next_task = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for task in iter(lambda: next(next_task), None):
+            if task >= tasks:
+                return
+            run(int(bounds[task]), int(bounds[task + 1]))
+
+    # The calling thread works too: on busy cores a helper may wait for a time slice for
+    # milliseconds after being woken, and the caller then does its share meanwhile.
+    helpers = [_pool(threads - 1).submit(work) for _ in range(min(threads, tasks) - 1)]
+    work()
+    for helper in helpers:
+        helper.result()
     return out

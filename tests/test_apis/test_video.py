@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from mmlowlight.apis import (VideoReadError, VideoWriteError, enhance_batch, enhance_video,
-                             mean_frame_change)
+                             init_enhancer, mean_frame_change)
+from mmlowlight.apis.video_io import read_rgb_frames
 from mmlowlight.models.enhancers import SGZEnhancer
 from .video_clips import CREATION_TIME, VFR_TIMES_MS, dark_frames, make_clip, probe
 
@@ -213,3 +214,20 @@ def test_failure_mid_stream_stops_every_stage_and_leaves_nothing(tmp_path, model
 def test_arguments_checked(tmp_path, model):
     with pytest.raises(ValueError, match='batch_size'):
         enhance_video(model, 'x.mp4', str(tmp_path / 'y.mp4'), batch_size=0)
+
+
+def test_static_noise_half_of_official_per_frame_at_no_lower_brightness(tmp_path,
+                                                                        official_weights):
+    """The acceptance figure at a small size (tools/benchmark_video.py measures 1080p): the
+    official network at scale factor 12, frame by frame, against the default pipeline."""
+    official = init_enhancer(checkpoint=official_weights, scale_factor=12)
+    src, dst = str(tmp_path / 'static.mp4'), str(tmp_path / 'out.mp4')
+    make_clip(src, frames=dark_frames(20, 96, 160, seed=3, noise=3.0),
+              times_ms=[40 * i for i in range(20)], rotation=0, audio_codec=None,
+              subtitle=False)
+    enhance_video(official, src, dst, progress=False)
+    per_frame = np.concatenate([enhance_batch(official, f[None]) for f in read_rgb_frames(src)])
+    ours = read_rgb_frames(dst)
+    std = [x[8:].astype(np.float32).std(axis=0).mean() for x in (ours, per_frame)]
+    assert std[0] <= 0.5 * std[1]
+    assert ours[8:].mean() >= per_frame[8:].mean()

@@ -26,7 +26,7 @@ def test_training_line(hierarchy):
     assert isinstance(processor, SignificantDigitsLogProcessor)
     tag, line = processor.get_log_after_iter(_runner(hub), 9, 'train')
     assert 'loss_spatial: 3.215e-05  ' in line and 'loss_smooth: 0.00012  ' in line
-    assert 'loss: 0.2373  ' in line and 'loss_color: 0.0000  ' in line
+    assert 'loss: 0.2373  ' in line and 'loss_color: 0  ' in line
     assert 'loss_exposure: 12.5000' in line and 'lr: 1.0000e-04' in line
     assert 'time: 0.5000' in line and 'data_time: 0.0100' in line
     key = 'train/loss_spatial' if hierarchy else 'loss_spatial'
@@ -39,5 +39,5 @@ def test_training_line(hierarchy):
 def test_format_value():
     processor = SignificantDigitsLogProcessor(num_digits=4)
     assert [processor.format_value(v) for v in (0.0, 1.5, 0.25, 0.012345, 3.2e-9)] == \
-        ['0.0000', '1.5000', '0.25', '0.01235', '3.2e-09']
+        ['0', '1.5000', '0.25', '0.01235', '3.2e-09']
     assert processor.format_value(float('nan')) == 'nan'

@@ -5,6 +5,7 @@ import torch
 from mmlowlight.models.enhancers import SGZEnhancer
 from mmlowlight.ops import EFE_BACKENDS, default_efe_backend, efe_forward
 from mmlowlight.ops.efe_runtime import (BACKEND_ENV, ONNX_TOLERANCE, _onnx_session,
+                                         receptive_radius,
                                          onnx_available)
 
 needs_onnx = pytest.mark.skipif(not onnx_available(), reason='onnx/onnxruntime not installed')
@@ -76,3 +77,18 @@ def test_backend_choice(monkeypatch):
         default_efe_backend()
     with pytest.raises(ValueError, match='unknown EFE backend'):
         efe_forward(_model().efe, _small(), backend='tvm')
+
+
+@pytest.mark.parametrize('backend', ['onnxruntime', 'torch'])
+def test_bands_give_the_same_factor_map(backend):
+    if backend == 'onnxruntime' and not onnx_available():
+        pytest.skip('onnx/onnxruntime not installed')
+    model = _model()
+    small = _small(2, 45, 16)
+    assert receptive_radius(model.efe) == 7
+    full = efe_forward(model.efe, small, backend=backend)
+    for max_band_pixels in (16 * 15, 16 * 20, 16 * 44, 10 ** 6):
+        banded = efe_forward(model.efe, small, backend=backend,
+                             max_band_pixels=max_band_pixels)
+        assert banded.shape == full.shape
+        torch.testing.assert_close(banded, full, rtol=0, atol=1e-6)

@@ -213,3 +213,15 @@ def test_help_states_each_default_once(capsys):
     options = text.split(' --')
     assert all(option.count('(default:') <= 1 for option in options), options
     assert '--crf CRF constant rate factor' in text and '(default: 18' in text
+
+
+def test_bad_video_reported_and_the_batch_goes_on(tmp_path, checkpoint, capsys):
+    (tmp_path / 'in').mkdir()
+    (tmp_path / 'in' / 'broken.mp4').write_text('not a video')
+    make_clip(str(tmp_path / 'in' / 'good.mkv'), audio_codec=None, subtitle=False)
+    assert enhance_tool.main([str(tmp_path / 'in'), '-o', str(tmp_path / 'out'), '--checkpoint',
+                              checkpoint, '--no-progress']) == 1
+    summary = capsys.readouterr().err
+    assert 'done 1, skipped 0, failed 1' in summary
+    assert f'FAILED {tmp_path / "in" / "broken.mp4"}: not a video file FFmpeg can read' in summary
+    assert sorted(os.listdir(tmp_path / 'out')) == ['good.mkv']

@@ -200,8 +200,8 @@ def measure(checkpoint: str, config: Optional[str], args: argparse.Namespace,
     return result
 
 
-COLUMNS = (('psnr', 'PSNR dB', 2), ('ssim', 'SSIM', 3), ('sigma', 'noise sigma', 2),
-           ('brightness', 'brightness', 3), ('clipping', 'clipped %', 2), ('map', 'dark mAP', 3))
+COLUMNS = (('psnr', 'PSNR dB', 2), ('ssim', 'SSIM', 3), ('sigma', 'noise sigma', 3),
+           ('brightness', 'brightness', 3), ('clipping', 'clipped %', 3), ('map', 'dark mAP', 3))
 
 
 def table(rows: Dict[str, List[Dict[str, float]]]) -> str:

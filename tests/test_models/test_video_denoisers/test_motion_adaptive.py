@@ -1,0 +1,169 @@
+"""MotionAdaptiveTemporalDenoiser: the numba kernel against the PyTorch reference, static noise
+averaged away, moving objects and scene cuts passed through, arguments and the registry."""
+import numpy as np
+import pytest
+import torch
+
+from mmlowlight.models.video_denoisers import (MotionAdaptiveTemporalDenoiser,
+                                               estimate_noise_sigma,
+                                               motion_adaptive_step_torch)
+from mmlowlight.registry import MODELS
+
+
+def _scene(height=48, width=64, seed=0):
+    rng = np.random.default_rng(seed)
+    luma = np.kron(rng.integers(20, 80, (height // 8 + 1, width // 8 + 1)),
+                   np.ones((8, 8)))[:height, :width].astype(np.float32)
+    chroma = np.full(((height + 1) // 2, (width + 1) // 2), 128, np.float32)
+    return [luma, chroma, chroma + 6]
+
+
+def _noisy(planes, rng, sigma=3.0):
+    return [np.clip(p + rng.normal(0, sigma, p.shape), 0, 255).round().astype(np.uint8)
+            for p in planes]
+
+
+def _run(denoiser, frames):
+    return [[o.copy() for o in denoiser(f)] for f in frames]
+
+
+@pytest.mark.parametrize('height, width, chroma', [(48, 64, True), (31, 45, True),
+                                                    (20, 30, False)])
+def test_numba_matches_torch_reference(height, width, chroma):
+    rng = np.random.default_rng(1)
+    scene = _scene(height, width)
+    frames = [_noisy(scene, rng) for _ in range(6)]
+    frames[3][0][5:15, 5:20] = 200  # something moves in
+    if not chroma:
+        frames = [f[:1] for f in frames]
+    fast = _run(MotionAdaptiveTemporalDenoiser(backend='numba'), frames)
+    reference = _run(MotionAdaptiveTemporalDenoiser(backend='torch'), frames)
+    for got, want in zip(fast, reference):
+        for a, b in zip(got, want):
+            diff = np.abs(a.astype(int) - b)
+            assert diff.max() <= 1 and diff.mean() < 0.01  # float rounding only
+
+
+def test_static_noise_averaged_at_the_same_brightness():
+    rng = np.random.default_rng(2)
+    scene = _scene()
+    frames = [_noisy(scene, rng, sigma=4.0) for _ in range(16)]
+    out = _run(MotionAdaptiveTemporalDenoiser(), frames)
+    raw = np.stack([f[0] for f in frames[8:]]).astype(np.float32)
+    clean = np.stack([f[0] for f in out[8:]]).astype(np.float32)
+    assert clean.std(axis=0).mean() < 0.4 * raw.std(axis=0).mean()
+    assert abs(clean.mean() - raw.mean()) < 0.5
+    chroma_raw = np.stack([f[1] for f in frames[8:]]).astype(np.float32).std(axis=0).mean()
+    chroma_clean = np.stack([f[1] for f in out[8:]]).astype(np.float32).std(axis=0).mean()
+    assert chroma_clean < 0.5 * chroma_raw
+
+
+def test_moving_object_leaves_no_trail():
+    """A bright square crossing a noisy static scene: the output on the square and on the
+    pixels it just left follows the input frame (no ghost), while the static background is
+    averaged."""
+    rng = np.random.default_rng(3)
+    scene = _scene(64, 96)
+    frames, masks = [], []
+    for t in range(14):
+        planes = [p.copy() for p in scene]
+        planes[0][20:36, 4 * t:4 * t + 16] = 140
+        frames.append(_noisy(planes, rng))
+        mask = np.zeros((64, 96), bool)
+        mask[20:36, 4 * t:4 * t + 16] = True
+        masks.append(mask)
+    out = _run(MotionAdaptiveTemporalDenoiser(), frames)
+    for t in range(6, 14):
+        wake = np.zeros_like(masks[t])
+        for back in range(1, 6):
+            wake |= masks[t - back]
+        wake &= ~masks[t]
+        luma, frame = out[t][0].astype(np.float32), frames[t][0].astype(np.float32)
+        # Signed error against the noise-free frame: a trail would be a bias there.
+        truth = scene[0].copy()
+        truth[masks[t]] = 140
+        assert abs((luma - truth)[masks[t]].mean()) < 1.0
+        assert abs((luma - truth)[wake].mean()) < 1.0
+        assert np.abs(luma - frame)[masks[t]].mean() < 3.0
+
+
+def test_scene_cut_restarts():
+    rng = np.random.default_rng(4)
+    first, second = _scene(seed=5), _scene(seed=6)
+    denoiser = MotionAdaptiveTemporalDenoiser()
+    for _ in range(6):
+        denoiser(_noisy(first, rng))
+    cut = _noisy(second, rng)
+    out = denoiser(cut)
+    assert denoiser.scene_cuts == 1
+    for got, frame in zip(out, cut):  # nothing of the old scene
+        np.testing.assert_array_equal(got, frame)
+
+
+def test_disabled_strided_planes_and_reset():
+    rng = np.random.default_rng(7)
+    scene = _scene()
+    frames = [_noisy(scene, rng) for _ in range(3)]
+    off = MotionAdaptiveTemporalDenoiser(max_frames=1)
+    for f in frames:
+        for got, want in zip(off(f), f):
+            np.testing.assert_array_equal(got, want)
+    # Padded rows, as in an FFmpeg frame: same result as contiguous planes, written in place.
+    padded = [np.zeros((p.shape[0], p.shape[1] + 16), np.uint8) for p in frames[0]]
+    a, b = MotionAdaptiveTemporalDenoiser(), MotionAdaptiveTemporalDenoiser()
+    for f in frames:
+        views = []
+        for buffer, plane in zip(padded, f):
+            buffer[:, :plane.shape[1]] = plane
+            views.append(buffer[:, :plane.shape[1]])
+        outs = [np.zeros_like(buffer) for buffer in padded]
+        result = a(views, [o[:, :v.shape[1]] for o, v in zip(outs, views)])
+        for got, want in zip(result, b(f)):
+            np.testing.assert_array_equal(got, want)
+    a.reset()
+    for got, want in zip(a(frames[0]), frames[0]):  # starts afresh
+        np.testing.assert_array_equal(got, want)
+
+
+def test_noise_estimate():
+    rng = np.random.default_rng(8)
+    diff = rng.normal(0, 3.0, 20000).astype(np.float32) * np.sqrt(2)  # n = 1: two frames
+    diff[:2000] += 60  # 10 % moving pixels
+    assert estimate_noise_sigma(diff, np.ones(diff.shape, np.float32)) == pytest.approx(
+        3.0, rel=0.1)
+    denoiser = MotionAdaptiveTemporalDenoiser()
+    scene = _scene(96, 128)
+    for _ in range(4):
+        denoiser(_noisy(scene, rng, sigma=2.5))
+    assert denoiser.sigmas[0] == pytest.approx(2.5, rel=0.2)
+    fixed = MotionAdaptiveTemporalDenoiser(noise_sigma=5.0)
+    fixed(_noisy(scene, rng))
+    fixed(_noisy(scene, rng))
+    assert fixed.sigmas == [5.0, 5.0, 5.0]
+
+
+def test_torch_reference_shapes_and_dtypes():
+    planes = [torch.full((6, 8), 50.0), torch.full((3, 4), 128.0), torch.full((3, 4), 120.0)]
+    means = [p.clone() for p in planes]
+    counts = [torch.ones(6, 8), torch.ones(3, 4)]
+    outs, new_means, new_counts = motion_adaptive_step_torch(planes, means, counts,
+                                                             [2.0, 2.0, 2.0], 1.0, 2.0, 4.0, 8)
+    assert [o.dtype for o in outs] == [torch.uint8] * 3
+    assert [o.shape for o in outs] == [p.shape for p in planes]
+    assert torch.equal(new_counts[0], torch.full((6, 8), 2.0))  # static: one more frame
+
+
+def test_built_from_config_and_arguments_checked():
+    denoiser = MODELS.build(dict(type='MotionAdaptiveTemporalDenoiser', max_frames=4))
+    assert isinstance(denoiser, MotionAdaptiveTemporalDenoiser) and denoiser.max_frames == 4
+    for kwargs, message in [(dict(max_frames=0), 'max_frames'),
+                            (dict(max_frames=2.5), 'max_frames'),
+                            (dict(noise_sigma=0), 'noise_sigma'),
+                            (dict(motion_low=2, motion_high=1), 'motion_low'),
+                            (dict(motion_spike=0), 'motion_spike'),
+                            (dict(scene_cut=0), 'scene_cut'),
+                            (dict(backend='cuda'), 'backend')]:
+        with pytest.raises(ValueError, match=message):
+            MotionAdaptiveTemporalDenoiser(**kwargs)
+    with pytest.raises(ValueError, match='uint8 planes'):
+        MotionAdaptiveTemporalDenoiser()([np.zeros((4, 4), np.float32)])
