@@ -7,7 +7,8 @@ Per output row, in a buffer the size of one row (it stays in the L1/L2 cache):
    ``align_corners=True`` bilinear weights (each map at its own resolution). Each low-resolution
    row is interpolated along W once and kept while the output rows between it and the next one
    are blended from the two expanded rows;
-2. ``x = v / max`` (``v`` uint8 or uint16), then ``x = max(a * x + b, 0)`` where affine maps are given;
+2. ``x = v / max`` (``v`` uint8 or uint16), then ``x = max(a * x + b, 0)`` where affine maps
+   are given;
 3. ``num_iterations`` steps of ``x <- x + r * (x**2 - x)`` (one shared ``r`` or one per step);
 4. ``round(clamp(x, 0, 1) * max)`` back to the input's integer type.
 
