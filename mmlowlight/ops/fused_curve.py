@@ -7,7 +7,8 @@ Per output row, in a buffer the size of one row (it stays in the L1/L2 cache):
    ``align_corners=True`` bilinear weights (each map at its own resolution). Each low-resolution
    row is interpolated along W once and kept while the output rows between it and the next one
    are blended from the two expanded rows;
-2. ``x = v / max`` (``v`` uint8 or uint16), then ``x = a * x + b`` where affine maps are given;
+2. ``x = v / max`` (``v`` uint8 or uint16), then ``x = max(a * x + b, 0)`` where affine maps
+   are given;
 3. ``num_iterations`` steps of ``x <- x + r * (x**2 - x)`` (one shared ``r`` or one per step);
 4. ``round(clamp(x, 0, 1) * max)`` back to the input's integer type.
 
@@ -89,13 +90,13 @@ def _shared_affine_row(line, out, r0, r1, v0, v1, a0, a1, b0, b1, u0, u1, scale,
     """As ``_shared_row``, the curve on ``a * line * scale + b``."""
     if num_iterations == 8:
         for k in range(line.shape[0]):
-            x = (a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
-                b0[k] * u0 + b1[k] * u1)
+            x = max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1), np.float32(0))
             out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
     else:
         for k in range(line.shape[0]):
-            x = (a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
-                b0[k] * u0 + b1[k] * u1)
+            x = max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1), np.float32(0))
             out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
                                  max_value)
 
@@ -151,7 +152,8 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
         for k in range(width3):  # one map per step (Zero-DCE): rare, not vectorised
             x = np.float32(line[k]) * scale
             if has_affine:
-                x = (a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1)
+                x = max((a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1),
+                        np.float32(0))
             for step in range(num_iterations):
                 x = _curve(x, f0[step, k] * v0 + f1[step, k] * v1, 1)
             out[k] = _to_integer(x, max_value)
@@ -216,7 +218,7 @@ def apply_curve_maps(frames: np.ndarray,
         num_iterations (int): Curve steps. Defaults to 8.
         affine (tuple[np.ndarray, np.ndarray], optional): Low-resolution maps ``(a, b)``, each
             (N, 3, ha, wa) at a resolution of its own, channels in the frames' order; the curve
-            then runs on ``a * x + b`` (not clamped) instead of ``x``.
+            then runs on ``max(a * x + b, 0)`` instead of ``x``.
         threads (int): Worker threads. Defaults to 1.
         out (np.ndarray, optional): Where to write the result (frames' shape and dtype); may be
             ``frames`` itself.

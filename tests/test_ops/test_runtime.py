@@ -108,3 +108,17 @@ def test_unsupported_models_are_named():
         enhance_frames(_model().train(), _frames((1, 4, 4, 3)))
     with pytest.raises(TypeError, match='uint8/uint16'):
         enhance_frames(model, np.zeros((1, 4, 4, 3), np.float32))
+
+
+def test_default_weights_black_level_match_the_reference():
+    # A smooth dark scene with grain: the default weights brighten it, so the denoiser's black
+    # level is active (negative offsets in b, clamped at 0 before the curve in both paths).
+    from mmlowlight.apis import init_enhancer
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(2, 40, 96)[None, :, None] * np.array([1.0, 0.9, 1.2])
+    frames = np.clip(ramp + rng.normal(0, 2, (2, 72, 96, 3)), 0, 255).astype(np.uint8)
+    model = init_enhancer()
+    out = enhance_frames(model, frames)
+    _assert_within_one_level(out, _reference(model, frames))
+    model.denoiser.black_percentile = 0
+    assert out.astype(float).mean() < enhance_frames(model, frames).astype(float).mean() - 1

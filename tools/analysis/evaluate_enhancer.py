@@ -37,7 +37,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # no
 from skimage.restoration import estimate_sigma  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from benchmark import dark_frame, official_style_forward  # noqa: E402
+from benchmark import dark_frame, official_forward  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
@@ -132,7 +132,7 @@ def speed_1080p(model: SGZEnhancer, official: SGZEnhancer, repeats: int) -> Dict
     rgb = dark_frame(1920, 1080)
     x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).contiguous()
     with torch.no_grad():
-        official_s = median_seconds(lambda: official_style_forward(official, x, 12), repeats)
+        official_s = median_seconds(lambda: official_forward(official, x), repeats)
     model_s = median_seconds(lambda: enhance_batch(model, rgb[None]), repeats)
     return dict(ms=model_s * 1e3, official_ms=official_s * 1e3, speedup=official_s / model_s)
 

@@ -34,7 +34,7 @@ from torch import Tensor
 
 from mmlowlight.registry import MODELS
 
-__all__ = ['NoiseAdaptiveGuidedFilter', 'curve_gain']
+__all__ = ['NoiseAdaptiveGuidedFilter', 'curve_gain', 'curve_lift']
 
 #: Keeps a = var / (var + eps) exactly 1 where eps = 0, also for var = 0.
 _TINY = 1e-12
@@ -58,6 +58,25 @@ def curve_gain(x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
         gain = gain * (1 + r * (2 * x - 1))
         x = x + r * (x * x - x)
     return gain
+
+
+def curve_lift(x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+    """How far the RIE lifts ``x``: ``1 - x / RIE(x)`` where the curve brightens, else 0.
+
+    Args:
+        x (Tensor): (N, 3, h, w) in [0, 1].
+        factor (Tensor): As for :func:`curve_gain`.
+        num_iterations (int): Curve steps. Defaults to 8.
+
+    Returns:
+        Tensor: (N, 3, h, w) in [0, 1): 0 where the curve is the identity or darkens, towards 1
+        where it lifts a dark pixel far (the share of the output that the lift added).
+    """
+    steps = [factor] * num_iterations if factor.shape[1] == 3 else torch.split(factor, 3, 1)
+    y = x
+    for r in steps:
+        y = y + r * (y * y - y)
+    return (1 - x / y.clamp(min=1e-6)).clamp(min=0, max=1)
 
 
 def _window_counts(length: int, radius: int, like: Tensor) -> Tensor:
@@ -105,6 +124,16 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         tolerance (float): Amplified noise ``g * sigma`` that may stay, in [0, 1] units.
             Defaults to 2 / 255.
         noise_row_step (int): Every this many rows enter the noise estimate. Defaults to 8.
+        black_percentile (float): Percentile (per image and channel, of the pooled image) taken
+            as the black level ``k``, which is subtracted, weighted by ``1 - 1 / gain``, and the
+            range re-stretched by ``1 / (1 - k)`` (folded into ``a``, ``b``; the result is
+            clamped at 0). 0 turns it off. Defaults to 1.
+        max_black (float): Cap on the black level, in [0, 1): a dark but flat scene keeps most
+            of its level. Defaults to 0.05.
+        black_knee (float): The black level's grey part (its least channel) is removed in full
+            at ``k`` and fades out linearly up to ``black_knee * k`` (local mean level at the
+            coefficients' resolution), so only the shadows move; its colour (``k`` minus the
+            grey part) is removed at every level. Defaults to 6.
     """
 
     #: sqrt(pi / 2) / sqrt(6): mean |second difference| of white noise -> its std. deviation.
@@ -113,7 +142,9 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
     edge_cut = 2.5
 
     def __init__(self, scale: int = 8, radius: int = 1, strength: float = 2.5,
-                 tolerance: float = 2 / 255, noise_row_step: int = 8) -> None:
+                 tolerance: float = 2 / 255, noise_row_step: int = 8,
+                 black_percentile: float = 1.0, max_black: float = 0.05,
+                 black_knee: float = 6.0) -> None:
         super().__init__()
         for name, value in (('scale', scale), ('noise_row_step', noise_row_step)):
             if not (isinstance(value, int) and value >= 1):
@@ -128,6 +159,14 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         self.strength = float(strength)
         self.tolerance = float(tolerance)
         self.noise_row_step = noise_row_step
+        if not 0 <= black_percentile <= 100 or not 0 <= max_black < 1:
+            raise ValueError(f'black_percentile must be in [0, 100] and max_black in [0, 1), '
+                             f'got {black_percentile!r}, {max_black!r}')
+        self.black_percentile = float(black_percentile)
+        self.max_black = float(max_black)
+        if not black_knee > 1:
+            raise ValueError(f'black_knee must be > 1, got {black_knee!r}')
+        self.black_knee = float(black_knee)
 
     def estimate_noise(self, x: Tensor) -> Tensor:
         """Noise standard deviation of each image and channel, (N, 3, 1, 1), [0, 1] units."""
@@ -176,8 +215,27 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         # The gain is as smooth as the factor map: computed at the map's resolution (at
         # inference the EFE's thumbnail: the curve's steps there cost a fraction of those at
         # x_low's), then resized to x_low's.
-        gain = _resize(curve_gain(_resize(x_low, factor.shape[-2:]), factor, num_iterations),
-                       x_low.shape[-2:])
+        thumb = _resize(x_low, factor.shape[-2:])
+        gain = _resize(curve_gain(thumb, factor, num_iterations), x_low.shape[-2:])
+        offset = torch.zeros_like(gain)
+        if self.black_percentile > 0:
+            # The black level k, removed as far as the curve lifts the pixel (curve_lift: none
+            # where the curve is the identity or darkens, i.e. well-lit images), and the range
+            # re-stretched: x' = (x - k) / (1 - k), so the darkest pixels stay dark and neutral
+            # instead of being lifted to a grey veil with the noise floor's colour. The curve's
+            # slope is steepest at 0, so its gain (for eps) is that at the shifted image.
+            # The floor's colour (k minus its least channel) goes everywhere, so the lift does
+            # not turn it into a cast; its grey part only in the shadows (all of it at the
+            # black level, none from black_knee * k up), so the mid-tones (and the image's
+            # brightness) keep their level.
+            black = self.black_level(x_low)
+            grey = black.min(dim=1, keepdim=True).values
+            shadow = (1 - thumb / (self.black_knee * black).clamp(min=1e-6)).clamp(min=0)
+            thumb_offset = (black - grey + grey * shadow) * curve_lift(thumb, factor,
+                                                                        num_iterations)
+            offset = _resize(thumb_offset, x_low.shape[-2:])
+            shifted = ((thumb - thumb_offset) / (1 - thumb_offset)).clamp(min=0)
+            gain = _resize(curve_gain(shifted, factor, num_iterations), x_low.shape[-2:])
         eps = self.strength ** 2 * (sigma.square() - (self.tolerance / gain.clamp(min=1e-3))
                                     .square()).clamp(min=0)
         moments = _box(torch.cat([x_low, x_low.square()], dim=1), self.radius)
@@ -185,7 +243,21 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         var = (mean_square - mean.square()).clamp(min=0)
         a = (var + _TINY) / (var + eps + _TINY)
         smoothed = _box(torch.cat([a, (1 - a) * mean], dim=1), self.radius)
-        return smoothed[:, :3], smoothed[:, 3:]
+        a, b = smoothed[:, :3], smoothed[:, 3:]
+        # Folded into the affine map: (a x + b - offset) / (1 - offset).
+        return a / (1 - offset), (b - offset) / (1 - offset)
+
+    def black_level(self, x_low: Tensor) -> Tensor:
+        """Per image and channel: the ``black_percentile`` of ``x_low`` (N, 3, 1, 1).
+
+        From the pooled image, where the noise has averaged out, so the percentile is that of
+        the scene's darkest parts, not of the noise. Capped at ``max_black``.
+        """
+        values = x_low.flatten(2)
+        # Nearest rank, by a partial selection (topk: ~30x faster than torch.quantile's sort).
+        rank = min(values.shape[2], int(self.black_percentile / 100 * (values.shape[2] - 1)) + 1)
+        black = values.topk(rank, dim=2, largest=False).values[..., -1:]
+        return black.clamp(max=self.max_black).unsqueeze(-1)
 
     @staticmethod
     def apply_coefficients(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -194,7 +266,8 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         if a.shape[-2:] != size:
             a = F.interpolate(a, size=size, mode='bilinear', align_corners=True)
             b = F.interpolate(b, size=size, mode='bilinear', align_corners=True)
-        return torch.addcmul(b, a, x)
+        # Clamped: below the black level a x + b is negative, and the curve runs away there.
+        return torch.addcmul(b, a, x).clamp(min=0)
 
     def forward(self, x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
         """Denoise ``x`` for the curve that ``factor`` will apply.

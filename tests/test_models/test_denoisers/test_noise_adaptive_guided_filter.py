@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter, curve_gain
+from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter, curve_gain, curve_lift
 from mmlowlight.models.enhancers import SGZEnhancer, recurrent_enhance
 from mmlowlight.registry import MODELS
 
@@ -29,10 +29,25 @@ class TestCurveGain:
         assert torch.equal(curve_gain(x, torch.zeros(1, 3, 4, 4)), torch.ones_like(x))
 
 
+class TestCurveLift:
+
+    def test_share_the_lift_added(self):
+        x = torch.full((1, 3, 2, 2), 0.25)
+        # One step with r = -1: 0.25 -> 0.4375, so the lift is 1 - 0.25 / 0.4375.
+        lift = curve_lift(x, torch.full((1, 3, 2, 2), -1.0), 1)
+        torch.testing.assert_close(lift, torch.full_like(x, 1 - 0.25 / 0.4375))
+
+    def test_identity_and_darkening_lift_nothing(self):
+        x = torch.rand(1, 3, 4, 4) * 0.9 + 0.05
+        assert torch.equal(curve_lift(x, torch.zeros(1, 3, 4, 4)), torch.zeros_like(x))
+        assert torch.equal(curve_lift(x, torch.full((1, 3, 4, 4), 0.5)), torch.zeros_like(x))
+
+
 class TestNoiseAdaptiveGuidedFilter:
 
     def test_builds_from_registry(self):
-        module = MODELS.build(dict(type='NoiseAdaptiveGuidedFilter', strength=3.0))
+        module = MODELS.build(dict(type='NoiseAdaptiveGuidedFilter', strength=3.0,
+                                    _scope_='mmlowlight'))
         assert isinstance(module, NoiseAdaptiveGuidedFilter) and module.strength == 3.0
         assert not list(module.parameters()) and not list(module.buffers())
 
@@ -51,7 +66,7 @@ class TestNoiseAdaptiveGuidedFilter:
     # "Untouched" up to float rounding of the upsampled a = 1, b = 0 (far below 1/255).
     def test_clean_image_passes(self):
         x = torch.linspace(0, 1, 50 * 70).reshape(1, 1, 50, 70).repeat(1, 3, 1, 1)
-        out = NoiseAdaptiveGuidedFilter()(x, _brightening(x))
+        out = NoiseAdaptiveGuidedFilter(black_percentile=0)(x, _brightening(x))
         torch.testing.assert_close(out, x, atol=1e-6, rtol=0)
 
     def test_unit_gain_passes(self):
@@ -61,7 +76,7 @@ class TestNoiseAdaptiveGuidedFilter:
 
     def test_removes_noise_the_curve_amplifies(self):
         x = _noisy_flat()
-        denoiser = NoiseAdaptiveGuidedFilter()
+        denoiser = NoiseAdaptiveGuidedFilter(black_percentile=0)  # the noise only
         factor = _brightening(x)
         out = denoiser(x, factor)
         full = torch.nn.functional.interpolate(factor, size=x.shape[-2:], mode='bilinear',
@@ -70,6 +85,35 @@ class TestNoiseAdaptiveGuidedFilter:
         clean_std = recurrent_enhance(out, full).std()
         assert clean_std < 0.3 * noisy_std
         assert abs(out.mean() - x.mean()) < 1e-3  # no brightness shift
+
+    def test_black_level_stays_dark_and_neutral(self):
+        # A dark grey scene over a colour-tinted noise floor: the curve lifts the floor to grey.
+        x = _noisy_flat(level=0.02, sigma=0.002, size=(64, 96))
+        x[:, 2] += 0.01  # a bluish floor (the lavender cast)
+        x[..., 32:, :] += 0.06
+        factor = _brightening(x)
+        full = torch.nn.functional.interpolate(factor, size=x.shape[-2:], mode='bilinear',
+                                               align_corners=True)
+        plain = recurrent_enhance(NoiseAdaptiveGuidedFilter(black_percentile=0)(x, factor),
+                                  full)
+        out = recurrent_enhance(NoiseAdaptiveGuidedFilter()(x, factor), full)
+        floor, plain_floor = out[..., 4:28, 8:-8].mean((2, 3)), plain[..., 4:28, 8:-8].mean((2, 3))
+        assert (floor < 0.5 * plain_floor).all()  # darker ...
+        # ... and as neutral (the floor's colour is removed with it; removing the same share of
+        # every channel's black level left B / G at 1.37 here).
+        assert floor.max() / floor.min() < 1.15
+        # The brighter part keeps most of its level.
+        assert out[..., 40:, :].mean() > 0.8 * plain[..., 40:, :].mean()
+
+    def test_black_level_folds_into_the_affine_map(self):
+        x = _noisy_flat(level=0.03, sigma=0.003)
+        factor = _brightening(x)
+        off = NoiseAdaptiveGuidedFilter(black_percentile=0)
+        on = NoiseAdaptiveGuidedFilter(black_percentile=5)
+        _, b_off = off.coefficients(off.pool(x), factor, off.estimate_noise(x))
+        _, b_on = on.coefficients(on.pool(x), factor, on.estimate_noise(x))
+        assert (b_on < b_off).all()  # shifted by the black level
+        assert on(x, factor).min() >= 0 and off(x, factor).mean() > on(x, factor).mean()
 
     def test_keeps_strong_edges(self):
         x = _noisy_flat(size=(64, 64))
@@ -89,12 +133,17 @@ class TestNoiseAdaptiveGuidedFilter:
     def test_constant_images_are_finite(self):
         for value in (0.0, 1.0, 0.5):
             x = torch.full((1, 3, 20, 20), value)
-            out = NoiseAdaptiveGuidedFilter()(x, _brightening(x))
+            out = NoiseAdaptiveGuidedFilter(black_percentile=0)(x, _brightening(x))
             torch.testing.assert_close(out, x)
+            # The black level (capped at max_black) darkens a flat image, finitely.
+            out = NoiseAdaptiveGuidedFilter()(x, _brightening(x))
+            assert torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+            assert (x - out).max() <= 0.05 + 1e-6
 
     @pytest.mark.parametrize('kwargs', [
         dict(scale=0), dict(scale=2.5), dict(radius=-1), dict(strength=-1.0),
-        dict(tolerance=-0.1), dict(noise_row_step=0)
+        dict(tolerance=-0.1), dict(noise_row_step=0), dict(black_percentile=101),
+        dict(max_black=1.0)
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):

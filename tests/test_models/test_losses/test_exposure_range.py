@@ -10,7 +10,7 @@ def _call(loss, enhanced):
 
 
 def test_zero_inside_the_range():
-    loss = MODELS.build(dict(type='ExposureRangeLoss', low=0.2, high=0.9))
+    loss = MODELS.build(dict(type='ExposureRangeLoss', low=0.2, high=0.9, _scope_='mmlowlight'))
     enhanced = 0.2 + 0.7 * torch.rand(2, 3, 32, 32)
     enhanced = enhanced.mean(1, keepdim=True).expand(-1, 3, -1, -1)  # grey levels in range
     assert float(_call(loss, enhanced)) == 0.0
