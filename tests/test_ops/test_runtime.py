@@ -3,18 +3,10 @@ import pytest
 import torch
 
 from mmlowlight.apis.inference import from_model_output, to_model_input
-from mmlowlight.models.enhancers import SGZEnhancer
 from mmlowlight.ops import enhance_frames, fast_path_unsupported, low_res_factor
+from tests.enhancer_helpers import random_enhancer
 
 
-def _model(**kwargs):
-    torch.manual_seed(0)
-    model = SGZEnhancer(**kwargs)
-    model.init_weights()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.mul_(10)
-    return model.eval()
 
 
 def _reference(model, frames, bgr=False):
@@ -40,14 +32,14 @@ def _assert_within_one_level(got, expected):
 @pytest.mark.parametrize('shape', [(1, 1, 1, 3), (1, 37, 61, 3), (3, 13, 250, 3),
                                    (2, 48, 72, 3)])
 def test_matches_the_pytorch_reference(shape, dtype, bgr):
-    model = _model(scale_factor=12)
+    model = random_enhancer(scale_factor=12)
     frames = _frames(shape, dtype)
     got = enhance_frames(model, frames, bgr=bgr)
     _assert_within_one_level(got, _reference(model, frames, bgr))
 
 
 def test_1080p_with_official_like_weights_and_both_orders():
-    model = _model(scale_factor=12)
+    model = random_enhancer(scale_factor=12)
     frames = _frames((1, 1080, 1920, 3))
     expected = _reference(model, frames)
     _assert_within_one_level(enhance_frames(model, frames), expected)
@@ -59,7 +51,7 @@ def test_1080p_with_official_like_weights_and_both_orders():
                                     dict(scale_factor=12, shared_factor=False),
                                     dict(scale_factor=12, num_iterations=5)])
 def test_other_configurations(kwargs):
-    model = _model(**kwargs)
+    model = random_enhancer(**kwargs)
     frames = _frames((2, 30, 41, 3))
     _assert_within_one_level(enhance_frames(model, frames), _reference(model, frames))
 
@@ -67,7 +59,7 @@ def test_other_configurations(kwargs):
 @pytest.mark.parametrize('bgr', [False, True])
 @pytest.mark.parametrize('shape', [(1, 1, 1, 3), (2, 37, 61, 3), (1, 96, 128, 3)])
 def test_denoiser_and_exposure_control_match_the_reference(shape, bgr):
-    model = _model(scale_factor=12, exposure_control=dict(type='CurveExposureControl'),
+    model = random_enhancer(scale_factor=12, exposure_control=dict(type='CurveExposureControl'),
                    denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
     frames = _frames(shape)
     _assert_within_one_level(enhance_frames(model, frames, bgr=bgr),
@@ -75,7 +67,7 @@ def test_denoiser_and_exposure_control_match_the_reference(shape, bgr):
 
 
 def test_refine_low_res_factor_and_factor_transform_flow_in():
-    model = _model(scale_factor=12)
+    model = random_enhancer(scale_factor=12)
     frames = _frames((2, 24, 36, 3))
     factor = low_res_factor(model, frames)
     assert factor.shape == (2, 3, 2, 3) and factor.abs().max() > 1e-3
@@ -87,7 +79,7 @@ def test_refine_low_res_factor_and_factor_transform_flow_in():
 
 
 def test_in_place_output():
-    model = _model(scale_factor=12)
+    model = random_enhancer(scale_factor=12)
     frames = _frames((1, 40, 50, 3))
     expected = enhance_frames(model, frames)
     assert enhance_frames(model, frames, out=frames) is frames
@@ -95,17 +87,17 @@ def test_in_place_output():
 
 
 def test_unsupported_models_are_named():
-    model = _model()
+    model = random_enhancer()
     assert fast_path_unsupported(model) is None
-    assert 'training' in fast_path_unsupported(_model().train())
-    assert 'float64' in fast_path_unsupported(_model().double())
-    denoised = _model()
+    assert 'training' in fast_path_unsupported(random_enhancer().train())
+    assert 'float64' in fast_path_unsupported(random_enhancer().double())
+    denoised = random_enhancer()
     denoised.denoiser = torch.nn.Identity()
     assert 'denoiser' in fast_path_unsupported(denoised)
-    assert fast_path_unsupported(_model(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))) is None
+    assert fast_path_unsupported(random_enhancer(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))) is None
     assert 'has no' in fast_path_unsupported(torch.nn.Conv2d(3, 3, 1))
     with pytest.raises(ValueError, match='training mode'):
-        enhance_frames(_model().train(), _frames((1, 4, 4, 3)))
+        enhance_frames(random_enhancer().train(), _frames((1, 4, 4, 3)))
     with pytest.raises(TypeError, match='uint8/uint16'):
         enhance_frames(model, np.zeros((1, 4, 4, 3), np.float32))
 

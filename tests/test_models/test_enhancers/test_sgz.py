@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from mmlowlight.models.enhancers import SGZEnhancer, recurrent_enhance
 from mmlowlight.registry import MODELS
+from tests.enhancer_helpers import random_enhancer
 
 
 def _official_forward(model: SGZEnhancer, x: torch.Tensor, s: int) -> torch.Tensor:
@@ -24,17 +25,6 @@ def _official_forward(model: SGZEnhancer, x: torch.Tensor, s: int) -> torch.Tens
     return x
 
 
-def _random_model(**kwargs) -> SGZEnhancer:
-    torch.manual_seed(0)
-    model = SGZEnhancer(**kwargs)
-    model.init_weights()
-    # Larger weights than the N(0, 0.02) init so the factor map is far from zero.
-    with torch.no_grad():
-        for p in model.parameters():
-            p.mul_(10)
-    return model.eval()
-
-
 class TestSGZEnhancer:
 
     def test_parameter_count_dsc(self):
@@ -53,7 +43,7 @@ class TestSGZEnhancer:
     @pytest.mark.parametrize('scale_factor', [1, 12])
     @pytest.mark.parametrize('conv_type', ['dsc', 'conv'])
     def test_matches_official_forward(self, scale_factor, conv_type):
-        model = _random_model(conv_type=conv_type, scale_factor=scale_factor)
+        model = random_enhancer(conv_type=conv_type, scale_factor=scale_factor)
         x = torch.rand(2, 3, 48, 72)
         with torch.no_grad():
             y, r = model(x)
@@ -65,7 +55,7 @@ class TestSGZEnhancer:
     @pytest.mark.parametrize('size', [(1, 1), (5, 7), (13, 999), (601, 397)])
     @pytest.mark.parametrize('scale_factor', [1, 12])
     def test_any_size_keeps_size_and_range(self, size, scale_factor):
-        model = _random_model(scale_factor=scale_factor)
+        model = random_enhancer(scale_factor=scale_factor)
         x = torch.rand(1, 3, *size)
         with torch.no_grad():
             y, r = model(x)
@@ -75,7 +65,7 @@ class TestSGZEnhancer:
         assert r.min() >= -1 and r.max() <= 1
 
     def test_per_step_factor_maps(self):
-        model = _random_model(shared_factor=False, num_iterations=8)
+        model = random_enhancer(shared_factor=False, num_iterations=8)
         x = torch.rand(1, 3, 24, 24)
         with torch.no_grad():
             y, r = model(x)
@@ -89,7 +79,7 @@ class TestSGZEnhancer:
 
     @pytest.mark.parametrize('scale_factor', [1, 12])
     def test_refine_low_res_factor_is_identity_and_applied(self, scale_factor):
-        model = _random_model(scale_factor=scale_factor)
+        model = random_enhancer(scale_factor=scale_factor)
         x = torch.rand(1, 3, 24, 36)
         with torch.no_grad():
             small = model.downscale(x)
@@ -111,7 +101,7 @@ class TestSGZEnhancer:
         assert (y > x).all() and (y <= 1).all()
 
     def test_rie_float32_under_autocast(self):
-        model = _random_model()
+        model = random_enhancer()
         x = torch.rand(1, 3, 16, 16)
         with torch.autocast('cpu', dtype=torch.bfloat16), torch.no_grad():
             y, r = model(x)
@@ -120,7 +110,7 @@ class TestSGZEnhancer:
         torch.testing.assert_close(y, recurrent_enhance(x, r.float()))
 
     def test_gradients_reach_every_parameter(self):
-        model = _random_model(scale_factor=4).train()
+        model = random_enhancer(scale_factor=4).train()
         x = torch.rand(1, 3, 32, 32, requires_grad=True)
         y, r = model(x)
         (y.mean() + r.mean()).backward()
