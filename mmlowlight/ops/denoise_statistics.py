@@ -9,13 +9,14 @@ resolution in PyTorch (``NoiseAdaptiveGuidedFilter.coefficients``), and its affi
 
 The results equal the PyTorch reference up to float rounding (pooled values within 1e-6).
 """
-from concurrent.futures import ThreadPoolExecutor
 from typing import Tuple
 
 import numba
 import numpy as np
 import torch
 from torch import Tensor
+
+from mmlowlight.utils import worker_pool
 
 __all__ = ['pool_frames', 'noise_differences_sigma', 'denoiser_affine_maps']
 
@@ -92,10 +93,11 @@ def pool_frames(frames: np.ndarray, scale: int, bgr: bool = False, threads: int 
     if tasks == 1:
         _pool_rows(src, out, scale, 0, total, max_value, bool(bgr))
         return out
-    with ThreadPoolExecutor(tasks) as pool:
-        for future in [pool.submit(_pool_rows, src, out, scale, int(a), int(b), max_value,
-                                   bool(bgr)) for a, b in zip(bounds[:-1], bounds[1:])]:
-            future.result()
+    # The process's long-lived workers: starting threads per frame cost more than the pooling.
+    pool = worker_pool(tasks, 'mmlowlight-pool')
+    for future in [pool.submit(_pool_rows, src, out, scale, int(a), int(b), max_value,
+                               bool(bgr)) for a, b in zip(bounds[:-1], bounds[1:])]:
+        future.result()
     return out
 
 

@@ -17,14 +17,13 @@ with fused multiply-adds (``fastmath``), so it differs from the PyTorch referenc
 rounding only: at most one grey level, and in very few pixels.
 """
 import itertools
-import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import numba
 import numpy as np
 
+from mmlowlight.utils import worker_pool
 from .sampling import linear_taps
 
 __all__ = ['apply_curve_maps', 'ROWS_PER_TASK']
@@ -180,17 +179,8 @@ class _MapTables:
                   np.repeat(xs.index1, 3) * channels + within, np.repeat(xs.weight1, 3))
 
 
-_POOLS: Dict[Tuple[int, int], ThreadPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
-
-
 def _pool(workers: int) -> ThreadPoolExecutor:
-    # Keyed by process id: a forked child must not use the parent's (absent) threads.
-    key = (os.getpid(), workers)
-    with _POOLS_LOCK:
-        if key not in _POOLS:
-            _POOLS[key] = ThreadPoolExecutor(workers, thread_name_prefix='mmlowlight-curve')
-        return _POOLS[key]
+    return worker_pool(workers, 'mmlowlight-curve')
 
 
 def _check_map(name: str, low_res: np.ndarray, n: int, channels: Optional[int] = None) -> None:

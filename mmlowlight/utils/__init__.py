@@ -5,6 +5,7 @@ from .device import DeviceNotAvailableError, available_devices, resolve_device
 from .fileio import atomic_output, atomic_write_bytes, temporary_name, write_json_atomic
 from .image import tensor_to_uint8_image
 from .setup_env import register_all_modules
+from .threads import worker_pool
 
 __all__ = [
     'atomic_output', 'atomic_write_bytes', 'temporary_name', 'write_json_atomic',
@@ -12,5 +13,5 @@ __all__ = [
     'CheckpointNotFoundError', 'NotACheckpointError', 'DamagedCheckpointError',
     'UnsafeCheckpointError', 'NoEnhancerWeightsError', 'EnhancerMismatchError',
     'register_all_modules', 'tensor_to_uint8_image', 'DeviceNotAvailableError',
-    'available_devices', 'resolve_device'
+    'available_devices', 'resolve_device', 'worker_pool'
 ]

@@ -8,14 +8,15 @@ run on slices small enough to stay in cache, in place, with two reusable buffers
 through main memory about once. PyTorch has no fused kernel for this curve and ``torch.compile``
 needs a C++ toolchain and seconds of warm-up per shape, hence the hand-written blocking.
 """
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
+
+from mmlowlight.utils import worker_pool
 
 __all__ = ['recurrent_enhance_', 'DEFAULT_BLOCK_NUMEL']
 
@@ -26,7 +27,6 @@ __all__ = ['recurrent_enhance_', 'DEFAULT_BLOCK_NUMEL']
 DEFAULT_BLOCK_NUMEL = 1 << 20
 
 
-_POOLS: Dict[Tuple[int, int], ThreadPoolExecutor] = {}
 _BUFFERS = threading.local()
 
 
@@ -39,11 +39,7 @@ def _block_pool(workers: int) -> ThreadPoolExecutor:
     handed to single-threaded workers need no barrier and use the same cores when they are
     free. Keyed by process id: a forked child must not reuse the parent's (absent) threads.
     """
-    key = (os.getpid(), workers)
-    if key not in _POOLS:
-        _POOLS[key] = ThreadPoolExecutor(
-            workers, thread_name_prefix='rie', initializer=torch.set_num_threads, initargs=(1, ))
-    return _POOLS[key]
+    return worker_pool(workers, 'rie', initializer=torch.set_num_threads, initargs=(1, ))
 
 
 def _enhance_block(xs: Tensor, rs: Tensor, num_iterations: int,
