@@ -156,22 +156,22 @@ def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
     small = ops.downscale_frames(frame, model.scale_factor)
     threads = torch.get_num_threads()
     in_use = ops.default_efe_backend()
-    if in_use == 'onnxruntime':
-        single = small.shape[0] * small.shape[2] * small.shape[3] < \
-            ops.efe_runtime.SINGLE_THREAD_PIXELS
-        in_use = f'onnxruntime x{1 if single else threads}'
-    variants = {f'{backend} x{n}' if backend == 'onnxruntime' else backend:
-                (lambda backend=backend, n=n: ops.efe_forward(model.efe, small, backend, n))
-                for backend in ops.EFE_BACKENDS
-                for n in ((1, threads) if backend == 'onnxruntime' and threads > 1
-                          else (threads, ))}
-    if not ops.efe_runtime.onnx_available():
-        variants = {k: v for k, v in variants.items() if not k.startswith('onnxruntime')}
+    backends = [b for b in ops.EFE_BACKENDS
+                if b != 'onnxruntime' or ops.efe_runtime.onnx_available()]
+    variants = {backend: (lambda backend=backend: ops.efe_forward(model.efe, small, backend,
+                                                                  threads))
+                for backend in backends}
+    if 'onnxruntime' in backends:  # what the tiles gain over one call with ORT's threads
+        whole = ops.efe_runtime._runner(model.efe, 'onnxruntime', threads)
+        variants['onnxruntime, one call'] = lambda: whole(small)
     seconds = interleaved_medians(variants, 20)
-    cells = ', '.join(f'{name} {value * 1e3:.2f} ms' +
-                      (' (in use)' if name == in_use else '')
+    n, _, height, width = small.shape
+    grid = ops.plan_tiles(n, height, width, ops.efe_runtime.receptive_radius(model.efe),
+                          threads if in_use == 'onnxruntime' else 1)
+    cells = ', '.join(f'{name} {value * 1e3:.2f} ms' + (' (in use)' if name == in_use else '')
                       for name, value in seconds.items())
-    print(f'  EFE on the {small.shape[3]}x{small.shape[2]} thumbnail: {cells}')
+    print(f'  EFE on the {width}x{height} thumbnail ({grid.rows}x{grid.cols} tiles, {threads} '
+          f'threads): {cells}')
 
 
 def memory_probe(variant: str, width: int, height: int, threads: int,

@@ -9,22 +9,23 @@ ones, and onnxruntime (MLAS kernels, Conv+ReLU fused, no autograd dispatch) is f
 the PyTorch EFE, and its session is cached per model and thread count; changing the weights in
 place (``load_state_dict``) invalidates it.
 """
+import functools
 import os
 import threading
 import warnings
 import weakref
-from typing import Callable, Dict, Optional, Tuple
-
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 from torch import Tensor
 
+from mmlowlight.utils import worker_pool
 from .onnx_writer import efe_model_bytes
 
-__all__ = ['EFE_BACKENDS', 'default_efe_backend', 'efe_forward', 'onnx_available',
-           'receptive_radius']
+__all__ = ['EFE_BACKENDS', 'TileGrid', 'default_efe_backend', 'efe_forward', 'onnx_available',
+           'plan_tiles', 'receptive_radius']
 
 #: ``'onnxruntime'``: an onnxruntime session of the EFE graph; ``'torch'``: the PyTorch module on
 #: a channels-last input; ``'torch-nchw'``: the module as it is (the reference, for benchmarks).
@@ -33,11 +34,20 @@ EFE_BACKENDS = ('onnxruntime', 'torch', 'torch-nchw')
 BACKEND_ENV = 'MMLOWLIGHT_EFE_BACKEND'
 #: Largest |onnxruntime - PyTorch| accepted when a session is checked against the module.
 ONNX_TOLERANCE = 1e-4
-#: Thumbnails with fewer pixels (all images of the batch) run onnxruntime on one thread: each
-#: of the ~20 operators is a parallel region too short to pay for waking and waiting on a second
-#: thread on shared cores (measured, 2 threads at load ~11: 160x90 9.7 ms on 1 thread, 15.0 ms
-#: on 2; 320x180 108 ms on 1, 90 ms on 2).
-SINGLE_THREAD_PIXELS = 32768
+#: Thumbnails with fewer pixels (all images of the batch) run in one call on one thread: below
+#: this, splitting them gains less than a task hand-off costs.
+SINGLE_THREAD_PIXELS = 4096
+#: Thumbnails of up to this many pixels each (1080p at scale 12: 14,400) run in one call on
+#: onnxruntime's own threads (measured 5.5 ms at 160 x 90 against 5.8 ms in two tiles, whose
+#: context columns cost more than they gain while the activations still fit the cache).
+WHOLE_PIXELS = 16384
+#: Largest tile (context included) of the tiled EFE. Each convolution's activations of a tile
+#: then stay in the cache between the ~20 operators; a whole 320 x 180 thumbnail (4K at scale 12)
+#: does not fit (measured, 2 threads: 67-87 ms whole, 25-29 ms in ~64 x 64 tiles).
+TILE_PIXELS = 8192
+#: What one tile costs beyond its pixels (task hand-off, session call), in pixels' worth of
+#: work (~0.2 ms at ~0.7 us per thumbnail pixel on one core).
+TILE_OVERHEAD_PIXELS = 300
 #: Peak bytes of the EFE's activations per thumbnail pixel, a little above the measured 1.05 KB
 #: (onnxruntime without memory arena, one 320 x 180 thumbnail: +2.42x a 3840 x 2160 uint8 frame).
 ACTIVATION_BYTES_PER_PIXEL = 1280
@@ -123,6 +133,11 @@ def receptive_radius(efe: nn.Module) -> int:
     return sum(m.kernel_size[0] // 2 for m in efe.modules() if isinstance(m, nn.Conv2d))
 
 
+def _out_channels(efe: nn.Module) -> int:
+    """Channels of the factor map: those of the last convolution."""
+    return [m for m in efe.modules() if isinstance(m, nn.Conv2d)][-1].out_channels
+
+
 def _runner(efe: nn.Module, backend: str, threads: int) -> Callable[[np.ndarray], Tensor]:
     if backend == 'onnxruntime':
         run = _onnx_session(efe, threads)
@@ -139,21 +154,83 @@ def _runner(efe: nn.Module, backend: str, threads: int) -> Callable[[np.ndarray]
     return run_torch
 
 
+class TileGrid(NamedTuple):
+    """How a thumbnail is cut: ``rows`` x ``cols`` tiles of at most ``tile_h`` x ``tile_w``
+    output pixels, each run with ``halo`` pixels of context on every inner side."""
+
+    rows: int
+    cols: int
+    tile_h: int
+    tile_w: int
+    halo: int
+
+    def windows(self, height: int, width: int):
+        """Per tile: output window ``(y, x, h, w)`` and input window ``(y0, y1, x0, x1)``."""
+        for top in range(0, height, self.tile_h):
+            for left in range(0, width, self.tile_w):
+                h, w = min(self.tile_h, height - top), min(self.tile_w, width - left)
+                yield ((top, left, h, w),
+                       (max(0, top - self.halo), min(height, top + h + self.halo),
+                        max(0, left - self.halo), min(width, left + w + self.halo)))
+
+
+@functools.lru_cache(maxsize=256)  # a few ms of Python per call; frames repeat sizes
+def plan_tiles(images: int, height: int, width: int, halo: int, threads: int,
+               max_tile_pixels: int = TILE_PIXELS) -> TileGrid:
+    """The tiling with the least modelled wall time: rounds of ``threads`` parallel tiles, each
+    costing its pixels (context included) plus :data:`TILE_OVERHEAD_PIXELS`; tiles hold at most
+    ``max_tile_pixels`` where any tiling allows.
+
+    Args:
+        images (int): Thumbnails in the batch (each is tiled alike).
+        height (int): Thumbnail height.
+        width (int): Thumbnail width.
+        halo (int): Context rows/columns (:func:`receptive_radius`).
+        threads (int): Tiles run at once.
+        max_tile_pixels (int): Bound on a tile's pixels, context included.
+
+    Returns:
+        TileGrid: One tile (the whole thumbnail) when that is cheapest.
+    """
+    best, best_cost = None, None
+    for rows in range(1, min(height, 64) + 1):
+        tile_h = -(-height // rows)
+        rows = -(-height // tile_h)
+        for cols in range(1, min(width, 64) + 1):
+            tile_w = -(-width // cols)
+            cols = -(-width // tile_w)
+            pixels = (min(height, tile_h + (2 if rows > 2 else rows - 1) * halo)
+                      * min(width, tile_w + (2 if cols > 2 else cols - 1) * halo))
+            rounds = -(-images * rows * cols // threads)
+            # Over-sized tiles are allowed only as a last resort (tiny budgets).
+            cost = (pixels > max_tile_pixels, rounds * (pixels + TILE_OVERHEAD_PIXELS))
+            if best_cost is None or cost < best_cost:
+                best, best_cost = TileGrid(rows, cols, tile_h, tile_w, halo), cost
+    return best
+
+
 def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None,
-                threads: Optional[int] = None, max_band_pixels: Optional[int] = None) -> Tensor:
+                threads: Optional[int] = None, max_pixels: Optional[int] = None) -> Tensor:
     """The EFE's factor map of a thumbnail.
+
+    Thumbnails of under :data:`SINGLE_THREAD_PIXELS` (in all) run in one call on one thread,
+    those of up to :data:`WHOLE_PIXELS` each in one call on ``threads``; larger ones (and any
+    that ``max_pixels`` bounds) run in tiles (:func:`plan_tiles`), each
+    with :func:`receptive_radius` pixels of context on every side (so the result is the same as
+    in one call): onnxruntime tiles run on ``threads`` worker threads at once, one
+    single-threaded session call each (measured faster than onnxruntime's own threading, whose
+    ~20 parallel regions per call each pay a hand-off); PyTorch tiles run one after the other
+    on PyTorch's threads.
 
     Args:
         efe (nn.Module): The model's ``FactorExtractor`` (on the CPU).
         small (np.ndarray): (N, 3, h, w) float32 RGB in [0, 1], C-contiguous.
         backend (str, optional): One of :data:`EFE_BACKENDS`; default
             :func:`default_efe_backend`.
-        threads (int, optional): Threads for onnxruntime; default ``torch.get_num_threads()``,
-            or 1 for thumbnails under :data:`SINGLE_THREAD_PIXELS` pixels.
-        max_band_pixels (int, optional): Bound on the pixels per EFE call (its activations
-            take about :data:`ACTIVATION_BYTES_PER_PIXEL` each): larger thumbnails run image by
-            image in horizontal bands, each with :func:`receptive_radius` rows of context on
-            either side, so the result is the same. None: in one call.
+        threads (int, optional): Tiles run at once; default ``torch.get_num_threads()``.
+        max_pixels (int, optional): Bound on the thumbnail pixels (context included) in flight
+            at once, over all threads: activations take about
+            :data:`ACTIVATION_BYTES_PER_PIXEL` each. None: :data:`TILE_PIXELS` per tile.
 
     Returns:
         Tensor: (N, C, h, w) float32 in [-1, 1] (contiguous).
@@ -162,20 +239,46 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
     if backend not in EFE_BACKENDS:
         raise ValueError(f'unknown EFE backend {backend!r}; expected one of {EFE_BACKENDS}')
     n, _, height, width = small.shape
-    if threads is None:
-        threads = 1 if n * height * width < SINGLE_THREAD_PIXELS else torch.get_num_threads()
-    run = _runner(efe, backend, threads)
-    halo = receptive_radius(efe)
-    band = height if max_band_pixels is None else max(1, max_band_pixels // width - 2 * halo)
-    if max_band_pixels is None or n * height * width <= max_band_pixels or band >= height:
+    threads = threads or torch.get_num_threads()
+    if n * height * width < SINGLE_THREAD_PIXELS:
+        return _runner(efe, backend, 1)(small)
+    if height * width <= WHOLE_PIXELS and (max_pixels is None
+                                           or n * height * width <= max_pixels):
+        return _runner(efe, backend, threads)(small)
+    parallel = threads if backend == 'onnxruntime' else 1
+    tile_limit = TILE_PIXELS if max_pixels is None else min(TILE_PIXELS,
+                                                             max(1, max_pixels // parallel))
+    grid = plan_tiles(n, height, width, receptive_radius(efe), parallel, tile_limit)
+    run = _runner(efe, backend, 1 if parallel > 1 else threads)
+    if grid.rows == grid.cols == 1 and (n == 1 or parallel == 1):
         return run(small)
-    rows = []
-    for image in small:
-        for top in range(0, height, band):
-            start, stop = max(0, top - halo), min(height, top + band + halo)
-            out = run(np.ascontiguousarray(image[None, :, start:stop]))
-            rows.append((top - start, min(band, height - top), out))
-    bands = [out[:, :, skip:skip + count] for skip, count, out in rows]
-    per_image = -(-height // band)
-    return torch.cat([torch.cat(bands[i:i + per_image], 2)
-                      for i in range(0, len(bands), per_image)], 0).contiguous()
+    out = torch.empty((n, _out_channels(efe), height, width))
+    jobs = [(i, window) for i in range(n) for window in grid.windows(height, width)]
+
+    def tile(job) -> None:
+        i, ((top, left, h, w), (y0, y1, x0, x1)) = job
+        result = run(np.ascontiguousarray(small[i:i + 1, :, y0:y1, x0:x1]))
+        out[i, :, top:top + h, left:left + w] = \
+            result[0, :, top - y0:top - y0 + h, left - x0:left - x0 + w]
+
+    if parallel == 1:
+        for job in jobs:
+            tile(job)
+    else:
+        pool = worker_pool(parallel - 1, 'mmlowlight-efe')
+        remaining = iter(jobs)
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    job = next(remaining, None)
+                if job is None:
+                    return
+                tile(job)
+
+        helpers = [pool.submit(work) for _ in range(parallel - 1)]
+        work()
+        for helper in helpers:
+            helper.result()
+    return out

@@ -28,11 +28,9 @@ from .fused_curve import apply_curve_maps
 __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 
 #: Bound on the EFE's activation memory, in units of one input frame: with the output frame,
-#: the peak extra memory stays under 2 frames (issue 13: at most 2x the input at 4K). The
-#: allocator keeps some freed memory (measured at 3840 x 2160: 0.8 gave 1.6-2.2x, 0.5 2.1x,
-#: 0.4 1.3x).
-MEMORY_BUDGET = 0.4
-#: Thumbnails whose EFE activations take less than this run in one call (no banding).
+#: the peak extra memory stays under 2 frames (issue 13: at most 2x the input at 4K).
+MEMORY_BUDGET = 0.6
+#: Thumbnails whose EFE activations take less than this are not bounded by MEMORY_BUDGET.
 UNBANDED_BYTES = 32 << 20
 
 _REQUIRED = ('efe', 'scale_factor', 'num_iterations', 'downscale', 'refine_low_res_factor')
@@ -86,22 +84,21 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         frames (np.ndarray): N x H x W x 3 uint8/uint16, RGB (BGR with ``bgr=True``).
         bgr (bool): Channel order of ``frames``.
         backend (str, optional): EFE backend (see :data:`~mmlowlight.ops.EFE_BACKENDS`).
-        threads (int, optional): onnxruntime's threads; default: see
-            :func:`~mmlowlight.ops.efe_forward`.
+        threads (int, optional): EFE tiles run at once; default ``torch.get_num_threads()``.
 
     Returns:
         Tensor: (N, C, h, w) float32 in [-1, 1], RGB channel order, C = 3 or
         3 * num_iterations.
     """
     small = downscale_frames(frames, model.scale_factor, bgr=bgr)
-    # Large thumbnails run in bands whose activations take at most MEMORY_BUDGET x one frame;
-    # small ones (1080p at scale 12: 18 MB) in one call, as bands cost extra context rows.
-    max_band_pixels = None
+    # Large thumbnails run with at most MEMORY_BUDGET x one frame of EFE activations in flight;
+    # small ones (1080p at scale 12: 18 MB) with cache-sized tiles only.
+    max_pixels = None
     if small[0].size // 3 * ACTIVATION_BYTES_PER_PIXEL > UNBANDED_BYTES:
         frame_bytes = frames.nbytes // frames.shape[0]
-        max_band_pixels = int(MEMORY_BUDGET * frame_bytes / ACTIVATION_BYTES_PER_PIXEL)
+        max_pixels = int(MEMORY_BUDGET * frame_bytes / ACTIVATION_BYTES_PER_PIXEL)
     factor = efe_forward(model.efe, small, backend=backend, threads=threads,
-                         max_band_pixels=max_band_pixels)
+                         max_pixels=max_pixels)
     with torch.inference_mode():
         return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
 
@@ -132,8 +129,7 @@ def enhance_frames(model: torch.nn.Module,
         backend (str, optional): EFE backend; default
             :func:`~mmlowlight.ops.default_efe_backend`.
         threads (int, optional): Threads of the full-resolution pass (default
-            ``torch.get_num_threads()``) and of onnxruntime (default: see
-            :func:`~mmlowlight.ops.efe_forward`).
+            ``torch.get_num_threads()``) and of the EFE's tiles (the same).
 
     Returns:
         np.ndarray: The enhanced frames, shape, dtype and channel order of ``frames``.
@@ -147,9 +143,8 @@ def enhance_frames(model: torch.nn.Module,
     reason = fast_path_unsupported(model)
     if reason:
         raise ValueError(f'enhance_frames cannot run this model: {reason}')
-    efe_threads = threads  # None: efe_forward picks by the thumbnail's size
     threads = threads or torch.get_num_threads()
-    factor = low_res_factor(model, frames, bgr=bgr, backend=backend, threads=efe_threads)
+    factor = low_res_factor(model, frames, bgr=bgr, backend=backend, threads=threads)
     if factor_transform is not None:
         factor = factor_transform(factor)
     affine = None

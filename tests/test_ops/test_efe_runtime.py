@@ -4,9 +4,9 @@ import torch
 
 from mmlowlight.models.enhancers import SGZEnhancer
 from mmlowlight.ops import EFE_BACKENDS, default_efe_backend, efe_forward
-from mmlowlight.ops.efe_runtime import (BACKEND_ENV, ONNX_TOLERANCE, _onnx_session,
-                                         receptive_radius,
-                                         onnx_available)
+from mmlowlight.ops.efe_runtime import (BACKEND_ENV, ONNX_TOLERANCE, TILE_PIXELS,
+                                         _onnx_session, onnx_available, plan_tiles,
+                                         receptive_radius)
 
 needs_onnx = pytest.mark.skipif(not onnx_available(), reason='onnx/onnxruntime not installed')
 
@@ -80,15 +80,35 @@ def test_backend_choice(monkeypatch):
 
 
 @pytest.mark.parametrize('backend', ['onnxruntime', 'torch'])
-def test_bands_give_the_same_factor_map(backend):
+@pytest.mark.parametrize('threads', [1, 2, 3])
+def test_tiles_give_the_same_factor_map(backend, threads):
     if backend == 'onnxruntime' and not onnx_available():
         pytest.skip('onnx/onnxruntime not installed')
     model = _model()
-    small = _small(2, 45, 16)
+    small = _small(2, 45, 97)
     assert receptive_radius(model.efe) == 7
-    full = efe_forward(model.efe, small, backend=backend)
-    for max_band_pixels in (16 * 15, 16 * 20, 16 * 44, 10 ** 6):
-        banded = efe_forward(model.efe, small, backend=backend,
-                             max_band_pixels=max_band_pixels)
-        assert banded.shape == full.shape
-        torch.testing.assert_close(banded, full, rtol=0, atol=1e-6)
+    with torch.no_grad():
+        expected = model.efe(torch.from_numpy(small))
+    for max_pixels in (None, 3 * 16 * 15, 2 * 40 * 40, 10 ** 6):
+        tiled = efe_forward(model.efe, small, backend=backend, threads=threads,
+                            max_pixels=max_pixels)
+        assert tiled.shape == expected.shape and tiled.is_contiguous()
+        torch.testing.assert_close(tiled, expected, rtol=0, atol=ONNX_TOLERANCE)
+
+
+def test_tile_plan():
+    # 1080p at scale 12 on 2 threads: two halves side by side (one context strip each).
+    grid = plan_tiles(1, 90, 160, 7, 2)
+    assert (grid.rows, grid.cols) == (1, 2)
+    # 4K: cache-sized tiles, every output pixel covered exactly once.
+    grid = plan_tiles(1, 180, 320, 7, 2)
+    covered = np.zeros((180, 320), int)
+    for (top, left, h, w), (y0, y1, x0, x1) in grid.windows(180, 320):
+        covered[top:top + h, left:left + w] += 1
+        assert (y1 - y0) * (x1 - x0) <= TILE_PIXELS
+        assert y0 == max(0, top - 7) and x1 == min(320, left + w + 7)
+    assert (covered == 1).all() and grid.rows * grid.cols > 2
+    # A budget below any tile's size: the smallest tiles, not an error.
+    assert plan_tiles(1, 30, 30, 7, 2, max_tile_pixels=10).tile_h >= 1
+    # One thread, small thumbnail: one call.
+    assert plan_tiles(1, 20, 30, 7, 1)[:2] == (1, 1)
