@@ -166,11 +166,15 @@ def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
         variants['onnxruntime, one call'] = lambda: whole(small)
     seconds = interleaved_medians(variants, 20)
     n, _, height, width = small.shape
-    grid = ops.plan_tiles(n, height, width, ops.efe_runtime.receptive_radius(model.efe),
-                          threads if in_use == 'onnxruntime' else 1)
+    if height * width <= ops.efe_runtime.WHOLE_PIXELS:
+        layout = 'one call'
+    else:
+        grid = ops.plan_tiles(n, height, width, ops.efe_runtime.receptive_radius(model.efe),
+                              threads if in_use == 'onnxruntime' else 1)
+        layout = f'{grid.rows}x{grid.cols} tiles'
     cells = ', '.join(f'{name} {value * 1e3:.2f} ms' + (' (in use)' if name == in_use else '')
                       for name, value in seconds.items())
-    print(f'  EFE on the {width}x{height} thumbnail ({grid.rows}x{grid.cols} tiles, {threads} '
+    print(f'  EFE on the {width}x{height} thumbnail ({layout}, {threads} '
           f'threads): {cells}')
 
 
