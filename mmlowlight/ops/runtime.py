@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mmlowlight.utils import release_free_memory
 from .downscale import downscale_frames
 from .denoise_statistics import denoiser_affine_maps
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
@@ -91,14 +92,18 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         3 * num_iterations.
     """
     small = downscale_frames(frames, model.scale_factor, bgr=bgr)
-    # Large thumbnails run with at most MEMORY_BUDGET x one frame of EFE activations in flight;
-    # small ones (1080p at scale 12: 18 MB) with cache-sized tiles only.
+    # Large thumbnails run with at most MEMORY_BUDGET x one frame of EFE activations in flight,
+    # whose freed pages go back to the system before the output frame is allocated (the worker
+    # threads' malloc arenas keep them otherwise); small ones (1080p at scale 12: 18 MB) with
+    # cache-sized tiles only.
     max_pixels = None
     if small[0].size // 3 * ACTIVATION_BYTES_PER_PIXEL > UNBANDED_BYTES:
         frame_bytes = frames.nbytes // frames.shape[0]
         max_pixels = int(MEMORY_BUDGET * frame_bytes / ACTIVATION_BYTES_PER_PIXEL)
     factor = efe_forward(model.efe, small, backend=backend, threads=threads,
                          max_pixels=max_pixels)
+    if max_pixels is not None:
+        release_free_memory()
     with torch.inference_mode():
         return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
 

@@ -4,6 +4,7 @@ from .checkpoint import (CheckpointError, CheckpointNotFoundError, DamagedCheckp
 from .device import DeviceNotAvailableError, available_devices, resolve_device
 from .fileio import atomic_output, atomic_write_bytes, temporary_name, write_json_atomic
 from .image import tensor_to_uint8_image
+from .memory import release_free_memory
 from .setup_env import register_all_modules
 from .threads import worker_pool
 
@@ -13,5 +14,5 @@ __all__ = [
     'CheckpointNotFoundError', 'NotACheckpointError', 'DamagedCheckpointError',
     'UnsafeCheckpointError', 'NoEnhancerWeightsError', 'EnhancerMismatchError',
     'register_all_modules', 'tensor_to_uint8_image', 'DeviceNotAvailableError',
-    'available_devices', 'resolve_device', 'worker_pool'
+    'available_devices', 'resolve_device', 'worker_pool', 'release_free_memory'
 ]
