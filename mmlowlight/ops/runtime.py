@@ -7,7 +7,8 @@ step is a pass over main memory. Here only the thumbnail is ever float:
 1. :func:`~mmlowlight.ops.downscale.downscale_frames` reads the 2 x 2 pixels per thumbnail pixel
    that ``SGZEnhancer.downscale`` samples, straight from the uint8/uint16 frame;
 2. the EFE runs on the thumbnail (:func:`~mmlowlight.ops.efe_runtime.efe_forward`: onnxruntime
-   or PyTorch), then the model's own ``refine_low_res_factor`` (PyTorch, thumbnail-sized);
+   or PyTorch), then the model's own ``refine_low_res_factor`` (thumbnail-sized; for the stock
+   ``CurveExposureControl`` its numba version, :mod:`~mmlowlight.ops.low_res_kernels`);
 3. :func:`~mmlowlight.ops.fused_curve.apply_curve_maps` upsamples the low-resolution factor map
    and runs the curve, rounding and clamping, in one multi-threaded pass, integer to integer.
 
@@ -24,6 +25,7 @@ from .downscale import downscale_frames
 from .denoise_statistics import denoiser_affine_maps
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
+from .low_res_kernels import exposure_controlled_factor
 
 __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 
@@ -102,6 +104,21 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         max_band_pixels = int(MEMORY_BUDGET * frame_bytes / ACTIVATION_BYTES_PER_PIXEL)
     factor = efe_forward(model.efe, small, backend=backend, threads=threads,
                          max_band_pixels=max_band_pixels)
+    return _refine_low_res_factor(model, small, factor)
+
+
+def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor
+                           ) -> Tensor:
+    """``model.refine_low_res_factor``; by the numba kernels for the stock
+    ``CurveExposureControl`` (the PyTorch code is dispatch-bound at thumbnail size)."""
+    # Imported here: mmlowlight.models imports mmlowlight.ops.
+    from mmlowlight.models.enhancers import CurveExposureControl, SGZEnhancer
+    control = getattr(model, 'exposure_control', None)
+    # Exact types: a subclass may override the math.
+    if type(control) is CurveExposureControl and \
+            type(model).refine_low_res_factor is SGZEnhancer.refine_low_res_factor:
+        return torch.from_numpy(exposure_controlled_factor(
+            control, small, factor.float().numpy(), model.num_iterations))
     with torch.inference_mode():
         return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
 
