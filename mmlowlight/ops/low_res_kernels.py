@@ -291,6 +291,7 @@ def _capped_nth_smallest(values, rank, cap):
         return cap
     low, count_low = -np.inf, 0
     while count_high - count_low > _FEW:
+        # The first probe, below 0 (as is every value for a cap < 1), bounds the interval.
         middle = low / _F32(2) + high / _F32(2) if low > -np.inf else min(_F32(0), high - 1)
         if not low < middle < high:
             return high  # all values in (low, high] equal high
