@@ -4,7 +4,8 @@ The denoiser reads the full-resolution image twice: the average pooling by ``sca
 coefficient statistics, and the second differences of every ``noise_row_step``-th row behind its
 noise estimate. Here both come straight from the uint8/uint16 frame in one multi-threaded pass
 (integer sums, so the frame is never converted to float); the rest of the denoiser works at low
-resolution in PyTorch (``NoiseAdaptiveGuidedFilter.coefficients``), and its affine maps
+resolution (``NoiseAdaptiveGuidedFilter.coefficients``: its numba version in
+:mod:`.low_res_kernels` for the class itself, the PyTorch method for others), and its affine maps
 ``(a, b)`` are applied inside the fused curve pass (:func:`~.fused_curve.apply_curve_maps`).
 
 The results equal the PyTorch reference up to float rounding (pooled values within 1e-6).
@@ -17,6 +18,7 @@ import torch
 from torch import Tensor
 
 from mmlowlight.utils import worker_pool
+from .low_res_kernels import STOCK_DENOISER, guided_filter_coefficients, is_stock
 
 __all__ = ['pool_frames', 'noise_differences_sigma', 'denoiser_affine_maps']
 
@@ -25,47 +27,67 @@ _ROWS_PER_TASK = 8
 
 
 @numba.njit(nogil=True, cache=True)
-def _pool_rows(src, out, scale, row_start, row_stop, max_value, swap):
-    """src (N, H, W, 3) integers -> out (N, 3, h, w) float32 cell means, pooled rows
-    [row_start, row_stop) of the flattened (N * h) rows."""
-    height, width = src.shape[1], src.shape[2]
+def _pool_rows(src, out, columns, scale, row_start, row_stop, max_value, swap):
+    """src (N, H, W * 3) integers -> out (N, 3, h, w) float32 cell means, pooled rows
+    [row_start, row_stop) of the flattened (N * h) rows; ``columns`` (W * 3): scratch."""
+    height, flat_width = src.shape[1], src.shape[2]
+    width = flat_width // 3
     small_h, small_w = out.shape[2], out.shape[3]
-    sums = np.zeros((small_w, 3), np.int64)
     for flat in range(row_start, row_stop):
         n, py = flat // small_h, flat % small_h
         y0, y1 = py * scale, min(height, (py + 1) * scale)
-        sums[:] = 0
+        # Column sums of the cell rows first: one vectorised add per frame value; the sums
+        # across each cell's columns then touch 1 / scale of the values.
+        columns[:] = 0
         for y in range(y0, y1):
             row = src[n, y]
-            for x in range(width):
-                px = x // scale
-                for c in range(3):
-                    sums[px, c] += row[x, c]
+            for k in range(flat_width):
+                columns[k] += row[k]
         for px in range(small_w):
-            count = (y1 - y0) * (min(width, (px + 1) * scale) - px * scale)
+            x0, x1 = px * scale, min(width, (px + 1) * scale)
+            count = np.float32((y1 - y0) * (x1 - x0))
             for c in range(3):
-                value = np.float32(sums[px, c]) / np.float32(count) / max_value
-                out[n, 2 - c if swap else c, py, px] = value
+                total = np.int64(0)
+                for x in range(x0, x1):
+                    total += columns[3 * x + c]
+                out[n, 2 - c if swap else c, py, px] = np.float32(total) / count / max_value
+
+
+@numba.njit(nogil=True, cache=True, inline='always')
+def _add_differences(left, centre, right, limits, sums, counts):
+    """Adds |left - 2 centre + right| where <= limits to sums, and 1 to counts. Slices (all
+    indices from 0: no negative-index checks), so that the loop vectorises."""
+    for k in range(centre.shape[0]):
+        d = abs(np.int32(left[k]) - 2 * np.int32(centre[k]) + np.int32(right[k]))
+        keep = d <= limits[k]
+        sums[k] += d if keep else 0
+        counts[k] += keep
 
 
 @numba.njit(nogil=True, cache=True)
-def _second_difference_sums(src, row_step, cut, plain_mean, swap):
-    """Per image and channel: sum and count of |v[x-1] - 2 v[x] + v[x+1]| over every
-    ``row_step``-th row, keeping values <= cut * plain_mean (all values where cut < 0)."""
-    n_images, height, width = src.shape[0], src.shape[1], src.shape[2]
-    sums = np.zeros((n_images, 3), np.float64)
-    counts = np.zeros((n_images, 3), np.float64)
+def _second_difference_sums(src, row_step, limits):
+    """Per image and frame channel: sum and count of |v[x-1] - 2 v[x] + v[x+1]| over every
+    ``row_step``-th row of src (N, H, W * 3), keeping values <= limits (N, 3) (integers)."""
+    n_images, height, flat_width = src.shape
+    sums = np.zeros((n_images, 3), np.int64)
+    counts = np.zeros((n_images, 3), np.int64)
+    # Per flat index (pixel x, channel c) accumulators and limits: the loop over a row has no
+    # channel branch and vectorises.
+    row_sums = np.empty(flat_width, np.int64)
+    row_counts = np.empty(flat_width, np.int32)
+    row_limits = np.empty(flat_width, np.int32)
     for n in range(n_images):
+        row_sums[:] = 0
+        row_counts[:] = 0
+        for k in range(flat_width):
+            row_limits[k] = limits[n, k % 3]
         for y in range(0, height, row_step):
             row = src[n, y]
-            for x in range(1, width - 1):
-                for c in range(3):
-                    d = abs(np.int64(row[x - 1, c]) - 2 * np.int64(row[x, c])
-                            + np.int64(row[x + 1, c]))
-                    k = 2 - c if swap else c
-                    if cut < 0 or d <= cut * plain_mean[n, k]:
-                        sums[n, k] += d
-                        counts[n, k] += 1
+            _add_differences(row[:-6], row[3:-3], row[6:], row_limits[3:-3], row_sums[3:-3],
+                             row_counts[3:-3])
+        for k in range(flat_width):
+            sums[n, k % 3] += row_sums[k]
+            counts[n, k % 3] += row_counts[k]
     return sums, counts
 
 
@@ -85,18 +107,22 @@ def pool_frames(frames: np.ndarray, scale: int, bgr: bool = False, threads: int 
     n, height, width, _ = frames.shape
     small_h, small_w = -(-height // scale), -(-width // scale)
     out = np.empty((n, 3, small_h, small_w), np.float32)
-    src = np.ascontiguousarray(frames)
+    src = np.ascontiguousarray(frames).reshape(n, height, width * 3)
     max_value = np.float32(np.iinfo(src.dtype).max)
     total = n * small_h
     tasks = max(1, min(threads, total // _ROWS_PER_TASK))
     bounds = np.linspace(0, total, tasks + 1).astype(int)
+    # int32 column sums (vectorise best) while scale rows of the largest value fit.
+    wide = scale * int(np.iinfo(src.dtype).max) >= 2 ** 31
+    columns = np.empty((tasks, width * 3), np.int64 if wide else np.int32)
     if tasks == 1:
-        _pool_rows(src, out, scale, 0, total, max_value, bool(bgr))
+        _pool_rows(src, out, columns[0], scale, 0, total, max_value, bool(bgr))
         return out
     # The process's long-lived workers: starting threads per frame cost more than the pooling.
     pool = worker_pool(tasks, 'mmlowlight-pool')
-    for future in [pool.submit(_pool_rows, src, out, scale, int(a), int(b), max_value,
-                               bool(bgr)) for a, b in zip(bounds[:-1], bounds[1:])]:
+    for future in [pool.submit(_pool_rows, src, out, columns[i], scale, int(a), int(b),
+                               max_value, bool(bgr))
+                   for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]:
         future.result()
     return out
 
@@ -115,14 +141,20 @@ def noise_differences_sigma(frames: np.ndarray, row_step: int, edge_cut: float,
     Returns:
         Tensor: (N, 3, 1, 1) float32 RGB noise levels in [0, 1] units.
     """
-    n, _, width, _ = frames.shape
-    src = np.ascontiguousarray(frames)
+    n, height, width, _ = frames.shape
     if width < 3:
         return torch.zeros(n, 3, 1, 1)
-    sums, counts = _second_difference_sums(src, row_step, -1.0, np.zeros((n, 3)), bool(bgr))
+    src = np.ascontiguousarray(frames).reshape(n, height, width * 3)
+    # Every difference is below 4 x max; the second pass keeps d <= edge_cut * plain mean,
+    # i.e. (d being an integer) d <= floor(edge_cut * plain mean).
+    keep_all = np.full((n, 3), 4 * int(np.iinfo(src.dtype).max), np.int64)
+    sums, counts = _second_difference_sums(src, row_step, keep_all)
     plain = sums / np.maximum(counts, 1)
-    sums, counts = _second_difference_sums(src, row_step, edge_cut, plain, bool(bgr))
+    sums, counts = _second_difference_sums(src, row_step,
+                                           np.floor(edge_cut * plain).astype(np.int64))
     robust = sums / np.maximum(counts, 1) / np.iinfo(src.dtype).max
+    if bgr:
+        robust = robust[:, ::-1]
     return torch.from_numpy((robust * mean_abs_to_sigma).astype(np.float32)).view(n, 3, 1, 1)
 
 
@@ -146,9 +178,13 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
     pooled = torch.from_numpy(pool_frames(frames, denoiser.scale, bgr=bgr, threads=threads))
     sigma = noise_differences_sigma(frames, denoiser.noise_row_step, denoiser.edge_cut,
                                     denoiser.mean_abs_to_sigma, bgr=bgr)
-    with torch.inference_mode():
-        a, b = denoiser.coefficients(pooled, factor, sigma, num_iterations)
-    a, b = a.numpy(), b.numpy()
+    if is_stock(denoiser, STOCK_DENOISER):
+        a, b = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
+                                          sigma.numpy(), num_iterations)
+    else:
+        with torch.inference_mode():
+            a, b = denoiser.coefficients(pooled, factor, sigma, num_iterations)
+        a, b = a.numpy(), b.numpy()
     if bgr:
         a, b = a[:, ::-1], b[:, ::-1]
     return np.ascontiguousarray(a), np.ascontiguousarray(b)

@@ -7,7 +7,8 @@ step is a pass over main memory. Here only the thumbnail is ever float:
 1. :func:`~mmlowlight.ops.downscale.downscale_frames` reads the 2 x 2 pixels per thumbnail pixel
    that ``SGZEnhancer.downscale`` samples, straight from the uint8/uint16 frame;
 2. the EFE runs on the thumbnail (:func:`~mmlowlight.ops.efe_runtime.efe_forward`: onnxruntime
-   or PyTorch), then the model's own ``refine_low_res_factor`` (PyTorch, thumbnail-sized);
+   or PyTorch), then the model's own ``refine_low_res_factor`` (thumbnail-sized; for the stock
+   ``CurveExposureControl`` its numba version, :mod:`~mmlowlight.ops.low_res_kernels`);
 3. :func:`~mmlowlight.ops.fused_curve.apply_curve_maps` upsamples the low-resolution factor map
    and runs the curve, rounding and clamping, in one multi-threaded pass, integer to integer.
 
@@ -25,6 +26,7 @@ from .downscale import downscale_frames
 from .denoise_statistics import denoiser_affine_maps
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
+from .low_res_kernels import STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor, is_stock
 
 __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 
@@ -104,6 +106,18 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
                          max_pixels=max_pixels)
     if max_pixels is not None:
         release_free_memory()
+    return _refine_low_res_factor(model, small, factor)
+
+
+def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor
+                           ) -> Tensor:
+    """``model.refine_low_res_factor``; by the numba kernels for the stock
+    ``CurveExposureControl`` (the PyTorch code is dispatch-bound at thumbnail size)."""
+    control = getattr(model, 'exposure_control', None)
+    if is_stock(control, STOCK_EXPOSURE_CONTROL) and \
+            is_stock(type(model).refine_low_res_factor, STOCK_REFINE):
+        return torch.from_numpy(exposure_controlled_factor(
+            control, small, factor.float().numpy(), model.num_iterations))
     with torch.inference_mode():
         return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
 

@@ -1,0 +1,444 @@
+"""numba versions of the default model's low-resolution work, for the fast CPU runtime.
+
+The fast runtime (:mod:`.runtime`) runs two thumbnail-sized computations per frame:
+
+- :meth:`CurveExposureControl.forward <mmlowlight.models.enhancers.CurveExposureControl>`: a
+  bisection of ``search_steps`` steps, each running the curve on a ``search_size`` square copy of
+  the thumbnail, for the per-image scale ``alpha`` of the factor map;
+- :meth:`NoiseAdaptiveGuidedFilter.coefficients
+  <mmlowlight.models.denoisers.NoiseAdaptiveGuidedFilter>`: the curve's gain and lift, the
+  black level, the box statistics and the affine maps ``(a, b)`` on the pooled image.
+
+In PyTorch both are hundreds of tiny operations whose dispatch costs far more than their
+arithmetic at these sizes (about 4 ms and 8-14 ms at 1080p); here each is one compiled call.
+The arithmetic follows the PyTorch code step by step in float32 (the same operation order,
+PyTorch's bilinear tables from :func:`~.sampling.linear_taps`, the nearest-rank black level, box
+means over the pixels each window holds), without fused multiply-adds, so the results equal the
+reference up to float rounding (~1e-6 relative; the box variance of flat regions is a difference
+of nearly equal numbers, so ``a`` agrees there to ~1e-5 absolute). The PyTorch modules stay the
+reference, and the code that training, the GPU and the ONNX export run.
+"""
+import types
+from typing import Tuple
+
+import numba
+import numpy as np
+
+from .sampling import linear_taps
+
+__all__ = ['exposure_scale', 'exposure_controlled_factor', 'guided_filter_coefficients',
+           'is_stock', 'STOCK_DENOISER', 'STOCK_EXPOSURE_CONTROL', 'STOCK_REFINE']
+
+#: The classes (and method) whose math the kernels here reproduce.
+STOCK_DENOISER = ('mmlowlight.models.denoisers.noise_adaptive_guided_filter.'
+                  'NoiseAdaptiveGuidedFilter')
+STOCK_EXPOSURE_CONTROL = 'mmlowlight.models.enhancers.exposure_control.CurveExposureControl'
+STOCK_REFINE = 'mmlowlight.models.enhancers.sgz.SGZEnhancer.refine_low_res_factor'
+
+#: The guided filter's ``_TINY``: keeps ``a = (var + tiny) / (var + eps + tiny)`` at 1 where
+#: ``eps = 0``.
+_TINY = 1e-12
+
+_F32 = np.float32
+
+
+
+def is_stock(obj: object, qualified_name: str) -> bool:
+    """Whether ``obj`` is exactly the class (or function) ``module.QualName`` (not a subclass,
+    which may change the math the kernels here reproduce). By name, so that ``ops`` does not
+    import ``mmlowlight.models``, which builds on it."""
+    kind = obj if isinstance(obj, types.FunctionType) else type(obj)
+    return f'{kind.__module__}.{kind.__qualname__}' == qualified_name
+
+
+@numba.njit(nogil=True, cache=True)
+def _resize(src, y0, y1, wy0, wy1, x0, x1, wx0, wx1):
+    """(C, h, w) -> (C, len(y0), len(x0)) bilinear with the given tables, in PyTorch's order:
+    ``(row0 along W) * wy0 + (row1 along W) * wy1``. Each input row is interpolated along W
+    once; the blends of the rows then vectorise."""
+    channels, height = src.shape[0], src.shape[1]
+    out_h, out_w = y0.shape[0], x0.shape[0]
+    rows = np.empty((height, out_w), np.float32)
+    out = np.empty((channels, out_h, out_w), np.float32)
+    for c in range(channels):
+        for y in range(height):
+            row, dest = src[c, y], rows[y]
+            for ox in range(out_w):
+                dest[ox] = row[x0[ox]] * wx0[ox] + row[x1[ox]] * wx1[ox]
+        for oy in range(out_h):
+            top, bottom, dest = rows[y0[oy]], rows[y1[oy]], out[c, oy]
+            for ox in range(out_w):
+                dest[ox] = top[ox] * wy0[oy] + bottom[ox] * wy1[oy]
+    return out
+
+
+@numba.njit(nogil=True, cache=True, inline='always')
+def _step_channel(factor, step, c):
+    """The factor plane of channel ``c`` at curve step ``step``: (C, ...) with C = 3 (shared by
+    the steps) or 3 * num_iterations."""
+    return factor[c] if factor.shape[0] == 3 else factor[3 * step + c]
+
+
+@numba.njit(nogil=True, cache=True)
+def _curve_inplace(x, factor, num_iterations):
+    """``x <- x + r * (x * x - x)`` for every step, flat (3, P) ``x``, (C, P) ``factor``.
+    Steps outside, pixels inside: the inner loop vectorises for any number of steps."""
+    for step in range(num_iterations):
+        for c in range(3):
+            r, plane = _step_channel(factor, step, c), x[c]
+            for k in range(plane.shape[0]):
+                v = plane[k]
+                plane[k] = v + r[k] * (v * v - v)
+
+
+@numba.njit(nogil=True, cache=True)
+def _mean(x):
+    """Mean of all elements in float32, summed in float64 (PyTorch sums pairwise in float32;
+    both are within an ulp or so of the exact sum)."""
+    flat = x.ravel()
+    total = 0.0
+    for k in range(flat.shape[0]):
+        total += flat[k]
+    return _F32(_F32(total) / _F32(flat.shape[0]))
+
+
+@numba.njit(nogil=True, cache=True)
+def _level_target(small, rank, target_level, reference_mean, level_slope, max_level, stop,
+                  span):
+    """``CurveExposureControl.target`` of one (3, s, s) image, and its mean level."""
+    mean = _mean(small)
+    brightest = np.maximum(np.maximum(small[0], small[1]), small[2]).ravel()
+    highlight = np.partition(brightest, rank)[rank]
+    key = np.sqrt(max(mean * highlight, _F32(0)))
+    dark_weight = min(max((stop - key) / span, _F32(0)), _F32(1))
+    dark_target = min(target_level * (max(mean, _F32(1e-4)) / reference_mean) ** level_slope,
+                      max_level)
+    return mean + max(dark_target - mean, _F32(0)) * dark_weight, mean
+
+
+@numba.njit(nogil=True, cache=True)
+def _bisect_scale(small, factor, target, num_iterations, search_steps, max_scale):
+    """The bisection of ``CurveExposureControl.solve_scale`` for flat (3, P) ``small`` and
+    (C, P) ``factor``: the last ``low`` of the steps."""
+    low, high = _F32(0), _F32(max_scale)
+    x = np.empty_like(small)
+    r = np.empty_like(factor)
+    for _ in range(search_steps):
+        middle = (low + high) / _F32(2)
+        for c in range(factor.shape[0]):
+            for k in range(factor.shape[1]):
+                r[c, k] = min(max(middle * factor[c, k], _F32(-1)), _F32(1))
+        x[:] = small
+        _curve_inplace(x, r, num_iterations)
+        if _mean(x) > target:
+            high = middle
+        else:
+            low = middle
+    return low
+
+
+@numba.njit(nogil=True, cache=True)
+def _exposure_scales(small, factor, ys, xs, num_iterations, search_steps, max_scale, rank,
+                     target_args):
+    """Per image ``alpha`` of ``CurveExposureControl.solve_scale`` (N,) float32."""
+    alpha = np.zeros(small.shape[0], np.float32)
+    for n in range(small.shape[0]):
+        thumb = _resize(small[n], *ys, *xs)
+        target, mean = _level_target(thumb, rank, *target_args)
+        if target > mean + _F32(1e-4):  # else exactly 0: the identity
+            flat_factor = _resize(factor[n], *ys, *xs).reshape(factor.shape[1], -1)
+            alpha[n] = _bisect_scale(thumb.reshape(3, -1), flat_factor, target,
+                                     num_iterations, search_steps, max_scale)
+    return alpha
+
+
+def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
+                   num_iterations: int) -> np.ndarray:
+    """``CurveExposureControl.solve_scale`` (its ``alpha``) of thumbnails and factor maps.
+
+    Args:
+        control (CurveExposureControl): The model's exposure control.
+        small (np.ndarray): The EFE's input (N, 3, h, w) float32, RGB in [0, 1].
+        factor (np.ndarray): Its factor map (N, C, h, w) float32, C = 3 or 3 * num_iterations.
+        num_iterations (int): The curve's steps.
+
+    Returns:
+        np.ndarray: (N,) float32 scales in [0, max_scale].
+    """
+    small = np.ascontiguousarray(small, np.float32)
+    factor = np.ascontiguousarray(factor, np.float32)
+    size = control.search_size
+    ys = tuple(linear_taps(small.shape[2], size, False))
+    xs = tuple(linear_taps(small.shape[3], size, False))
+    count = size * size
+    rank = min(count - 1, int(control.highlight_quantile * (count - 1) + 0.5))
+    start, stop = control.lit_keys
+    # float32, as PyTorch casts Python scalars for float32 tensors (stop - start is computed
+    # in Python, before the cast).
+    target_args = (_F32(control.target_level), _F32(control.reference_mean),
+                   _F32(control.level_slope), _F32(control.max_level), _F32(stop),
+                   _F32(stop - start))
+    return _exposure_scales(small, factor, ys, xs, num_iterations, control.search_steps,
+                            _F32(control.max_scale), rank, target_args)
+
+
+def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,
+                               num_iterations: int) -> np.ndarray:
+    """``CurveExposureControl.forward``: ``clamp(alpha * factor, -1, 1)``.
+
+    Args:
+        control (CurveExposureControl): The model's exposure control.
+        small (np.ndarray): The EFE's input (N, 3, h, w) float32, RGB in [0, 1].
+        factor (np.ndarray): Its factor map (N, C, h, w) float32.
+        num_iterations (int): The curve's steps.
+
+    Returns:
+        np.ndarray: The scaled factor map (N, C, h, w) float32.
+    """
+    alpha = exposure_scale(control, small, factor, num_iterations)
+    return np.clip(alpha[:, None, None, None] * factor, _F32(-1), _F32(1))
+
+
+@numba.njit(nogil=True, cache=True)
+def _curve_gain(x, factor, num_iterations):
+    """``curve_gain`` of one (3, h, w) image under its (C, h, w) factor map."""
+    shape = x.shape
+    x = x.copy().reshape(3, -1)
+    flat_factor = factor.reshape(factor.shape[0], -1)
+    gain = np.ones_like(x)
+    for step in range(num_iterations):
+        for c in range(3):
+            r, plane, slope = _step_channel(flat_factor, step, c), x[c], gain[c]
+            for k in range(plane.shape[0]):
+                v = plane[k]
+                slope[k] = slope[k] * (_F32(1) + r[k] * (_F32(2) * v - _F32(1)))
+                plane[k] = v + r[k] * (v * v - v)
+    return gain.reshape(shape)
+
+
+@numba.njit(nogil=True, cache=True)
+def _curve_lift(x, factor, num_iterations):
+    """``curve_lift`` of one (3, h, w) image under its (C, h, w) factor map."""
+    flat = x.reshape(3, -1)
+    y = flat.copy()
+    _curve_inplace(y, factor.reshape(factor.shape[0], -1), num_iterations)
+    for c in range(3):
+        for k in range(y.shape[1]):
+            lift = _F32(1) - flat[c, k] / max(y[c, k], _F32(1e-6))
+            y[c, k] = min(max(lift, _F32(0)), _F32(1))
+    return y.reshape(x.shape)
+
+
+@numba.njit(nogil=True, cache=True)
+def _window_counts(length, radius):
+    """How many of the 2 radius + 1 taps centred on each index fall inside [0, length)."""
+    counts = np.empty(length, np.float32)
+    for i in range(length):
+        counts[i] = min(i + radius, length - 1) - max(i - radius, 0) + 1
+    return counts
+
+
+@numba.njit(nogil=True, cache=True, inline='always')
+def _add(dest, src):
+    for k in range(dest.shape[0]):
+        dest[k] += src[k]
+
+
+@numba.njit(nogil=True, cache=True)
+def _window_sums(x, radius, axis):
+    """Sums of x (C, h, w) over the 2 radius + 1 taps along ``axis`` (1: H, 2: W) that fall
+    inside, added in tap order (as PyTorch's convolution). Taps outside, pixels inside: the
+    inner loop vectorises."""
+    out = np.zeros_like(x)
+    length = x.shape[axis]
+    for c in range(x.shape[0]):
+        for shift in range(-radius, radius + 1):
+            lo, hi = max(0, -shift), min(length, length - shift)
+            # Slices, so that every index runs from 0 (numba's negative-index wraparound check
+            # on k + shift would keep the loop scalar).
+            if axis == 1:
+                for y in range(lo, hi):
+                    _add(out[c, y], x[c, y + shift])
+            else:
+                for y in range(x.shape[1]):
+                    _add(out[c, y, lo:hi], x[c, y, lo + shift:hi + shift])
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _box(x, radius):
+    """``_box`` of the guided filter: (C, h, w) means over (2 radius + 1)^2 windows, border
+    windows over what they hold; sums along W, then along H, as PyTorch's two convolutions."""
+    if radius == 0:
+        return x.copy()
+    out = _window_sums(_window_sums(x, radius, 2), radius, 1)
+    count_h, count_w = _window_counts(x.shape[1], radius), _window_counts(x.shape[2], radius)
+    for c in range(x.shape[0]):
+        for y in range(x.shape[1]):
+            row, count = out[c, y], count_h[y]
+            for k in range(row.shape[0]):
+                row[k] = row[k] / (count * count_w[k])
+    return out
+
+
+#: The black level's selection narrows its interval to at most this many values.
+_FEW = 64
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_at_most(values, bound):
+    # A branch-free count: vectorises (a histogram's scatter would not).
+    count = 0
+    for k in range(values.shape[0]):
+        count += values[k] <= bound
+    return count
+
+
+@numba.njit(nogil=True, cache=True)
+def _capped_nth_smallest(values, rank, cap):
+    """min(the ``rank``-th smallest of ``values`` (1-based), ``cap``), exactly.
+
+    Bisection on the value (each step one vectorised count) down to an interval
+    ``(low, high]`` that holds it and at most ``_FEW`` values (or no float between ``low``
+    and ``high``), then a selection among those: ~10x faster than ``np.partition`` of all
+    values.
+    """
+    high = cap
+    count_high = _count_at_most(values, high)
+    if count_high < rank:
+        return cap
+    low, count_low = -np.inf, 0
+    while count_high - count_low > _FEW:
+        # The first probe, below 0 (as is every value for a cap < 1), bounds the interval.
+        middle = low / _F32(2) + high / _F32(2) if low > -np.inf else min(_F32(0), high - 1)
+        if not low < middle < high:
+            return high  # all values in (low, high] equal high
+        count = _count_at_most(values, middle)
+        if count >= rank:
+            high, count_high = middle, count
+        else:
+            low, count_low = middle, count
+    members = np.empty(count_high - count_low, np.float32)
+    m = 0
+    for k in range(values.shape[0]):
+        if low < values[k] <= high:
+            members[m] = values[k]
+            m += 1
+    return np.partition(members, rank - count_low - 1)[rank - count_low - 1]
+
+
+@numba.njit(nogil=True, cache=True)
+def _black_level(x_low, rank, max_black):
+    """``black_level`` of one (3, h, w) image: the ``rank``-th smallest value (1-based) of each
+    channel, capped at ``max_black``."""
+    black = np.empty(3, np.float32)
+    for c in range(3):
+        black[c] = _capped_nth_smallest(x_low[c].ravel(), rank, max_black)
+    return black
+
+
+@numba.njit(nogil=True, cache=True)
+def _black_offset(thumb, factor, black, black_knee, num_iterations):
+    """``thumb_offset`` of ``coefficients``: the black level's share that the curve lifts."""
+    grey = black.min()
+    lift = _curve_lift(thumb, factor, num_iterations)
+    offset = np.empty_like(thumb)
+    for c in range(3):
+        knee = max(black_knee * black[c], _F32(1e-6))
+        for y in range(thumb.shape[1]):
+            for x in range(thumb.shape[2]):
+                shadow = max(_F32(1) - thumb[c, y, x] / knee, _F32(0))
+                offset[c, y, x] = (black[c] - grey + grey * shadow) * lift[c, y, x]
+    return offset
+
+
+@numba.njit(nogil=True, cache=True)
+def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params):
+    """``coefficients`` of one image: (3, h, w) pooled, (C, h', w') factor, (3,) sigma;
+    ``down``/``up``: the tables to the factor's size and back. Returns ``a``, ``b``."""
+    strength2, tolerance, black_rank, max_black, black_knee, tiny = params
+    thumb = _resize(x_low, *down)
+    offset = np.zeros_like(x_low)
+    if black_rank > 0:
+        black = _black_level(x_low, black_rank, max_black)
+        thumb_offset = _black_offset(thumb, factor, black, black_knee, num_iterations)
+        offset = _resize(thumb_offset, *up)
+        for c in range(3):
+            for y in range(thumb.shape[1]):
+                for x in range(thumb.shape[2]):
+                    shifted = ((thumb[c, y, x] - thumb_offset[c, y, x])
+                               / (_F32(1) - thumb_offset[c, y, x]))
+                    thumb[c, y, x] = max(shifted, _F32(0))
+    gain = _resize(_curve_gain(thumb, factor, num_iterations), *up)
+    channels, height, width = x_low.shape
+    moments = np.empty((6, height, width), np.float32)
+    moments[:3] = x_low
+    moments[3:] = x_low * x_low
+    moments = _box(moments, radius)
+    first = np.empty_like(moments)
+    for c in range(3):
+        noise = sigma[c] * sigma[c]
+        for y in range(height):
+            for x in range(width):
+                lifted = (_F32(1) / max(gain[c, y, x], _F32(1e-3))) * tolerance
+                eps = strength2 * max(noise - lifted * lifted, _F32(0))
+                mean = moments[c, y, x]
+                var = max(moments[3 + c, y, x] - mean * mean, _F32(0))
+                a = (var + tiny) / (var + eps + tiny)
+                first[c, y, x] = a
+                first[3 + c, y, x] = (_F32(1) - a) * mean
+    smoothed = _box(first, radius)
+    a = np.empty_like(x_low)
+    b = np.empty_like(x_low)
+    for c in range(3):
+        for y in range(height):
+            for x in range(width):
+                keep = _F32(1) - offset[c, y, x]
+                a[c, y, x] = smoothed[c, y, x] / keep
+                b[c, y, x] = (smoothed[3 + c, y, x] - offset[c, y, x]) / keep
+    return a, b
+
+
+@numba.njit(nogil=True, cache=True)
+def _coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b):
+    for n in range(x_low.shape[0]):
+        a[n], b[n] = _image_coefficients(x_low[n], factor[n], sigma[n], down, up,
+                                         num_iterations, radius, params)
+
+
+def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, tuple]:
+    """The H and W tables of ``_resize`` in the guided filter (aligned corners), as one tuple
+    of the 8 arrays ``_resize`` takes after its source."""
+    return tuple(linear_taps(in_h, out_h, True)) + tuple(linear_taps(in_w, out_w, True))
+
+
+def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
+                               sigma: np.ndarray, num_iterations: int
+                               ) -> Tuple[np.ndarray, np.ndarray]:
+    """``NoiseAdaptiveGuidedFilter.coefficients`` of a pooled image.
+
+    Args:
+        denoiser (NoiseAdaptiveGuidedFilter): The model's denoiser.
+        x_low (np.ndarray): Its ``pool`` of the image (N, 3, h, w) float32.
+        factor (np.ndarray): The factor map (N, C, h', w') float32, any resolution.
+        sigma (np.ndarray): Its ``estimate_noise`` (N, 3) (or (N, 3, 1, 1)) float32.
+        num_iterations (int): The curve's steps.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``a``, ``b`` (N, 3, h, w) float32.
+    """
+    x_low = np.ascontiguousarray(x_low, np.float32)
+    factor = np.ascontiguousarray(factor, np.float32)
+    sigma = np.ascontiguousarray(np.asarray(sigma, np.float32).reshape(-1, 3))
+    height, width = x_low.shape[-2:]
+    down = _aligned_taps(height, width, *factor.shape[-2:])
+    up = _aligned_taps(*factor.shape[-2:], height, width)
+    black_rank = 0  # 0: no black level (black_percentile = 0)
+    if denoiser.black_percentile > 0:
+        count = height * width
+        black_rank = min(count, int(denoiser.black_percentile / 100 * (count - 1)) + 1)
+    params = (_F32(denoiser.strength ** 2), _F32(denoiser.tolerance), black_rank,
+              _F32(denoiser.max_black), _F32(denoiser.black_knee), _F32(_TINY))
+    a, b = np.empty_like(x_low), np.empty_like(x_low)
+    _coefficients(x_low, factor, sigma, down, up, num_iterations, denoiser.radius, params, a, b)
+    return a, b

@@ -1,0 +1,151 @@
+import numpy as np
+import pytest
+import torch
+
+from mmlowlight.apis import enhance_batch, init_enhancer
+from mmlowlight.apis.demo_data import demo_images, synthesize_low_light
+from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter
+from mmlowlight.models.enhancers import CurveExposureControl
+from mmlowlight.ops import enhance_frames
+from mmlowlight.ops.low_res_kernels import (_capped_nth_smallest, exposure_controlled_factor,
+                                            exposure_scale, guided_filter_coefficients)
+from tests.enhancer_helpers import random_enhancer
+
+
+def _demo(name, dark=True, size=None):
+    rgb = demo_images()[name]
+    if size is not None:
+        rgb = rgb[:size[0], :size[1]]
+    return synthesize_low_light(rgb) if dark else rgb
+
+
+def _image(kind, shape, seed=0):
+    """(1, 3, h, w) float32 thumbnails: a darkened demo image, constants or noise."""
+    if kind in ('dark', 'lit'):
+        rgb = _demo('astronaut', kind == 'dark')
+        small = torch.nn.functional.interpolate(
+            torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255, size=shape,
+            mode='bilinear')
+        return small.numpy()
+    if kind == 'noise':
+        return np.random.default_rng(seed).random((1, 3) + shape, np.float32) * 0.2
+    return np.full((1, 3) + shape, {'black': 0.0, 'white': 1.0, 'grey': 0.5}[kind], np.float32)
+
+
+def _factor(shape, channels=3, seed=1):
+    # Mostly brightening (r < 0), with a few darkening values.
+    rng = np.random.default_rng(seed)
+    return (rng.random((1, channels) + shape, np.float32) * 1.2 - 1).clip(-1, 1)
+
+
+@pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])
+@pytest.mark.parametrize('shape', [(1, 1), (7, 13), (90, 160)])
+@pytest.mark.parametrize('channels', [3, 24])
+def test_exposure_matches_torch(kind, shape, channels):
+    control = CurveExposureControl()
+    small, factor = _image(kind, shape), _factor(shape, channels)
+    with torch.inference_mode():
+        alpha = control.solve_scale(torch.from_numpy(small), torch.from_numpy(factor))
+        reference = control(torch.from_numpy(small), torch.from_numpy(factor))
+    np.testing.assert_allclose(exposure_scale(control, small, factor, 8), alpha.flatten(),
+                               rtol=1e-5, atol=0)
+    np.testing.assert_allclose(exposure_controlled_factor(control, small, factor, 8),
+                               reference.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])
+@pytest.mark.parametrize('shapes', [((1, 1), (1, 1)), ((5, 8), (3, 5)), ((37, 61), (25, 41)),
+                                    ((135, 240), (90, 160))])
+@pytest.mark.parametrize('options', [{}, dict(black_percentile=0), dict(radius=0),
+                                     dict(radius=2, black_percentile=5)])
+def test_coefficients_match_torch(kind, shapes, options):
+    denoiser = NoiseAdaptiveGuidedFilter(**options)
+    x_low, factor = _image(kind, shapes[0]), _factor(shapes[1])
+    sigma = np.array([[0.01, 0.02, 0.0]], np.float32)
+    with torch.inference_mode():
+        ref_a, ref_b = denoiser.coefficients(torch.from_numpy(x_low), torch.from_numpy(factor),
+                                             torch.from_numpy(sigma).view(1, 3, 1, 1))
+    a, b = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8)
+    # Float rounding only; the flat regions' variance (a difference of nearly equal numbers)
+    # moves a by up to ~1e-5.
+    np.testing.assert_allclose(a, ref_a.numpy(), rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(b, ref_b.numpy(), rtol=1e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize('values', [np.linspace(0, 0.1, 1000), np.zeros(500), np.full(300, 0.5),
+                                    np.round(np.random.default_rng(0).random(2000), 2),
+                                    np.random.default_rng(1).random(5000) * 1e-3, [0.02]])
+@pytest.mark.parametrize('rank_share', [0.0, 0.01, 0.5, 1.0])
+def test_capped_nth_smallest(values, rank_share):
+    values = np.asarray(values, np.float32)
+    rank = max(1, int(rank_share * values.size))
+    for cap in (np.float32(0.05), np.float32(0)):
+        expected = min(np.sort(values)[rank - 1], cap)
+        assert _capped_nth_smallest(values, rank, cap) == expected
+
+
+def _assert_within_one_level(got, expected):
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    diff = np.abs(got.astype(np.int64) - expected.astype(np.int64))
+    assert diff.max() <= 1
+    # uint16 levels are 257x finer: the full-resolution pass's float rounding flips more of
+    # them (0.4 % here, the same with the PyTorch coefficients).
+    assert (diff == 0).mean() >= (0.998 if got.dtype == np.uint8 else 0.99)
+
+
+@pytest.fixture(scope='module')
+def default_model():
+    return init_enhancer()
+
+
+@pytest.mark.parametrize('name', ['coffee', 'astronaut', 'chelsea'])
+@pytest.mark.parametrize('dark', [True, False])
+def test_default_model_on_photos_matches_reference(default_model, name, dark):
+    frames = _demo(name, dark)[None]
+    _assert_within_one_level(enhance_frames(default_model, frames),
+                             enhance_batch(default_model, frames, fast=False))
+
+
+@pytest.mark.parametrize('bgr', [False, True])
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
+@pytest.mark.parametrize('size', [(1, 1), (37, 61), (13, 250)])
+def test_default_model_odd_sizes_and_batches(default_model, size, dtype, bgr):
+    frames = np.stack([_demo('coffee', True, size), _demo('chelsea', False, size)])
+    if dtype == np.uint16:
+        frames = frames.astype(np.uint16) * 257
+    fast = enhance_frames(default_model, np.ascontiguousarray(frames[..., ::-1]) if bgr
+                          else frames, bgr=bgr)
+    if bgr:
+        fast = fast[..., ::-1]
+    _assert_within_one_level(fast, enhance_batch(default_model, frames, fast=False))
+
+
+def test_numba_path_for_the_exact_classes_only(monkeypatch):
+    model = random_enhancer(scale_factor=12, exposure_control=dict(type='CurveExposureControl'),
+                            denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+    frames = _demo('coffee', True, (48, 72))[None]
+    reference = enhance_batch(model, frames, fast=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError('the torch method ran')
+
+    with monkeypatch.context() as patch:
+        patch.setattr(CurveExposureControl, 'forward', fail)
+        patch.setattr(NoiseAdaptiveGuidedFilter, 'coefficients', fail)
+        _assert_within_one_level(enhance_frames(model, frames), reference)
+
+    class Control(CurveExposureControl):
+        pass
+
+    class Denoiser(NoiseAdaptiveGuidedFilter):
+        pass
+
+    calls = []
+    model.exposure_control.__class__ = Control
+    model.denoiser.__class__ = Denoiser
+    monkeypatch.setattr(Control, 'forward', lambda self, *args: calls.append('exposure')
+                        or CurveExposureControl.forward(self, *args))
+    monkeypatch.setattr(Denoiser, 'coefficients', lambda self, *args: calls.append('denoiser')
+                        or NoiseAdaptiveGuidedFilter.coefficients(self, *args))
+    _assert_within_one_level(enhance_frames(model, frames), reference)
+    assert calls == ['exposure', 'denoiser']
