@@ -10,7 +10,7 @@ resolution (``NoiseAdaptiveGuidedFilter.coefficients``: its numba version in
 
 The results equal the PyTorch reference up to float rounding (pooled values within 1e-6).
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numba
 import numpy as np
@@ -20,7 +20,7 @@ from torch import Tensor
 from mmlowlight.utils import worker_pool
 from .low_res_kernels import STOCK_DENOISER, guided_filter_coefficients, is_stock
 
-__all__ = ['pool_frames', 'noise_differences_sigma', 'denoiser_affine_maps']
+__all__ = ['pool_frames', 'noise_differences_sigma', 'frame_statistics', 'denoiser_affine_maps']
 
 #: Pooled rows per worker task.
 _ROWS_PER_TASK = 8
@@ -158,8 +158,32 @@ def noise_differences_sigma(frames: np.ndarray, row_step: int, edge_cut: float,
     return torch.from_numpy((robust * mean_abs_to_sigma).astype(np.float32)).view(n, 3, 1, 1)
 
 
+def frame_statistics(denoiser: torch.nn.Module, frames: np.ndarray, bgr: bool = False,
+                     threads: int = 1) -> Tuple[Tensor, Tensor]:
+    """The full-resolution inputs of a :class:`NoiseAdaptiveGuidedFilter`'s coefficients.
+
+    Args:
+        denoiser (NoiseAdaptiveGuidedFilter): The model's denoiser.
+        frames (np.ndarray): N x H x W x 3 uint8/uint16, RGB (BGR with ``bgr=True``).
+        bgr (bool): Channel order of ``frames``.
+        threads (int): Worker threads of the pooling. Defaults to 1.
+
+    They depend on the frames only, so :func:`~.runtime.enhance_frames` computes them on a
+    worker thread while the EFE runs (whose two threads leave a core partly idle).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``pool(frames)`` (N, 3, h', w') and ``estimate_noise(frames)``
+        (N, 3, 1, 1), RGB order.
+    """
+    pooled = torch.from_numpy(pool_frames(frames, denoiser.scale, bgr=bgr, threads=threads))
+    sigma = noise_differences_sigma(frames, denoiser.noise_row_step, denoiser.edge_cut,
+                                    denoiser.mean_abs_to_sigma, bgr=bgr)
+    return pooled, sigma
+
+
 def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: Tensor,
-                         num_iterations: int, bgr: bool = False, threads: int = 1
+                         num_iterations: int, bgr: bool = False, threads: int = 1,
+                         statistics: Optional[Tuple[Tensor, Tensor]] = None
                          ) -> Tuple[np.ndarray, np.ndarray]:
     """The low-resolution ``(a, b)`` of a :class:`NoiseAdaptiveGuidedFilter` for frames.
 
@@ -170,14 +194,14 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         num_iterations (int): The curve's steps.
         bgr (bool): Channel order of ``frames``; the maps come back in the same order.
         threads (int): Worker threads of the pooling. Defaults to 1.
+        statistics (tuple[Tensor, Tensor], optional): :func:`frame_statistics` of ``frames``
+            if already computed.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: ``a``, ``b`` (N, 3, h', w') float32, for
         ``apply_curve_maps(..., affine=(a, b))``.
     """
-    pooled = torch.from_numpy(pool_frames(frames, denoiser.scale, bgr=bgr, threads=threads))
-    sigma = noise_differences_sigma(frames, denoiser.noise_row_step, denoiser.edge_cut,
-                                    denoiser.mean_abs_to_sigma, bgr=bgr)
+    pooled, sigma = statistics or frame_statistics(denoiser, frames, bgr, threads)
     if is_stock(denoiser, STOCK_DENOISER):
         a, b = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
                                           sigma.numpy(), num_iterations)

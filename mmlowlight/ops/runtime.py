@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmlowlight.utils import release_free_memory
+from mmlowlight.utils import release_free_memory, worker_pool
 from .downscale import downscale_frames
-from .denoise_statistics import denoiser_affine_maps
+from .denoise_statistics import denoiser_affine_maps, frame_statistics
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
 from .low_res_kernels import STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor, is_stock
@@ -163,13 +163,21 @@ def enhance_frames(model: torch.nn.Module,
     if reason:
         raise ValueError(f'enhance_frames cannot run this model: {reason}')
     threads = threads or torch.get_num_threads()
+    denoiser = getattr(model, 'denoiser', None)
+    statistics = None
+    if denoiser is not None and threads > 1:
+        # The denoiser's full-resolution statistics need only the frames: on a worker while
+        # the EFE runs, whose threads leave the cores partly idle (1080p: 9.7 against 11.7 ms).
+        statistics = worker_pool(1, 'mmlowlight-statistics').submit(
+            frame_statistics, denoiser, frames, bgr, 1)
     factor = low_res_factor(model, frames, bgr=bgr, backend=backend, threads=threads)
     if factor_transform is not None:
         factor = factor_transform(factor)
     affine = None
-    if getattr(model, 'denoiser', None) is not None:
-        affine = denoiser_affine_maps(model.denoiser, frames, factor, model.num_iterations,
-                                      bgr=bgr, threads=threads)
+    if denoiser is not None:
+        affine = denoiser_affine_maps(
+            denoiser, frames, factor, model.num_iterations, bgr=bgr, threads=threads,
+            statistics=None if statistics is None else statistics.result())
     factor = factor.numpy()
     if bgr:
         factor = _reverse_channels(factor)

@@ -4,8 +4,8 @@ import torch
 
 from mmlowlight.apis.inference import to_model_input
 from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter
-from mmlowlight.ops.denoise_statistics import (denoiser_affine_maps, noise_differences_sigma,
-                                               pool_frames)
+from mmlowlight.ops.denoise_statistics import (denoiser_affine_maps, frame_statistics,
+                                               noise_differences_sigma, pool_frames)
 
 
 def _frames(shape, dtype=np.uint8, high=60, seed=0):
@@ -53,3 +53,19 @@ def test_affine_maps_give_the_reference_within_one_grey_level(bgr):
         a, b = a[:, ::-1].copy(), b[:, ::-1].copy()
     fast = denoiser.apply_coefficients(x, torch.from_numpy(a), torch.from_numpy(b))
     assert (fast - reference).abs().max() * 255 < 1e-3
+
+
+@pytest.mark.parametrize('bgr', [False, True])
+def test_precomputed_statistics_give_the_same_maps(bgr):
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 60, (2, 37, 61, 3), dtype=np.uint8)
+    denoiser = NoiseAdaptiveGuidedFilter()
+    factor = -torch.rand(2, 3, 3, 5, generator=torch.Generator().manual_seed(0))
+    statistics = frame_statistics(denoiser, frames, bgr=bgr, threads=2)
+    pooled, sigma = statistics
+    assert pooled.shape == (2, 3, 5, 8) and sigma.shape == (2, 3, 1, 1)
+    with_statistics = denoiser_affine_maps(denoiser, frames, factor, 8, bgr=bgr,
+                                           statistics=statistics)
+    without = denoiser_affine_maps(denoiser, frames, factor, 8, bgr=bgr)
+    for got, expected in zip(with_statistics, without):
+        np.testing.assert_array_equal(got, expected)
