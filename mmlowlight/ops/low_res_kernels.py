@@ -108,7 +108,7 @@ def _level_target(small, rank, target_level, reference_mean, level_slope, max_le
     """``CurveExposureControl.target`` of one (3, s, s) image, and its mean level."""
     mean = _mean(small)
     brightest = np.maximum(np.maximum(small[0], small[1]), small[2]).ravel()
-    highlight = np.partition(brightest, rank)[rank]
+    highlight = _capped_nth_smallest(brightest, rank + 1, brightest.max())
     key = np.sqrt(max(mean * highlight, _F32(0)))
     dark_weight = min(max((stop - key) / span, _F32(0)), _F32(1))
     dark_target = min(target_level * (max(mean, _F32(1e-4)) / reference_mean) ** level_slope,
@@ -295,6 +295,20 @@ def _count_at_most(values, bound):
 
 
 @numba.njit(nogil=True, cache=True)
+def _sorted_in_place(values):
+    """Insertion sort of a few values (at most ``_FEW``). Not ``np.sort``/``np.partition``:
+    numba compiles those for ~10 s each, which a cold cache would pay on the first frame."""
+    for i in range(1, values.shape[0]):
+        value = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > value:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = value
+    return values
+
+
+@numba.njit(nogil=True, cache=True)
 def _capped_nth_smallest(values, rank, cap):
     """min(the ``rank``-th smallest of ``values`` (1-based), ``cap``), exactly.
 
@@ -324,7 +338,7 @@ def _capped_nth_smallest(values, rank, cap):
         if low < values[k] <= high:
             members[m] = values[k]
             m += 1
-    return np.partition(members, rank - count_low - 1)[rank - count_low - 1]
+    return _sorted_in_place(members)[rank - count_low - 1]
 
 
 @numba.njit(nogil=True, cache=True)
