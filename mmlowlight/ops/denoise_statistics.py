@@ -162,14 +162,14 @@ def frame_statistics(denoiser: torch.nn.Module, frames: np.ndarray, bgr: bool = 
                      threads: int = 1) -> Tuple[Tensor, Tensor]:
     """The full-resolution inputs of a :class:`NoiseAdaptiveGuidedFilter`'s coefficients.
 
+    They depend on the frames only, so :func:`~.runtime.enhance_frames` computes them on a
+    worker thread while the EFE runs (whose two threads leave a core partly idle).
+
     Args:
         denoiser (NoiseAdaptiveGuidedFilter): The model's denoiser.
         frames (np.ndarray): N x H x W x 3 uint8/uint16, RGB (BGR with ``bgr=True``).
         bgr (bool): Channel order of ``frames``.
         threads (int): Worker threads of the pooling. Defaults to 1.
-
-    They depend on the frames only, so :func:`~.runtime.enhance_frames` computes them on a
-    worker thread while the EFE runs (whose two threads leave a core partly idle).
 
     Returns:
         tuple[Tensor, Tensor]: ``pool(frames)`` (N, 3, h', w') and ``estimate_noise(frames)``

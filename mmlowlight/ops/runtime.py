@@ -26,7 +26,8 @@ from .downscale import downscale_frames
 from .denoise_statistics import denoiser_affine_maps, frame_statistics
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
-from .low_res_kernels import STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor, is_stock
+from .low_res_kernels import (STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor,
+                              is_stock)
 
 __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 
