@@ -16,8 +16,10 @@ _base_ = ['./sgz-noguide_dsc-s4_adam-lr1e-3_bs8-256_400it_unpaired.py']
 model = dict(
     enhancer=dict(
         scale_factor=12,
-        exposure_control=dict(type='CurveExposureControl'),
-        # black_percentile=0: the default weights were trained before the black level existed
-        # (it has no parameters; inference uses it, see the README model card).
+        # share_channels=False, spatial_variation=1 and black_percentile=0: the default weights
+        # were trained before the map reshaping and the black level existed (neither has
+        # parameters; inference uses both, see the README model card).
+        exposure_control=dict(type='CurveExposureControl', share_channels=False,
+                              spatial_variation=1.0),
         denoiser=dict(type='NoiseAdaptiveGuidedFilter', scale=8, radius=1, strength=2.5,
                       black_percentile=0)))

@@ -23,6 +23,7 @@ from typing import Tuple
 
 import numba
 import numpy as np
+import torch
 
 from .sampling import linear_taps
 
@@ -184,7 +185,7 @@ def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
 
 def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,
                                num_iterations: int) -> np.ndarray:
-    """``CurveExposureControl.forward``: ``clamp(alpha * factor, -1, 1)``.
+    """``CurveExposureControl.forward``: ``clamp(alpha * shape_factor(factor), -1, 1)``.
 
     Args:
         control (CurveExposureControl): The model's exposure control.
@@ -195,6 +196,10 @@ def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,
     Returns:
         np.ndarray: The scaled factor map (N, C, h, w) float32.
     """
+    # Its map reshaping is a few thumbnail-sized ops: PyTorch's own code, the reference's.
+    with torch.inference_mode():
+        factor = control.shape_factor(torch.from_numpy(
+            np.ascontiguousarray(factor, np.float32))).contiguous().numpy()
     alpha = exposure_scale(control, small, factor, num_iterations)
     return np.clip(alpha[:, None, None, None] * factor, _F32(-1), _F32(1))
 

@@ -41,8 +41,9 @@ def _factor(shape, channels=3, seed=1):
 @pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])
 @pytest.mark.parametrize('shape', [(1, 1), (7, 13), (90, 160)])
 @pytest.mark.parametrize('channels', [3, 24])
-def test_exposure_matches_torch(kind, shape, channels):
-    control = CurveExposureControl()
+@pytest.mark.parametrize('shaping', [{}, dict(share_channels=False, spatial_variation=1.0)])
+def test_exposure_matches_torch(kind, shape, channels, shaping):
+    control = CurveExposureControl(**shaping)
     small, factor = _image(kind, shape), _factor(shape, channels)
     with torch.inference_mode():
         alpha = control.solve_scale(torch.from_numpy(small), torch.from_numpy(factor))

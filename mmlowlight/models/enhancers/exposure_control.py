@@ -15,6 +15,18 @@ of the enhanced thumbnail meets a target chosen from the input's own exposure:
   ``lit_keys[1]`` on the target is the input's own level: ``alpha = 0`` and the curve is the
   identity (an already bright image is never brightened).
 
+Before the search, the map itself is reshaped (both steps plain arithmetic on the thumbnail):
+
+- ``share_channels``: the three channels' maps are replaced by their mean, so one curve brightens
+  R, G and B alike and the capture's colour balance stays. The EFE's per-channel maps, trained by
+  a grey-world colour-constancy loss, push every scene toward a grey mean: a scene dominated by
+  one colour (an orange suit, a red cup, a ginger cat) came out pale with a cast in the opposite
+  colour (``make demo``: a lavender wall, pink shadows);
+- ``spatial_variation``: how much of the map's variation around its per-image mean is kept,
+  ``r = mean + spatial_variation * (r - mean)``. The EFE lifts dark regions far more than lit
+  ones, which flattens the scene's large-scale contrast (dark wood, a dark background turn
+  pale); a part of that variation still lifts the shadows.
+
 ``alpha`` is found by bisection on a fixed-size copy of the thumbnail under ``no_grad``; gradients
 still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX, and the fast
 CPU runtime, which calls :meth:`SGZEnhancer.refine_low_res_factor`).
@@ -53,6 +65,14 @@ class CurveExposureControl(BaseModule):
             the search and the target (the cost stays constant with the image size).
             Defaults to 48.
         search_steps (int): Bisection steps (the level error halves with each). Defaults to 12.
+        share_channels (bool): One map for R, G and B (their mean), see above. Defaults to True
+            (the default weights were trained with False: their training configs pin it).
+        spatial_variation (float): Share of the map's spatial variation kept, in [0, 1] (1: the
+            map as estimated, 0: one curve per image). Defaults to 0.5.
+
+    The defaults of ``share_channels`` and ``spatial_variation`` were chosen by
+    ``tools/analysis/evaluate_enhancer.py`` among (False, 1), (True, 1), (False, 0.5),
+    (True, 0.5) and (False, 0): see the README's model card.
     """
 
     def __init__(self,
@@ -64,7 +84,9 @@ class CurveExposureControl(BaseModule):
                  highlight_quantile: float = 0.99,
                  max_scale: float = 4.0,
                  search_size: int = 48,
-                 search_steps: int = 12) -> None:
+                 search_steps: int = 12,
+                 share_channels: bool = True,
+                 spatial_variation: float = 0.5) -> None:
         super().__init__()
         for name, value in (('target_level', target_level), ('reference_mean', reference_mean),
                             ('max_level', max_level), ('highlight_quantile', highlight_quantile)):
@@ -90,6 +112,30 @@ class CurveExposureControl(BaseModule):
         self.max_scale = max_scale
         self.search_size = search_size
         self.search_steps = search_steps
+        if not 0 <= spatial_variation <= 1:
+            raise ValueError(f'spatial_variation must be in [0, 1], got {spatial_variation!r}')
+        self.share_channels = bool(share_channels)
+        self.spatial_variation = float(spatial_variation)
+
+    def shape_factor(self, factor: Tensor) -> Tensor:
+        """The map the search scales: channels shared and spatial variation reduced.
+
+        Args:
+            factor (Tensor): The EFE's map (N, C, h, w) in [-1, 1], C = 3 or 3 * steps (the
+                channels are shared within each step's group of 3).
+
+        Returns:
+            Tensor: (N, C, h, w) in [-1, 1] (means and convex blends of values in range).
+        """
+        if self.share_channels:
+            n, channels, height, width = factor.shape
+            grouped = factor.reshape(n, channels // 3, 3, height, width)
+            factor = grouped.mean(dim=2, keepdim=True).expand_as(grouped).reshape(
+                n, channels, height, width)
+        if self.spatial_variation != 1:
+            mean = factor.mean(dim=(2, 3), keepdim=True)
+            factor = mean + self.spatial_variation * (factor - mean)
+        return factor
 
     def target(self, small: Tensor) -> Tensor:
         """The output mean level each image should reach.
@@ -161,5 +207,6 @@ class CurveExposureControl(BaseModule):
                 factor.shape[-2:] != small.shape[-2:]:
             raise ValueError(f'CurveExposureControl wants (N, 3, h, w) images and (N, 3k, h, w) '
                              f'factor maps, got {tuple(small.shape)} and {tuple(factor.shape)}')
+        factor = self.shape_factor(factor)
         alpha = self.solve_scale(small, factor, num_iterations)
         return (alpha.to(factor.dtype) * factor).clamp(-1, 1)

@@ -79,7 +79,8 @@ class TestCurveExposureControl:
     @pytest.mark.parametrize('kwargs', [
         dict(target_level=0), dict(max_level=1.5), dict(level_slope=-1),
         dict(lit_keys=(0.5, 0.4)), dict(lit_keys=(0.1,)), dict(max_scale=0),
-        dict(search_size=0), dict(search_steps=0), dict(highlight_quantile=0)
+        dict(search_size=0), dict(search_steps=0), dict(highlight_quantile=0),
+        dict(spatial_variation=-0.1), dict(spatial_variation=1.5)
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
@@ -88,6 +89,50 @@ class TestCurveExposureControl:
     def test_bad_shapes(self):
         with pytest.raises(ValueError, match='factor maps'):
             CurveExposureControl()(torch.rand(1, 3, 4, 4), torch.rand(1, 4, 4, 4))
+
+
+class TestShapeFactor:
+
+    def test_defaults_share_channels_and_halve_variation(self):
+        control = CurveExposureControl()
+        assert control.share_channels and control.spatial_variation == 0.5
+        factor = torch.rand(2, 3, 5, 7) * 2 - 1
+        out = control.shape_factor(factor)
+        grey = factor.mean(dim=1, keepdim=True)
+        mean = grey.mean(dim=(2, 3), keepdim=True)
+        torch.testing.assert_close(out, (mean + 0.5 * (grey - mean)).expand(2, 3, 5, 7))
+
+    def test_identity_when_off(self):
+        factor = torch.rand(1, 3, 4, 6) * 2 - 1
+        control = CurveExposureControl(share_channels=False, spatial_variation=1)
+        assert torch.equal(control.shape_factor(factor), factor)
+
+    def test_zero_variation_is_one_curve_per_image(self):
+        factor = torch.rand(2, 3, 4, 6) * 2 - 1
+        out = CurveExposureControl(share_channels=False, spatial_variation=0).shape_factor(factor)
+        torch.testing.assert_close(out, factor.mean(dim=(2, 3), keepdim=True).expand_as(out))
+
+    def test_per_step_maps_share_within_each_step(self):
+        factor = torch.rand(1, 24, 4, 4) * 2 - 1
+        out = CurveExposureControl(spatial_variation=1).shape_factor(factor)
+        steps = out.view(1, 8, 3, 4, 4)
+        assert torch.equal(steps[:, :, :1].expand_as(steps), steps)
+        torch.testing.assert_close(steps[:, :, 0], factor.view(1, 8, 3, 4, 4).mean(dim=2))
+
+    def test_stays_in_range_and_keeps_gradients(self):
+        factor = (torch.rand(1, 3, 6, 6) * 2 - 1).requires_grad_()
+        out = CurveExposureControl().shape_factor(factor)
+        assert out.abs().max() <= 1
+        out.sum().backward()
+        assert factor.grad is not None and torch.isfinite(factor.grad).all()
+
+    def test_forward_scales_the_shaped_map(self):
+        control = CurveExposureControl()
+        x = _scene(0.05)
+        factor = torch.rand(1, 3, 30, 40) * -0.5
+        out = control(x, factor)
+        # One map for the three channels: the output's channels are equal too.
+        assert torch.equal(out[:, :1].expand_as(out), out) and out.abs().sum() > 0
 
 
 class TestInEnhancer:
