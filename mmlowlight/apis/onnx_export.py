@@ -5,8 +5,11 @@ multiples of ``s`` and a size-based one otherwise; a Python branch on the input'
 stay dynamic in an exported graph. :class:`OnnxEnhancer` therefore always resizes to
 ``max(1, round(H / s))`` x ``max(1, round(W / s))`` (round half to even, as Python and ONNX's
 ``Round`` do), which gives the same low-resolution size in both cases and the same result to
-float rounding. onnx, onnxscript and onnxruntime are optional (``pip install mmlowlight[onnx]``)
-and imported only here.
+float rounding. The exposure control and the denoiser, where the enhancer has them, are part of
+the graph (their torch code is written to export with dynamic sizes; the denoiser's
+aligned-corners resizing between derived sizes goes through the ``mmlowlight::resize_aligned``
+op, translated here to ONNX Resize). onnx, onnxscript and onnxruntime are optional
+(``pip install mmlowlight[onnx]``) and imported only here.
 """
 import os.path as osp
 from typing import Sequence, Tuple
@@ -66,9 +69,24 @@ def _onnx_round(x, ndigits=None):
     return op.Cast(op.Round(x), to=INT64.dtype)
 
 
+def _onnx_resize_aligned(x, like):
+    """ONNX translation of ``mmlowlight::resize_aligned``: ``x`` to ``like``'s H x W.
+
+    The Resize that the exporter emits for ``F.interpolate(..., mode='bilinear',
+    align_corners=True)``.
+    """
+    from onnxscript import opset18 as op
+    size = op.Concat(op.Shape(x, start=0, end=2), op.Shape(like, start=2), axis=0)
+    return op.Resize(x, None, None, size, mode='linear',
+                     coordinate_transformation_mode='align_corners', nearest_mode='floor')
+
+
 def export_onnx(enhancer: SGZEnhancer, path: str, opset_version: int = 18,
                 example_size: Tuple[int, int] = (48, 72)) -> str:
     """Export ``enhancer`` to ``path`` with dynamic batch, height and width.
+
+    The whole pipeline is exported: the EFE, the exposure control and the denoiser where the
+    enhancer has them, and the curve.
 
     Args:
         enhancer (SGZEnhancer): The model (its ``scale_factor`` is baked into the graph).
@@ -79,12 +97,11 @@ def export_onnx(enhancer: SGZEnhancer, path: str, opset_version: int = 18,
     Returns:
         str: ``path``.
     """
-    if enhancer.denoiser is not None:
-        raise NotImplementedError(
-            f'export_onnx: the {type(enhancer.denoiser).__name__} denoiser does not export with '
-            'dynamic sizes yet (torch.export cannot relate its pooled size to the EFE '
-            'thumbnail\'s rounded size); export the enhancer without it, e.g. '
-            'init_enhancer(..., denoiser=None), and denoise outside the graph')
+    translations = {round: _onnx_round}
+    if hasattr(torch.ops.mmlowlight, 'resize_aligned'):
+        # The denoiser's aligned-corners resizing between derived sizes (see
+        # noise_adaptive_guided_filter._resize).
+        translations[torch.ops.mmlowlight.resize_aligned.default] = _onnx_resize_aligned
     module = OnnxEnhancer(enhancer).eval()
     example = torch.rand(1, 3, *example_size, device=next(enhancer.parameters()).device)
     dims = {2: torch.export.Dim('height', min=1, max=16384),
@@ -94,7 +111,7 @@ def export_onnx(enhancer: SGZEnhancer, path: str, opset_version: int = 18,
         program = torch.onnx.export(
             module, (example,), dynamo=True, opset_version=opset_version,
             input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
-            dynamic_shapes={'x': dims}, custom_translation_table={round: _onnx_round},
+            dynamic_shapes={'x': dims}, custom_translation_table=translations,
             verbose=False)
         program.save(temporary)
     return path
@@ -106,11 +123,15 @@ def compare_with_onnxruntime(enhancer: SGZEnhancer, path: str,
                              seed: int = 0) -> float:
     """Largest absolute difference between onnxruntime's and PyTorch's outputs.
 
+    The inputs are random pixels darkened by a random level per image (in [0.05, 0.5]): dark
+    and noisy, so the exposure control brightens them and the denoiser works on them (on
+    well-lit images both are the identity, which would compare nothing).
+
     Args:
         enhancer (SGZEnhancer): The exported model.
         path (str): The ``.onnx`` file.
         sizes: (N, H, W) of random inputs to compare on; include sizes that are not multiples
-            of ``scale_factor``.
+            of ``scale_factor`` (and of the denoiser's ``scale``).
         seed (int): Seed of the random inputs.
 
     Returns:
@@ -123,7 +144,8 @@ def compare_with_onnxruntime(enhancer: SGZEnhancer, path: str,
     generator = torch.Generator().manual_seed(seed)
     worst = 0.0
     for n, h, w in sizes:
-        x = torch.rand(n, 3, h, w, generator=generator)
+        level = 0.05 + 0.45 * torch.rand(n, 1, 1, 1, generator=generator)
+        x = torch.rand(n, 3, h, w, generator=generator) * level
         with torch.inference_mode():
             expected = [t.cpu().numpy() for t in enhancer(x.to(
                 next(enhancer.parameters()).device))]

@@ -452,10 +452,8 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     height, width = x_low.shape[-2:]
     down = _aligned_taps(height, width, *factor.shape[-2:])
     up = _aligned_taps(*factor.shape[-2:], height, width)
-    black_rank = 0  # 0: no black level (black_percentile = 0)
-    if denoiser.black_percentile > 0:
-        count = height * width
-        black_rank = min(count, int(denoiser.black_percentile / 100 * (count - 1)) + 1)
+    # 0: no black level (black_percentile = 0).
+    black_rank = denoiser.black_rank(height * width) if denoiser.black_percentile > 0 else 0
     params = (_F32(denoiser.strength ** 2), _F32(denoiser.tolerance), black_rank,
               _F32(denoiser.max_black), _F32(denoiser.black_knee), _F32(_TINY))
     a, b = np.empty_like(x_low), np.empty_like(x_low)

@@ -33,3 +33,27 @@ def test_export_with_dynamic_sizes_matches_pytorch(tmp_path, capsys):
     # Multiples of 12, other sizes (incl. 30 / 12 = 2.5: round half to even), 1x1, batch 2.
     sizes = ((1, 48, 72), (2, 30, 18), (1, 1, 1), (1, 37, 61), (1, 13, 250), (1, 120, 96))
     assert compare_with_onnxruntime(model, out, sizes) <= 1e-4
+
+
+def test_default_enhancer_exports_whole(tmp_path, capsys):
+    # The package's weights: exposure control + NoiseAdaptiveGuidedFilter + curve, one graph.
+    out = str(tmp_path / 'default.onnx')
+    assert export_tool.main(['-o', out]) == 0
+    printed = capsys.readouterr().out
+    assert 'max |onnxruntime - PyTorch|' in printed and 'leaves out' not in printed
+    model = init_enhancer()
+    assert model.denoiser is not None and model.exposure_control is not None
+    # Sizes that are multiples of neither 8 (the denoiser's pooling) nor 12 (the EFE's
+    # thumbnail), 1-pixel and 2-pixel sides (no second differences for the noise estimate),
+    # and batches of 2 (each image its own exposure, noise and black level).
+    sizes = ((1, 1, 1), (1, 37, 61), (2, 30, 18), (2, 7, 5), (1, 9, 1), (1, 2, 40),
+             (1, 13, 250))
+    assert compare_with_onnxruntime(model, out, sizes) <= 1e-4
+    # The comparison is not vacuous: on these dark inputs the denoiser changes the output
+    # (by far more than the tolerance), so the graph holds it.
+    x = 0.1 * torch.rand(2, 3, 37, 61, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        whole = model(x)[0]
+        model.denoiser = None
+        plain = model(x)[0]
+    assert (whole - plain).abs().max() > 0.05 and (whole - x).abs().mean() > 0.05

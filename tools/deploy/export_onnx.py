@@ -1,5 +1,8 @@
 """Export the SGZ enhancer to ONNX (dynamic batch, height, width) and check it.
 
+The graph holds the whole pipeline the weights record: the EFE, the exposure control and the
+denoiser where configured, and the curve.
+
     python tools/deploy/export_onnx.py --checkpoint Epoch99.pth --scale-factor 12 -o sgz.onnx
 
 Needs onnx, onnxscript and onnxruntime (``pip install mmlowlight[onnx]``).
@@ -35,11 +38,6 @@ def main(argv=None) -> int:
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
     with exit_on_user_error():
         model = init_enhancer(args.config, args.checkpoint, **overrides)
-    if model.denoiser is not None:
-        # The exposure control exports; the denoiser does not yet (see export_onnx).
-        print(f'note: the graph leaves out the {type(model.denoiser).__name__} denoiser of '
-              f'these weights (it does not export with dynamic sizes): denoise before it')
-        model.denoiser = None
     export_onnx(model, args.output, opset_version=args.opset)
     print(f'wrote {args.output}')
     if args.no_check:

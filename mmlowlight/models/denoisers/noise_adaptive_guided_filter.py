@@ -25,7 +25,7 @@ constants there: they are computed without gradient), inside the downstream prep
 and in the ONNX export.
 """
 import math
-from typing import Tuple
+from typing import Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -102,9 +102,42 @@ def _box(x: Tensor, radius: int) -> Tensor:
     return x / counts
 
 
-def _resize(x: Tensor, size) -> Tensor:
-    # Also at equal sizes (an exact copy then): no shape-dependent branch, for the ONNX export.
-    return F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=True)
+def _interpolate_aligned(x: Tensor, like: Tensor) -> Tensor:
+    """``x`` resized to ``like``'s H x W, bilinear with aligned corners."""
+    return F.interpolate(x, size=tuple(like.shape[-2:]), mode='bilinear', align_corners=True)
+
+
+def _exporting() -> bool:
+    """Whether ``torch.export`` is tracing (False on torch versions without the query)."""
+    is_exporting = getattr(getattr(torch, 'compiler', None), 'is_exporting', None)
+    return is_exporting is not None and is_exporting()
+
+
+if hasattr(torch.library, 'custom_op'):  # torch >= 2.4, as the dynamo ONNX export needs
+    # For torch.export only, the same interpolation as one opaque op. torch's decomposition
+    # of aligned-corners upsampling, which export runs while tracing, branches on
+    # ``out_size > 1`` (the source step is 0 for a 1-pixel side); on a derived size such as
+    # ceil(H / 8) or round(H / 12) the exporter cannot settle that branch for every H and
+    # rejects the dynamic dims. onnx_export maps this op to ONNX Resize with align_corners,
+    # which is what the exporter emits for F.interpolate (and which takes a 1-pixel side to
+    # source step 0 too).
+    @torch.library.custom_op('mmlowlight::resize_aligned', mutates_args=())
+    def _resize_aligned_op(x: Tensor, like: Tensor) -> Tensor:
+        return _interpolate_aligned(x, like)
+
+    @_resize_aligned_op.register_fake
+    def _(x: Tensor, like: Tensor) -> Tensor:
+        return x.new_empty(*x.shape[:2], *like.shape[-2:])
+
+
+def _resize(x: Tensor, like: Tensor) -> Tensor:
+    """``x`` (N, C, h, w) resized to ``like``'s H x W (bilinear, aligned corners).
+
+    Also at equal sizes (an exact copy then): no shape-dependent branch, for the ONNX export.
+    """
+    if _exporting():
+        return torch.ops.mmlowlight.resize_aligned(x, like)
+    return _interpolate_aligned(x, like)
 
 
 @MODELS.register_module()
@@ -171,8 +204,11 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
     def estimate_noise(self, x: Tensor) -> Tensor:
         """Noise standard deviation of each image and channel, (N, 3, 1, 1), [0, 1] units."""
         rows = x[:, :, ::self.noise_row_step].float()
-        # Images narrower than 3 pixels have no second differences: sigma 0 (empty sums).
-        second = (rows[..., :-2] - 2 * rows[..., 1:-1] + rows[..., 2:]).abs()
+        # Images narrower than 3 pixels have no second differences: sigma 0 (empty sums). The
+        # count is spelled out (not rows[..., :-2]) for the ONNX export, which would otherwise
+        # take it as W - 2 also where that is negative.
+        count = torch.sym_max(0, rows.shape[-1] - 2)
+        second = (rows[..., :count] - 2 * rows[..., 1:count + 1] + rows[..., 2:count + 2]).abs()
         return self.noise_from_differences(second)
 
     def noise_from_differences(self, second: Tensor) -> Tensor:
@@ -190,8 +226,10 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         if self.scale == 1:
             return x
         # Zero-padded to whole cells and divided by each cell's share of real pixels (what
-        # ceil_mode pooling does, but exportable to ONNX with dynamic sizes).
-        pad = (0, (-x.shape[-1]) % self.scale, 0, (-x.shape[-2]) % self.scale)
+        # ceil_mode pooling does, but exportable to ONNX with dynamic sizes). Padded by
+        # scale - 1, not by the remainder: the same cells, and an output size (H + scale - 1)
+        # // scale that the export's shape analysis knows to be >= 1.
+        pad = (0, self.scale - 1, 0, self.scale - 1)
         sums = F.avg_pool2d(F.pad(x, pad), self.scale)
         inside = F.avg_pool2d(F.pad(torch.ones_like(x[:, :1]), pad), self.scale)
         return sums / inside
@@ -215,8 +253,8 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         # The gain is as smooth as the factor map: computed at the map's resolution (at
         # inference the EFE's thumbnail: the curve's steps there cost a fraction of those at
         # x_low's), then resized to x_low's.
-        thumb = _resize(x_low, factor.shape[-2:])
-        gain = _resize(curve_gain(thumb, factor, num_iterations), x_low.shape[-2:])
+        thumb = _resize(x_low, factor)
+        gain = _resize(curve_gain(thumb, factor, num_iterations), x_low)
         offset = torch.zeros_like(gain)
         if self.black_percentile > 0:
             # The black level k, removed as far as the curve lifts the pixel (curve_lift: none
@@ -233,9 +271,9 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             shadow = (1 - thumb / (self.black_knee * black).clamp(min=1e-6)).clamp(min=0)
             thumb_offset = (black - grey + grey * shadow) * curve_lift(thumb, factor,
                                                                         num_iterations)
-            offset = _resize(thumb_offset, x_low.shape[-2:])
+            offset = _resize(thumb_offset, x_low)
             shifted = ((thumb - thumb_offset) / (1 - thumb_offset)).clamp(min=0)
-            gain = _resize(curve_gain(shifted, factor, num_iterations), x_low.shape[-2:])
+            gain = _resize(curve_gain(shifted, factor, num_iterations), x_low)
         eps = self.strength ** 2 * (sigma.square() - (self.tolerance / gain.clamp(min=1e-3))
                                     .square()).clamp(min=0)
         moments = _box(torch.cat([x_low, x_low.square()], dim=1), self.radius)
@@ -254,18 +292,37 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         the scene's darkest parts, not of the noise. Capped at ``max_black``.
         """
         values = x_low.flatten(2)
-        # Nearest rank, by a partial selection (topk: ~30x faster than torch.quantile's sort).
-        rank = min(values.shape[2], int(self.black_percentile / 100 * (values.shape[2] - 1)) + 1)
-        black = values.topk(rank, dim=2, largest=False).values[..., -1:]
-        return black.clamp(max=self.max_black).unsqueeze(-1)
+        # Nearest rank, by a partial selection (topk: ~30x faster than torch.quantile's sort);
+        # the rank-th smallest value is the largest of the rank smallest (amax: a size-1 dim
+        # also where rank is symbolic, in the ONNX export).
+        smallest = values.topk(self.black_rank(values.shape[2]), dim=2, largest=False,
+                               sorted=False).values
+        return smallest.amax(dim=2, keepdim=True).clamp(max=self.max_black).unsqueeze(-1)
+
+    def black_rank(self, count: Union[int, torch.SymInt]) -> Union[int, torch.SymInt]:
+        """1-based nearest rank of ``black_percentile`` among ``count`` values.
+
+        ``floor(black_percentile / 100 * (count - 1)) + 1``, in integer arithmetic with the
+        percentile in units of 1e-4 %: ``int()`` of a float computed from a symbolic size
+        makes torch.export fix the rank at the example's, so the ONNX export needs it in
+        integers. The same ranks as the float64 formula (checked for the percentiles 0.1 to
+        100 in common use, up to 2e7 values). The fast CPU runtime takes its rank from here.
+
+        Args:
+            count (int | torch.SymInt): Number of values (pooled pixels per channel), >= 1.
+
+        Returns:
+            int | torch.SymInt: The rank, in [1, count].
+        """
+        parts = round(self.black_percentile * 10000)  # of 10 ** 6
+        return torch.sym_min(count, (count - 1) * parts // 10 ** 6 + 1)
 
     @staticmethod
     def apply_coefficients(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
         """``a * x + b`` with ``a``, ``b`` upsampled to x's size (bilinear, aligned corners)."""
-        size = x.shape[-2:]
-        if a.shape[-2:] != size:
-            a = F.interpolate(a, size=size, mode='bilinear', align_corners=True)
-            b = F.interpolate(b, size=size, mode='bilinear', align_corners=True)
+        # Always resized (an exact copy at equal sizes, i.e. scale 1 or 1-pixel sides): no
+        # shape-dependent branch, for the ONNX export.
+        a, b = _resize(a, x), _resize(b, x)
         # Clamped: below the black level a x + b is negative, and the curve runs away there.
         return torch.addcmul(b, a, x).clamp(min=0)
 
