@@ -128,10 +128,11 @@ class CurveExposureControl(BaseModule):
             Tensor: (N, C, h, w) in [-1, 1] (means and convex blends of values in range).
         """
         if self.share_channels:
-            n, channels, height, width = factor.shape
-            grouped = factor.reshape(n, channels // 3, 3, height, width)
-            factor = grouped.mean(dim=2, keepdim=True).expand_as(grouped).reshape(
-                n, channels, height, width)
+            # Per-step slices and repeat_interleave: a reshape (or unflatten + expand) of the
+            # map failed torch.export's runtime asserts on the dynamic thumbnail size (ONNX).
+            shared = torch.stack([factor[:, k:k + 3].mean(dim=1) for k in
+                                  range(0, factor.shape[1], 3)], dim=1)
+            factor = shared.repeat_interleave(3, dim=1)
         if self.spatial_variation != 1:
             mean = factor.mean(dim=(2, 3), keepdim=True)
             factor = mean + self.spatial_variation * (factor - mean)
