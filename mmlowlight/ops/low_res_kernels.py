@@ -92,6 +92,15 @@ def _curve_inplace(x, factor, num_iterations):
                 plane[k] = v + r[k] * (v * v - v)
 
 
+@numba.njit(nogil=True, cache=True, inline='always')
+def _copy_flat(src, dest):
+    """``dest[:] = src`` for 2-D arrays of one shape, as loops: numba's slice assignment
+    compiles its broadcasting error message (string formatting, ~3 s of a cold cache)."""
+    for c in range(src.shape[0]):
+        for k in range(src.shape[1]):
+            dest[c, k] = src[c, k]
+
+
 @numba.njit(nogil=True, cache=True)
 def _mean(x):
     """Mean of all elements in float32, summed in float64 (PyTorch sums pairwise in float32;
@@ -108,8 +117,14 @@ def _level_target(small, rank, target_level, reference_mean, level_slope, max_le
                   span):
     """``CurveExposureControl.target`` of one (3, s, s) image, and its mean level."""
     mean = _mean(small)
-    brightest = np.maximum(np.maximum(small[0], small[1]), small[2]).ravel()
-    highlight = _capped_nth_smallest(brightest, rank + 1, brightest.max())
+    brightest = np.empty(small.shape[1] * small.shape[2], np.float32)
+    top = -np.inf
+    for y in range(small.shape[1]):
+        for x in range(small.shape[2]):
+            value = max(small[0, y, x], small[1, y, x], small[2, y, x])
+            brightest[y * small.shape[2] + x] = value
+            top = max(top, value)
+    highlight = _capped_nth_smallest(brightest, rank + 1, _F32(top))
     key = np.sqrt(max(mean * highlight, _F32(0)))
     dark_weight = min(max((stop - key) / span, _F32(0)), _F32(1))
     dark_target = min(target_level * (max(mean, _F32(1e-4)) / reference_mean) ** level_slope,
@@ -129,7 +144,7 @@ def _bisect_scale(small, factor, target, num_iterations, search_steps, max_scale
         for c in range(factor.shape[0]):
             for k in range(factor.shape[1]):
                 r[c, k] = min(max(middle * factor[c, k], _F32(-1)), _F32(1))
-        x[:] = small
+        _copy_flat(small, x)
         _curve_inplace(x, r, num_iterations)
         if _mean(x) > target:
             high = middle
@@ -372,9 +387,9 @@ def _black_offset(thumb, factor, black, black_knee, num_iterations):
 
 
 @numba.njit(nogil=True, cache=True)
-def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params):
+def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b):
     """``coefficients`` of one image: (3, h, w) pooled, (C, h', w') factor, (3,) sigma;
-    ``down``/``up``: the tables to the factor's size and back. Returns ``a``, ``b``."""
+    ``down``/``up``: the tables to the factor's size and back. Writes ``a``, ``b`` (3, h, w)."""
     strength2, tolerance, black_rank, max_black, black_knee, tiny = params
     thumb = _resize(x_low, *down)
     offset = np.zeros_like(x_low)
@@ -391,8 +406,12 @@ def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, 
     gain = _resize(_curve_gain(thumb, factor, num_iterations), *up)
     channels, height, width = x_low.shape
     moments = np.empty((6, height, width), np.float32)
-    moments[:3] = x_low
-    moments[3:] = x_low * x_low
+    for c in range(3):
+        for y in range(height):
+            for x in range(width):
+                value = x_low[c, y, x]
+                moments[c, y, x] = value
+                moments[3 + c, y, x] = value * value
     moments = _box(moments, radius)
     first = np.empty_like(moments)
     for c in range(3):
@@ -403,26 +422,23 @@ def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, 
                 eps = strength2 * max(noise - lifted * lifted, _F32(0))
                 mean = moments[c, y, x]
                 var = max(moments[3 + c, y, x] - mean * mean, _F32(0))
-                a = (var + tiny) / (var + eps + tiny)
-                first[c, y, x] = a
-                first[3 + c, y, x] = (_F32(1) - a) * mean
+                weight = (var + tiny) / (var + eps + tiny)
+                first[c, y, x] = weight
+                first[3 + c, y, x] = (_F32(1) - weight) * mean
     smoothed = _box(first, radius)
-    a = np.empty_like(x_low)
-    b = np.empty_like(x_low)
     for c in range(3):
         for y in range(height):
             for x in range(width):
                 keep = _F32(1) - offset[c, y, x]
                 a[c, y, x] = smoothed[c, y, x] / keep
                 b[c, y, x] = (smoothed[3 + c, y, x] - offset[c, y, x]) / keep
-    return a, b
 
 
 @numba.njit(nogil=True, cache=True)
 def _coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b):
     for n in range(x_low.shape[0]):
-        a[n], b[n] = _image_coefficients(x_low[n], factor[n], sigma[n], down, up,
-                                         num_iterations, radius, params)
+        _image_coefficients(x_low[n], factor[n], sigma[n], down, up, num_iterations, radius,
+                            params, a[n], b[n])
 
 
 def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, tuple]:
