@@ -165,16 +165,10 @@ def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
         whole = ops.efe_runtime._runner(model.efe, 'onnxruntime', threads)
         variants['onnxruntime, one call'] = lambda: whole(small)
     seconds = interleaved_medians(variants, 20)
-    n, _, height, width = small.shape
-    if height * width <= ops.efe_runtime.WHOLE_PIXELS:
-        layout = 'one call'
-    else:
-        grid = ops.plan_tiles(n, height, width, ops.efe_runtime.receptive_radius(model.efe),
-                              threads if in_use == 'onnxruntime' else 1)
-        layout = f'{grid.rows}x{grid.cols} tiles'
+    layout = ops.efe_runtime.plan_efe(model.efe, small.shape, in_use, threads).describe()
     cells = ', '.join(f'{name} {value * 1e3:.2f} ms' + (' (in use)' if name == in_use else '')
                       for name, value in seconds.items())
-    print(f'  EFE on the {width}x{height} thumbnail ({layout}, {threads} '
+    print(f'  EFE on the {small.shape[3]}x{small.shape[2]} thumbnail ({layout}, {threads} '
           f'threads): {cells}')
 
 

@@ -93,8 +93,8 @@ step "mmdet, mmsegmentation (+ ftfy, regex: undeclared mmseg imports)"
 step "mmlowlight (editable, with test extras)"
 "${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests]"
 
-# numba compiles the CPU runtime's kernels on first use (about a minute on 2 cores, mostly the default
-# model's low-resolution kernels) and caches them: done here once, so that the first image a user
+# numba compiles the CPU runtime's kernels on first use (about 11 s on 2 cores for uint8 frames,
+# mostly the default model's low-resolution kernels) and caches them: done here once, so that the first image a user
 # enhances does not wait for it.
 step "compiling the CPU runtime's kernels into numba's cache"
 "$VENV/bin/python" -c "

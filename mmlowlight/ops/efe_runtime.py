@@ -24,8 +24,8 @@ from torch import Tensor
 from mmlowlight.utils import worker_pool
 from .onnx_writer import efe_model_bytes
 
-__all__ = ['EFE_BACKENDS', 'TileGrid', 'default_efe_backend', 'efe_forward', 'onnx_available',
-           'plan_tiles', 'receptive_radius']
+__all__ = ['EFE_BACKENDS', 'EfePlan', 'TileGrid', 'default_efe_backend', 'efe_forward',
+           'onnx_available', 'plan_efe', 'plan_tiles', 'receptive_radius']
 
 #: ``'onnxruntime'``: an onnxruntime session of the EFE graph; ``'torch'``: the PyTorch module on
 #: a channels-last input; ``'torch-nchw'``: the module as it is (the reference, for benchmarks).
@@ -209,6 +209,46 @@ def plan_tiles(images: int, height: int, width: int, halo: int, threads: int,
     return best
 
 
+class EfePlan(NamedTuple):
+    """How :func:`efe_forward` runs a batch of thumbnails: session calls on ``call_threads``
+    threads each, ``parallel`` tiles at once, in ``grid`` (None: the whole batch in one call)."""
+
+    call_threads: int
+    parallel: int
+    grid: Optional[TileGrid]
+
+    def describe(self) -> str:
+        """``'one call'`` or ``'R x C tiles'``, for benchmark output."""
+        return 'one call' if self.grid is None else f'{self.grid.rows}x{self.grid.cols} tiles'
+
+
+def plan_efe(efe: nn.Module, shape: Tuple[int, int, int, int], backend: str,
+             threads: Optional[int] = None, max_pixels: Optional[int] = None) -> EfePlan:
+    """The plan :func:`efe_forward` follows for thumbnails of ``shape`` (see its arguments).
+
+    Returns:
+        EfePlan: One call on one thread under :data:`SINGLE_THREAD_PIXELS` pixels, one call on
+        ``threads`` for thumbnails of up to :data:`WHOLE_PIXELS` each (within ``max_pixels``),
+        else the :func:`plan_tiles` grid (``threads`` single-threaded onnxruntime tiles at once;
+        PyTorch tiles one after the other on ``threads``).
+    """
+    n, _, height, width = shape
+    threads = threads or torch.get_num_threads()
+    if n * height * width < SINGLE_THREAD_PIXELS:
+        return EfePlan(1, 1, None)
+    if height * width <= WHOLE_PIXELS and (max_pixels is None
+                                           or n * height * width <= max_pixels):
+        return EfePlan(threads, 1, None)
+    parallel = threads if backend == 'onnxruntime' else 1
+    tile_limit = TILE_PIXELS if max_pixels is None else min(TILE_PIXELS,
+                                                             max(1, max_pixels // parallel))
+    grid = plan_tiles(n, height, width, receptive_radius(efe), parallel, tile_limit)
+    call_threads = 1 if parallel > 1 else threads
+    if grid.rows == grid.cols == 1 and (n == 1 or parallel == 1):
+        return EfePlan(call_threads, parallel, None)
+    return EfePlan(call_threads, parallel, grid)
+
+
 def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None,
                 threads: Optional[int] = None, max_pixels: Optional[int] = None) -> Tensor:
     """The EFE's factor map of a thumbnail.
@@ -239,19 +279,11 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
     if backend not in EFE_BACKENDS:
         raise ValueError(f'unknown EFE backend {backend!r}; expected one of {EFE_BACKENDS}')
     n, _, height, width = small.shape
-    threads = threads or torch.get_num_threads()
-    if n * height * width < SINGLE_THREAD_PIXELS:
-        return _runner(efe, backend, 1)(small)
-    if height * width <= WHOLE_PIXELS and (max_pixels is None
-                                           or n * height * width <= max_pixels):
-        return _runner(efe, backend, threads)(small)
-    parallel = threads if backend == 'onnxruntime' else 1
-    tile_limit = TILE_PIXELS if max_pixels is None else min(TILE_PIXELS,
-                                                             max(1, max_pixels // parallel))
-    grid = plan_tiles(n, height, width, receptive_radius(efe), parallel, tile_limit)
-    run = _runner(efe, backend, 1 if parallel > 1 else threads)
-    if grid.rows == grid.cols == 1 and (n == 1 or parallel == 1):
+    plan = plan_efe(efe, small.shape, backend, threads, max_pixels)
+    run = _runner(efe, backend, plan.call_threads)
+    if plan.grid is None:
         return run(small)
+    grid, parallel = plan.grid, plan.parallel
     out = torch.empty((n, _out_channels(efe), height, width))
     jobs = [(i, window) for i in range(n) for window in grid.windows(height, width)]
 

@@ -43,7 +43,6 @@ _TINY = 1e-12
 _F32 = np.float32
 
 
-
 def is_stock(obj: object, qualified_name: str) -> bool:
     """Whether ``obj`` is exactly the class (or function) ``module.QualName`` (not a subclass,
     which may change the math the kernels here reproduce). By name, so that ``ops`` does not
@@ -92,15 +91,6 @@ def _curve_inplace(x, factor, num_iterations):
                 plane[k] = v + r[k] * (v * v - v)
 
 
-@numba.njit(nogil=True, cache=True, inline='always')
-def _copy_flat(src, dest):
-    """``dest[:] = src`` for 2-D arrays of one shape, as loops: numba's slice assignment
-    compiles its broadcasting error message (string formatting, ~3 s of a cold cache)."""
-    for c in range(src.shape[0]):
-        for k in range(src.shape[1]):
-            dest[c, k] = src[c, k]
-
-
 @numba.njit(nogil=True, cache=True)
 def _mean(x):
     """Mean of all elements in float32, summed in float64 (PyTorch sums pairwise in float32;
@@ -137,14 +127,15 @@ def _bisect_scale(small, factor, target, num_iterations, search_steps, max_scale
     """The bisection of ``CurveExposureControl.solve_scale`` for flat (3, P) ``small`` and
     (C, P) ``factor``: the last ``low`` of the steps."""
     low, high = _F32(0), _F32(max_scale)
-    x = np.empty_like(small)
     r = np.empty_like(factor)
     for _ in range(search_steps):
         middle = (low + high) / _F32(2)
         for c in range(factor.shape[0]):
             for k in range(factor.shape[1]):
                 r[c, k] = min(max(middle * factor[c, k], _F32(-1)), _F32(1))
-        _copy_flat(small, x)
+        # A fresh copy, not x[:] = small: numba's slice assignment compiles its broadcasting
+        # error message (string formatting, seconds of a cold cache).
+        x = small.copy()
         _curve_inplace(x, r, num_iterations)
         if _mean(x) > target:
             high = middle
