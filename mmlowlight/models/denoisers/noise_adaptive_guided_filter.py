@@ -20,6 +20,22 @@ resolution as in He & Sun's *fast* guided filter, 2015):
 6. ``a`` and ``b`` are upsampled (bilinear, aligned corners) and applied at full resolution.
    The fast CPU runtime fuses step 6 into its curve pass (``mmlowlight.ops``).
 
+With ``detail_radius = r > 0`` (the default) the filter works on two scales. A plain guided
+filter applies ``a`` to the noisy pixel itself, so wherever the curve amplifies noise it has to
+push ``a`` toward 0 and replaces texture (fur, wood grain) by the window's mean. Here ``a``
+applies to ``x_mid``, the mean of the ``(2 r + 1)**2`` full-resolution pixels around each pixel,
+whose noise is ``sigma / (2 r + 1)``; ``eps`` is computed for that noise, so texture above the
+``x_mid`` scale is kept. The finest detail ``x - x_mid`` (mostly noise where the gain is large)
+is added back with the weight ``k = min(1, tolerance / (g * sigma))**2``: all of it where the
+amplified noise is invisible (well-lit images stay unchanged), little where the curve lifts
+noise far::
+
+    x' = a * x_mid + b + k * (x - x_mid)
+
+``tools/analysis/evaluate_enhancer.py`` measured (default weights, ``r = 1`` against 0):
+lol_val SSIM 0.778 against 0.745 at the same PSNR, real-photo noise 0.99 against 1.23, and the
+``make demo`` photos 1.0-1.9 dB closer to their originals.
+
 Parameter-free (nothing to train), plain torch: it runs in training graphs (the coefficients are
 constants there: they are computed without gradient), inside the downstream preprocessors, on GPU
 and in the ONNX export.
@@ -167,6 +183,9 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             at ``k`` and fades out linearly up to ``black_knee * k`` (local mean level at the
             coefficients' resolution), so only the shadows move; its colour (``k`` minus the
             grey part) is removed at every level. Defaults to 6.
+        detail_radius (int): Radius of the full-resolution box ``x_mid`` (see above); 0: the
+            single-scale filter ``a * x + b``. Defaults to 1 (3 x 3 pixels: the fast runtime
+            implements 0 and 1).
     """
 
     #: sqrt(pi / 2) / sqrt(6): mean |second difference| of white noise -> its std. deviation.
@@ -177,7 +196,7 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
     def __init__(self, scale: int = 8, radius: int = 1, strength: float = 2.5,
                  tolerance: float = 2 / 255, noise_row_step: int = 8,
                  black_percentile: float = 1.0, max_black: float = 0.05,
-                 black_knee: float = 6.0) -> None:
+                 black_knee: float = 6.0, detail_radius: int = 1) -> None:
         super().__init__()
         for name, value in (('scale', scale), ('noise_row_step', noise_row_step)):
             if not (isinstance(value, int) and value >= 1):
@@ -200,6 +219,9 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         if not black_knee > 1:
             raise ValueError(f'black_knee must be > 1, got {black_knee!r}')
         self.black_knee = float(black_knee)
+        if not (isinstance(detail_radius, int) and detail_radius >= 0):
+            raise ValueError(f'detail_radius must be an int >= 0, got {detail_radius!r}')
+        self.detail_radius = detail_radius
 
     def estimate_noise(self, x: Tensor) -> Tensor:
         """Noise standard deviation of each image and channel, (N, 3, 1, 1), [0, 1] units."""
@@ -236,8 +258,8 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
 
     @torch.no_grad()
     def coefficients(self, x_low: Tensor, factor: Tensor, sigma: Tensor,
-                     num_iterations: int = 8) -> Tuple[Tensor, Tensor]:
-        """The affine maps at low resolution.
+                     num_iterations: int = 8) -> Tuple[Tensor, Tensor, Tensor]:
+        """The maps of ``x' = a * x_mid + c * x + b`` at low resolution.
 
         Args:
             x_low (Tensor): :meth:`pool` of the image, (N, 3, h, w).
@@ -247,7 +269,9 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             num_iterations (int): The curve's steps (for its gain). Defaults to 8.
 
         Returns:
-            tuple[Tensor, Tensor]: ``a``, ``b`` (N, 3, h, w); ``x' = a * x + b``.
+            tuple[Tensor, Tensor, Tensor]: ``a``, ``b``, ``c`` (N, 3, h, w); ``x' = a * x_mid +
+            c * x + b`` with ``x_mid`` the full-resolution box mean of radius ``detail_radius``
+            (``c = 0`` at ``detail_radius = 0``: ``x' = a * x + b``).
         """
         factor = factor.float()
         # The gain is as smooth as the factor map: computed at the map's resolution (at
@@ -274,16 +298,28 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             offset = _resize(thumb_offset, x_low)
             shifted = ((thumb - thumb_offset) / (1 - thumb_offset)).clamp(min=0)
             gain = _resize(curve_gain(shifted, factor, num_iterations), x_low)
-        eps = self.strength ** 2 * (sigma.square() - (self.tolerance / gain.clamp(min=1e-3))
-                                    .square()).clamp(min=0)
+        gain = gain.clamp(min=1e-3)
+        # The noise of what ``a`` multiplies: x_mid averages (2 r + 1)**2 pixels.
+        smoothed_sigma = sigma / (2 * self.detail_radius + 1)
+        eps = self.strength ** 2 * (smoothed_sigma.square() - (self.tolerance / gain).square()
+                                    ).clamp(min=0)
         moments = _box(torch.cat([x_low, x_low.square()], dim=1), self.radius)
         mean, mean_square = moments[:, :3], moments[:, 3:]
         var = (mean_square - mean.square()).clamp(min=0)
         a = (var + _TINY) / (var + eps + _TINY)
-        smoothed = _box(torch.cat([a, (1 - a) * mean], dim=1), self.radius)
-        a, b = smoothed[:, :3], smoothed[:, 3:]
-        # Folded into the affine map: (a x + b - offset) / (1 - offset).
-        return a / (1 - offset), (b - offset) / (1 - offset)
+        if self.detail_radius == 0:
+            smoothed = _box(torch.cat([a, (1 - a) * mean], dim=1), self.radius)
+            a, b = smoothed[:, :3], smoothed[:, 3:]
+            # Folded into the affine map: (a x + b - offset) / (1 - offset).
+            return a / (1 - offset), (b - offset) / (1 - offset), torch.zeros_like(a)
+        # The share of the finest detail x - x_mid that stays: 1 where its amplified noise
+        # g * sigma is below the tolerance, falling with its square above.
+        keep = (self.tolerance / (gain * sigma).clamp(min=_TINY)).clamp(max=1).square()
+        smoothed = _box(torch.cat([a, (1 - a) * mean, keep], dim=1), self.radius)
+        a, b, keep = smoothed[:, :3], smoothed[:, 3:6], smoothed[:, 6:]
+        # a x_mid + b + keep (x - x_mid) = (a - keep) x_mid + keep x + b; the black level folded
+        # in as above.
+        return (a - keep) / (1 - offset), (b - offset) / (1 - offset), keep / (1 - offset)
 
     def black_level(self, x_low: Tensor) -> Tensor:
         """Per image and channel: the ``black_percentile`` of ``x_low`` (N, 3, 1, 1).
@@ -317,14 +353,25 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         parts = round(self.black_percentile * 10000)  # of 10 ** 6
         return torch.sym_min(count, (count - 1) * parts // 10 ** 6 + 1)
 
-    @staticmethod
-    def apply_coefficients(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
-        """``a * x + b`` with ``a``, ``b`` upsampled to x's size (bilinear, aligned corners)."""
+    def apply_coefficients(self, x: Tensor, a: Tensor, b: Tensor, c: Tensor) -> Tensor:
+        """``a * x_mid + c * x + b`` with the maps upsampled to x's size (bilinear, aligned
+        corners); ``a * x + b`` at ``detail_radius = 0``.
+
+        Args:
+            x (Tensor): (N, 3, H, W) float32, before the curve.
+            a, b, c (Tensor): :meth:`coefficients` (N, 3, h, w).
+
+        Returns:
+            Tensor: (N, 3, H, W), >= 0.
+        """
         # Always resized (an exact copy at equal sizes, i.e. scale 1 or 1-pixel sides): no
         # shape-dependent branch, for the ONNX export.
         a, b = _resize(a, x), _resize(b, x)
-        # Clamped: below the black level a x + b is negative, and the curve runs away there.
-        return torch.addcmul(b, a, x).clamp(min=0)
+        # Clamped: below the black level the map is negative, and the curve runs away there.
+        if self.detail_radius == 0:
+            return torch.addcmul(b, a, x).clamp(min=0)
+        smoothed = _box(x, self.detail_radius)
+        return torch.addcmul(torch.addcmul(b, a, smoothed), _resize(c, x), x).clamp(min=0)
 
     def forward(self, x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
         """Denoise ``x`` for the curve that ``factor`` will apply.
@@ -343,5 +390,6 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
         if factor.dim() != 4 or factor.shape[0] != x.shape[0] or factor.shape[1] % 3:
             raise ValueError(f'NoiseAdaptiveGuidedFilter: factor must be (N, 3k, h, w) for '
                              f'images {tuple(x.shape)}, got {tuple(factor.shape)}')
-        a, b = self.coefficients(self.pool(x), factor, self.estimate_noise(x), num_iterations)
-        return self.apply_coefficients(x.float(), a, b)
+        a, b, c = self.coefficients(self.pool(x), factor, self.estimate_noise(x),
+                                    num_iterations)
+        return self.apply_coefficients(x.float(), a, b, c)
