@@ -16,10 +16,11 @@ _base_ = ['./sgz-noguide_dsc-s4_adam-lr1e-3_bs8-256_400it_unpaired.py']
 model = dict(
     enhancer=dict(
         scale_factor=12,
-        # share_channels=False, spatial_variation=1 and black_percentile=0: the default weights
-        # were trained before the map reshaping and the black level existed (neither has
-        # parameters; inference uses both, see the README model card).
+        # share_channels=False, spatial_variation=1, black_percentile=0 and detail_radius=0:
+        # the default weights were trained before the map reshaping, the black level and the
+        # denoiser's second scale existed (none has parameters; inference uses all of them,
+        # as the weights file records: see the README model card).
         exposure_control=dict(type='CurveExposureControl', share_channels=False,
                               spatial_variation=1.0),
         denoiser=dict(type='NoiseAdaptiveGuidedFilter', scale=8, radius=1, strength=2.5,
-                      black_percentile=0)))
+                      black_percentile=0, detail_radius=0)))

@@ -5,8 +5,9 @@ coefficient statistics, and the second differences of every ``noise_row_step``-t
 noise estimate. Here both come straight from the uint8/uint16 frame in one multi-threaded pass
 (integer sums, so the frame is never converted to float); the rest of the denoiser works at low
 resolution (``NoiseAdaptiveGuidedFilter.coefficients``: its numba version in
-:mod:`.low_res_kernels` for the class itself, the PyTorch method for others), and its affine maps
-``(a, b)`` are applied inside the fused curve pass (:func:`~.fused_curve.apply_curve_maps`).
+:mod:`.low_res_kernels` for the class itself, the PyTorch method for others), and its maps
+``(a, b)`` (``(a, b, c)`` with its 3 x 3 detail window) are applied inside the fused curve pass
+(:func:`~.fused_curve.apply_curve_maps`).
 
 The results equal the PyTorch reference up to float rounding (pooled values within 1e-6).
 """
@@ -184,8 +185,8 @@ def frame_statistics(denoiser: torch.nn.Module, frames: np.ndarray, bgr: bool = 
 def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: Tensor,
                          num_iterations: int, bgr: bool = False, threads: int = 1,
                          statistics: Optional[Tuple[Tensor, Tensor]] = None
-                         ) -> Tuple[np.ndarray, np.ndarray]:
-    """The low-resolution ``(a, b)`` of a :class:`NoiseAdaptiveGuidedFilter` for frames.
+                         ) -> Tuple[np.ndarray, ...]:
+    """The low-resolution maps of a :class:`NoiseAdaptiveGuidedFilter` for frames.
 
     Args:
         denoiser (NoiseAdaptiveGuidedFilter): The model's denoiser.
@@ -198,17 +199,20 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
             if already computed.
 
     Returns:
-        tuple[np.ndarray, np.ndarray]: ``a``, ``b`` (N, 3, h', w') float32, for
-        ``apply_curve_maps(..., affine=(a, b))``.
+        tuple[np.ndarray, ...]: (N, 3, h', w') float32 maps for ``apply_curve_maps(...,
+        affine=maps)``: ``(a, b)`` at ``detail_radius = 0`` (``x' = a x + b``), else
+        ``(a, b, c)`` (``x' = a x_mid + c x + b``, ``x_mid`` the 3 x 3 mean).
     """
     pooled, sigma = statistics or frame_statistics(denoiser, frames, bgr, threads)
     if is_stock(denoiser, STOCK_DENOISER):
-        a, b = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
+        maps = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
                                           sigma.numpy(), num_iterations)
     else:
         with torch.inference_mode():
-            a, b = denoiser.coefficients(pooled, factor, sigma, num_iterations)
-        a, b = a.numpy(), b.numpy()
+            maps = tuple(m.numpy() for m in denoiser.coefficients(pooled, factor, sigma,
+                                                                   num_iterations))
+    if denoiser.detail_radius == 0:
+        maps = maps[:2]  # c = 0
     if bgr:
-        a, b = a[:, ::-1], b[:, ::-1]
-    return np.ascontiguousarray(a), np.ascontiguousarray(b)
+        maps = tuple(m[:, ::-1] for m in maps)
+    return tuple(np.ascontiguousarray(m) for m in maps)

@@ -12,6 +12,13 @@ Per output row, in a buffer the size of one row (it stays in the L1/L2 cache):
 3. ``num_iterations`` steps of ``x <- x + r * (x**2 - x)`` (one shared ``r`` or one per step);
 4. ``round(clamp(x, 0, 1) * max)`` back to the input's integer type.
 
+With a third map ``c`` (the denoiser's two-scale form) step 2 is ``x = max(a * x_mid + c * x +
+b, 0)``, ``x_mid`` the mean of the 3 x 3 pixels around each pixel that lie in its image: the
+vertical sums of the row and its neighbours go into a row buffer, then a 3-tap sum along the row.
+Written in place (``out`` is the input), a row's output overwrites input that the next row still
+needs: each task keeps the previous row's original, and the rows just outside its range are
+copied before any task starts.
+
 Rows are split between worker threads (the kernel releases the GIL). The arithmetic is float32
 with fused multiply-adds (``fastmath``), so it differs from the PyTorch reference by float
 rounding only: at most one grey level, and in very few pixels.
@@ -101,6 +108,47 @@ def _shared_affine_row(line, out, r0, r1, v0, v1, a0, a1, b0, b1, u0, u1, scale,
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _shared_detail_row(line, sums, weight, out, r0, r1, v0, v1, a0, a1, b0, b1, c0, c1, u0, u1,
+                       scale, max_value, num_iterations):
+    """As ``_shared_affine_row``, the curve on ``a * x_mid + c * line * scale + b``;
+    ``x_mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]`` (see ``_vertical_sums``)."""
+    if num_iterations == 8:
+        for k in range(line.shape[0]):
+            mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
+            x = max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
+                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0))
+            out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
+    else:
+        for k in range(line.shape[0]):
+            mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
+            x = max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
+                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0))
+            out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
+                                 max_value)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True)
+def _vertical_sums(up, line, down, has_up, has_down, sums):
+    """The 3 x 3 window sums of row ``line`` (W * 3 interleaved channels), first along the
+    columns: ``sums[k + 3]`` = ``line[k]`` plus ``up[k]``/``down[k]`` where those rows exist
+    (``has_*``); ``sums``' first and last 3 entries stay 0, so the window sum along the row is
+    ``sums[k] + sums[k + 3] + sums[k + 6]`` everywhere. Returns the number of rows summed."""
+    width3 = line.shape[0]
+    if has_up and has_down:
+        for k in range(width3):
+            sums[k + 3] = np.float32(up[k]) + np.float32(line[k]) + np.float32(down[k])
+        return 3
+    if has_up or has_down:
+        other = up if has_up else down
+        for k in range(width3):
+            sums[k + 3] = np.float32(other[k]) + np.float32(line[k])
+        return 2
+    for k in range(width3):
+        sums[k + 3] = np.float32(line[k])
+    return 1
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
 def _to_integer(x, max_value):
     return np.rint(min(max(x, np.float32(0)), np.float32(1)) * max_value)
 
@@ -108,12 +156,17 @@ def _to_integer(x, max_value):
 @numba.njit(nogil=True, cache=True, fastmath=True)
 def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, max_value,
                 factor, fy0, fy1, fw0, fw1, fi0, fi1, flam,
-                has_affine, a_map, b_map, ay0, ay1, aw0, aw1, ai0, ai1, alam):
+                has_affine, a_map, b_map, ay0, ay1, aw0, aw1, ai0, ai1, alam,
+                has_detail, c_map, above, below, column_weight, in_place):
     """Output rows ``[row_start, row_stop)`` of ``dst`` (N * H, W * 3) from ``src`` (same).
 
-    ``factor`` (N, h, w * 3 * S), ``a_map``/``b_map`` (N, ha, wa * 3): channels-last rows of
-    the low-resolution maps; ``*y0, *y1, *w0, *w1`` their tables per output row,
-    ``*i0, *i1, *lam`` per flattened output column (W * 3).
+    ``factor`` (N, h, w * 3 * S), ``a_map``/``b_map``/``c_map`` (N, ha, wa * 3): channels-last
+    rows of the low-resolution maps; ``*y0, *y1, *w0, *w1`` their tables per output row,
+    ``*i0, *i1, *lam`` per flattened output column (W * 3). With ``has_detail``: ``above``,
+    ``below`` the input rows ``row_start - 1`` and ``row_stop`` as they were before any task
+    started (``dst`` may be ``src``), ``column_weight`` (3, W * 3) the weights of the window
+    sums of 1, 2 or 3 rows (see ``_column_weights``), ``in_place``: ``dst`` shares ``src``'s
+    memory.
     """
     width3 = src.shape[1]
     f_expanded = np.empty((2, n_maps, width3), np.float32)
@@ -123,6 +176,11 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
     b_expanded = np.empty((2, 1, affine_width), np.float32)
     a_tags = np.full(2, -1, np.int64)
     b_tags = np.full(2, -1, np.int64)
+    detail_width = width3 if has_detail else 1
+    c_expanded = np.empty((2, 1, detail_width), np.float32)
+    c_tags = np.full(2, -1, np.int64)
+    sums = np.zeros(detail_width + 6, np.float32)
+    previous = np.empty(detail_width, src.dtype)  # row g - 1 as it was read
     scale = np.float32(1) / max_value
     for g in range(row_start, row_stop):
         n = g // height
@@ -144,13 +202,31 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
         else:  # the identity, for the per-step branch below
             a0 = a1 = b0 = b1 = a_expanded[0, 0]
             u0 = u1 = np.float32(0)
+        if has_detail:
+            c0 = _expanded_row(c_map, n, ay0[y], ai0, ai1, alam, c_expanded, c_tags)[0]
+            c1 = _expanded_row(c_map, n, ay1[y], ai0, ai1, alam, c_expanded, c_tags)[0]
+            up = above if g == row_start else (previous if in_place else src[g - 1])
+            down = below if g + 1 == row_stop else src[min(g + 1, src.shape[0] - 1)]
+            rows = _vertical_sums(up, line, down, y > 0, y < height - 1, sums)
+            weight = column_weight[rows - 1]  # scale / the window's pixel count
+            if in_place:  # kept before the row is overwritten
+                for k in range(width3):
+                    previous[k] = line[k]
+            if n_maps == 1:
+                _shared_detail_row(line, sums, weight, out, f0[0], f1[0], v0, v1, a0, a1, b0,
+                                   b1, c0, c1, u0, u1, scale, max_value, num_iterations)
+                continue
         if n_maps == 1:
             _shared_affine_row(line, out, f0[0], f1[0], v0, v1, a0, a1, b0, b1, u0, u1, scale,
                                max_value, num_iterations)
             continue
         for k in range(width3):  # one map per step (Zero-DCE): rare, not vectorised
             x = np.float32(line[k]) * scale
-            if has_affine:
+            if has_detail:
+                mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
+                x = max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * x
+                        + (b0[k] * u0 + b1[k] * u1), np.float32(0))
+            elif has_affine:
                 x = max((a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1),
                         np.float32(0))
             for step in range(num_iterations):
@@ -192,10 +268,18 @@ def _check_map(name: str, low_res: np.ndarray, n: int, channels: Optional[int] =
                          f'{getattr(low_res, "shape", type(low_res).__name__)}')
 
 
+def _column_weights(width: int, max_value: float) -> np.ndarray:
+    """(3, W * 3): ``1 / (max_value * pixels in the 3 x 3 window)`` per flattened column, for a
+    window of 1, 2 or 3 rows."""
+    column = np.arange(width)
+    count = np.repeat(1 + (column > 0) + (column < width - 1), 3)
+    return (1 / (max_value * np.arange(1, 4)[:, None] * count)).astype(np.float32)
+
+
 def apply_curve_maps(frames: np.ndarray,
                      factor: np.ndarray,
                      num_iterations: int = 8,
-                     affine: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+                     affine: Optional[Tuple[np.ndarray, ...]] = None,
                      threads: int = 1,
                      out: Optional[np.ndarray] = None) -> np.ndarray:
     """Enhance integer frames with low-resolution factor (and affine) maps in one pass.
@@ -206,9 +290,12 @@ def apply_curve_maps(frames: np.ndarray,
             or (N, 3 * num_iterations, h, w) (one per step), float32 in [-1, 1], channels in
             the order of the frames' channels.
         num_iterations (int): Curve steps. Defaults to 8.
-        affine (tuple[np.ndarray, np.ndarray], optional): Low-resolution maps ``(a, b)``, each
+        affine (tuple[np.ndarray, ...], optional): Low-resolution maps ``(a, b)``, each
             (N, 3, ha, wa) at a resolution of its own, channels in the frames' order; the curve
-            then runs on ``max(a * x + b, 0)`` instead of ``x``.
+            then runs on ``max(a * x + b, 0)`` instead of ``x``. Or ``(a, b, c)`` of one shape:
+            the curve runs on ``max(a * x_mid + c * x + b, 0)``, ``x_mid`` the mean of the
+            3 x 3 pixels around each pixel inside its image (the denoiser's two-scale form:
+            its smoothing weight on the 3 x 3 mean, part of the pixel itself added back).
         threads (int): Worker threads. Defaults to 1.
         out (np.ndarray, optional): Where to write the result (frames' shape and dtype); may be
             ``frames`` itself.
@@ -233,39 +320,54 @@ def apply_curve_maps(frames: np.ndarray,
     elif out.shape != src.shape or out.dtype != src.dtype or not out.flags.c_contiguous:
         raise ValueError(f'out must be a contiguous {src.dtype} array of shape {src.shape}')
     factor_tables = _MapTables(factor, height, width)
+    detail = affine is not None and len(affine) == 3
     if affine is not None:
-        a_low, b_low = affine
-        _check_map('affine a', a_low, n, 3)
-        _check_map('affine b', b_low, n, 3)
-        if a_low.shape != b_low.shape:
-            raise ValueError(f'affine a and b must have one shape, got {a_low.shape} and '
-                             f'{b_low.shape}')
-        a_tables = _MapTables(a_low, height, width)
-        b_rows = _channels_last_rows(b_low)
+        if len(affine) not in (2, 3):
+            raise ValueError(f'affine must be (a, b) or (a, b, c), got {len(affine)} maps')
+        for name, low_res in zip('abc', affine):
+            _check_map(f'affine {name}', low_res, n, 3)
+            if low_res.shape != affine[0].shape:
+                raise ValueError(f'affine maps must have one shape, got a {affine[0].shape} '
+                                 f'and {name} {low_res.shape}')
+        a_tables = _MapTables(affine[0], height, width)
+        b_rows = _channels_last_rows(affine[1])
     else:  # placeholders of the right types: the kernel skips them
         a_tables = _MapTables(np.zeros((1, 3, 1, 1), np.float32), 1, 1)
         b_rows = a_tables.rows
+    c_rows = _channels_last_rows(affine[2]) if detail else b_rows
     rows_total = n * height
     src_rows, dst_rows = src.reshape(rows_total, -1), out.reshape(rows_total, -1)
     max_value = np.float32(np.iinfo(src.dtype).max)
+    column_weight = _column_weights(width, max_value) if detail else np.ones((3, 1), np.float32)
+    tasks = max(1, min(threads * TASKS_PER_THREAD, rows_total // ROWS_PER_TASK))
+    if threads == 1:
+        tasks = 1
+    bounds = np.linspace(0, rows_total, tasks + 1).astype(int)
+    placeholder = np.zeros(1, src.dtype)
+    in_place = detail and np.shares_memory(src, out)
+    # The input rows just outside each task, copied before any task writes: with out = frames
+    # a neighbouring task may already have overwritten them.
+    halos = [(src_rows[start - 1].copy() if detail and start > 0 else placeholder,
+              src_rows[stop].copy() if detail and stop < rows_total else placeholder)
+             for start, stop in zip(bounds[:-1], bounds[1:])]
 
-    def run(start: int, stop: int) -> None:
+    def run(task: int) -> None:
+        start, stop = int(bounds[task]), int(bounds[task + 1])
         _curve_rows(src_rows, dst_rows, start, stop, height, num_iterations, n_maps, max_value,
                     factor_tables.rows, *factor_tables.y, *factor_tables.x,
-                    affine is not None, a_tables.rows, b_rows, *a_tables.y, *a_tables.x)
+                    affine is not None, a_tables.rows, b_rows, *a_tables.y, *a_tables.x,
+                    detail, c_rows, *halos[task], column_weight, in_place)
 
-    tasks = max(1, min(threads * TASKS_PER_THREAD, rows_total // ROWS_PER_TASK))
-    if tasks == 1 or threads == 1:
-        run(0, rows_total)
+    if tasks == 1:
+        run(0)
         return out
-    bounds = np.linspace(0, rows_total, tasks + 1).astype(int)
     next_task = itertools.count()  # next() is atomic under the GIL
 
     def work() -> None:
         for task in iter(lambda: next(next_task), None):
             if task >= tasks:
                 return
-            run(int(bounds[task]), int(bounds[task + 1]))
+            run(task)
 
     # The calling thread works too: on busy cores a helper may wait for a time slice for
     # milliseconds after being woken, and the caller then does its share meanwhile.

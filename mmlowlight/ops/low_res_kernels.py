@@ -7,7 +7,7 @@ The fast runtime (:mod:`.runtime`) runs two thumbnail-sized computations per fra
   the thumbnail, for the per-image scale ``alpha`` of the factor map;
 - :meth:`NoiseAdaptiveGuidedFilter.coefficients
   <mmlowlight.models.denoisers.NoiseAdaptiveGuidedFilter>`: the curve's gain and lift, the
-  black level, the box statistics and the affine maps ``(a, b)`` on the pooled image.
+  black level, the box statistics and the maps ``(a, b, c)`` on the pooled image.
 
 In PyTorch both are hundreds of tiny operations whose dispatch costs far more than their
 arithmetic at these sizes (about 4 ms and 8-14 ms at 1080p); here each is one compiled call.
@@ -378,58 +378,68 @@ def _black_offset(thumb, factor, black, black_knee, num_iterations):
 
 
 @numba.njit(nogil=True, cache=True)
-def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b):
+def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b,
+                        c):
     """``coefficients`` of one image: (3, h, w) pooled, (C, h', w') factor, (3,) sigma;
-    ``down``/``up``: the tables to the factor's size and back. Writes ``a``, ``b`` (3, h, w)."""
-    strength2, tolerance, black_rank, max_black, black_knee, tiny = params
+    ``down``/``up``: the tables to the factor's size and back. Writes ``a``, ``b``, ``c``
+    (3, h, w)."""
+    strength2, tolerance, black_rank, max_black, black_knee, tiny, detail_window = params
     thumb = _resize(x_low, *down)
     offset = np.zeros_like(x_low)
     if black_rank > 0:
         black = _black_level(x_low, black_rank, max_black)
         thumb_offset = _black_offset(thumb, factor, black, black_knee, num_iterations)
         offset = _resize(thumb_offset, *up)
-        for c in range(3):
+        for ch in range(3):
             for y in range(thumb.shape[1]):
                 for x in range(thumb.shape[2]):
-                    shifted = ((thumb[c, y, x] - thumb_offset[c, y, x])
-                               / (_F32(1) - thumb_offset[c, y, x]))
-                    thumb[c, y, x] = max(shifted, _F32(0))
+                    shifted = ((thumb[ch, y, x] - thumb_offset[ch, y, x])
+                               / (_F32(1) - thumb_offset[ch, y, x]))
+                    thumb[ch, y, x] = max(shifted, _F32(0))
     gain = _resize(_curve_gain(thumb, factor, num_iterations), *up)
     channels, height, width = x_low.shape
     moments = np.empty((6, height, width), np.float32)
-    for c in range(3):
+    for ch in range(3):
         for y in range(height):
             for x in range(width):
-                value = x_low[c, y, x]
-                moments[c, y, x] = value
-                moments[3 + c, y, x] = value * value
+                value = x_low[ch, y, x]
+                moments[ch, y, x] = value
+                moments[3 + ch, y, x] = value * value
     moments = _box(moments, radius)
-    first = np.empty_like(moments)
-    for c in range(3):
-        noise = sigma[c] * sigma[c]
+    detail = detail_window > 1
+    first = np.empty((9 if detail else 6, height, width), np.float32)
+    for ch in range(3):
+        smoothed_sigma = sigma[ch] / _F32(detail_window)
+        noise = smoothed_sigma * smoothed_sigma
         for y in range(height):
             for x in range(width):
-                lifted = (_F32(1) / max(gain[c, y, x], _F32(1e-3))) * tolerance
+                slope = max(gain[ch, y, x], _F32(1e-3))
+                lifted = tolerance / slope
                 eps = strength2 * max(noise - lifted * lifted, _F32(0))
-                mean = moments[c, y, x]
-                var = max(moments[3 + c, y, x] - mean * mean, _F32(0))
+                mean = moments[ch, y, x]
+                var = max(moments[3 + ch, y, x] - mean * mean, _F32(0))
                 weight = (var + tiny) / (var + eps + tiny)
-                first[c, y, x] = weight
-                first[3 + c, y, x] = (_F32(1) - weight) * mean
+                first[ch, y, x] = weight
+                first[3 + ch, y, x] = (_F32(1) - weight) * mean
+                if detail:
+                    kept = min(tolerance / max(slope * sigma[ch], tiny), _F32(1))
+                    first[6 + ch, y, x] = kept * kept
     smoothed = _box(first, radius)
-    for c in range(3):
+    for ch in range(3):
         for y in range(height):
             for x in range(width):
-                keep = _F32(1) - offset[c, y, x]
-                a[c, y, x] = smoothed[c, y, x] / keep
-                b[c, y, x] = (smoothed[3 + c, y, x] - offset[c, y, x]) / keep
+                keep = _F32(1) - offset[ch, y, x]
+                kept = smoothed[6 + ch, y, x] if detail else _F32(0)
+                a[ch, y, x] = (smoothed[ch, y, x] - kept) / keep
+                b[ch, y, x] = (smoothed[3 + ch, y, x] - offset[ch, y, x]) / keep
+                c[ch, y, x] = kept / keep
 
 
 @numba.njit(nogil=True, cache=True)
-def _coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b):
+def _coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b, c):
     for n in range(x_low.shape[0]):
         _image_coefficients(x_low[n], factor[n], sigma[n], down, up, num_iterations, radius,
-                            params, a[n], b[n])
+                            params, a[n], b[n], c[n])
 
 
 def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, tuple]:
@@ -440,7 +450,7 @@ def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, 
 
 def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
                                sigma: np.ndarray, num_iterations: int
-                               ) -> Tuple[np.ndarray, np.ndarray]:
+                               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``NoiseAdaptiveGuidedFilter.coefficients`` of a pooled image.
 
     Args:
@@ -451,7 +461,8 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
         num_iterations (int): The curve's steps.
 
     Returns:
-        tuple[np.ndarray, np.ndarray]: ``a``, ``b`` (N, 3, h, w) float32.
+        tuple[np.ndarray, np.ndarray, np.ndarray]: ``a``, ``b``, ``c`` (N, 3, h, w) float32
+        (``c`` is 0 at ``detail_radius = 0``).
     """
     x_low = np.ascontiguousarray(x_low, np.float32)
     factor = np.ascontiguousarray(factor, np.float32)
@@ -462,7 +473,9 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     # 0: no black level (black_percentile = 0).
     black_rank = denoiser.black_rank(height * width) if denoiser.black_percentile > 0 else 0
     params = (_F32(denoiser.strength ** 2), _F32(denoiser.tolerance), black_rank,
-              _F32(denoiser.max_black), _F32(denoiser.black_knee), _F32(_TINY))
-    a, b = np.empty_like(x_low), np.empty_like(x_low)
-    _coefficients(x_low, factor, sigma, down, up, num_iterations, denoiser.radius, params, a, b)
-    return a, b
+              _F32(denoiser.max_black), _F32(denoiser.black_knee), _F32(_TINY),
+              2 * denoiser.detail_radius + 1)
+    a, b, c = np.empty_like(x_low), np.empty_like(x_low), np.empty_like(x_low)
+    _coefficients(x_low, factor, sigma, down, up, num_iterations, denoiser.radius, params, a, b,
+                  c)
+    return a, b, c

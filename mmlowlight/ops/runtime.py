@@ -42,7 +42,10 @@ UNBANDED_BYTES = 32 << 20
 _REQUIRED = ('efe', 'scale_factor', 'num_iterations', 'downscale', 'refine_low_res_factor')
 #: What a denoiser needs for :func:`~.denoise_statistics.denoiser_affine_maps` (the
 #: ``NoiseAdaptiveGuidedFilter`` interface): its affine maps then ride in the curve pass.
-_DENOISER_API = ('coefficients', 'scale', 'noise_row_step', 'edge_cut', 'mean_abs_to_sigma')
+_DENOISER_API = ('coefficients', 'scale', 'noise_row_step', 'edge_cut', 'mean_abs_to_sigma',
+                 'detail_radius')
+#: Detail windows the fused curve pass implements: none, and the 3 x 3 mean.
+_DETAIL_RADII = (0, 1)
 
 
 def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
@@ -51,7 +54,7 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
     It runs an ``SGZEnhancer``-like model (``efe``, ``scale_factor``, ``num_iterations``,
     ``downscale``, ``refine_low_res_factor``) in eval mode with float32 parameters on the CPU,
     without a ``denoiser`` or with one that computes low-resolution affine maps
-    (``NoiseAdaptiveGuidedFilter``). Callers also check that the model's class does not
+    (``NoiseAdaptiveGuidedFilter``, ``detail_radius`` 0 or 1). Callers also check that the model's class does not
     override ``forward``/``estimate_factor`` (see :func:`mmlowlight.apis.enhance_batch`).
     """
     missing = [name for name in _REQUIRED if not hasattr(model, name)]
@@ -63,6 +66,9 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
     if denoiser is not None and not all(hasattr(denoiser, name) for name in _DENOISER_API):
         return (f'the model has a full-resolution denoiser ({type(denoiser).__name__}) without '
                 f'low-resolution affine coefficients')
+    if denoiser is not None and denoiser.detail_radius not in _DETAIL_RADII:
+        return (f'the denoiser\'s detail_radius is {denoiser.detail_radius} (the fast path '
+                f'implements {_DETAIL_RADII})')
     for param in model.parameters():
         if param.device.type != 'cpu':
             return f'the model is on {param.device}'

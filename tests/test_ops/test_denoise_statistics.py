@@ -41,17 +41,23 @@ def test_noise_matches_reference(shape):
 
 
 @pytest.mark.parametrize('bgr', [False, True])
-def test_affine_maps_give_the_reference_within_one_grey_level(bgr):
+@pytest.mark.parametrize('detail_radius', [0, 1])
+def test_affine_maps_give_the_reference_within_one_grey_level(bgr, detail_radius):
     frames = _frames((2, 48, 72, 3), high=40)
-    denoiser = NoiseAdaptiveGuidedFilter()
+    denoiser = NoiseAdaptiveGuidedFilter(detail_radius=detail_radius)
     x = to_model_input(frames, 'cpu')
     factor = -torch.rand(2, 3, 4, 6)
     reference = denoiser(x, factor)
     source = np.ascontiguousarray(frames[..., ::-1]) if bgr else frames
-    a, b = denoiser_affine_maps(denoiser, source, factor, 8, bgr=bgr, threads=2)
+    maps = denoiser_affine_maps(denoiser, source, factor, 8, bgr=bgr, threads=2)
+    # The fused curve pass takes (a, b) for the single-scale filter, (a, b, c) for two scales.
+    assert len(maps) == (2 if detail_radius == 0 else 3)
     if bgr:
-        a, b = a[:, ::-1].copy(), b[:, ::-1].copy()
-    fast = denoiser.apply_coefficients(x, torch.from_numpy(a), torch.from_numpy(b))
+        maps = tuple(m[:, ::-1].copy() for m in maps)
+    maps = [torch.from_numpy(m) for m in maps]
+    if detail_radius == 0:
+        maps.append(torch.zeros_like(maps[0]))
+    fast = denoiser.apply_coefficients(x, *maps)
     assert (fast - reference).abs().max() * 255 < 1e-3
 
 

@@ -3,9 +3,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter
 from mmlowlight.models.enhancers import recurrent_enhance
 from mmlowlight.ops import apply_curve_maps
-from mmlowlight.ops.fused_curve import _curve_rows
+from mmlowlight.ops.fused_curve import ROWS_PER_TASK, _curve_rows
 
 
 def _upsample(maps, height, width):
@@ -18,7 +19,10 @@ def _reference(frames, factor, num_iterations=8, affine=None):
     max_value = np.iinfo(frames.dtype).max
     _, height, width, _ = frames.shape
     x = torch.from_numpy(frames.astype(np.float32) / max_value).permute(0, 3, 1, 2)
-    if affine is not None:
+    if affine is not None and len(affine) == 3:  # the denoiser's two-scale form
+        x = NoiseAdaptiveGuidedFilter(detail_radius=1).apply_coefficients(
+            x, *(torch.from_numpy(m) for m in affine))
+    elif affine is not None:
         x = _upsample(affine[0], height, width) * x + _upsample(affine[1], height, width)
     y = recurrent_enhance(x, _upsample(factor, height, width), num_iterations)
     return y.clamp(0, 1).mul(max_value).round().permute(0, 2, 3, 1).numpy()
@@ -71,6 +75,55 @@ def test_affine_maps_at_their_own_resolution(channels, dtype):
     assert np.array_equal(identity, apply_curve_maps(frames, factor, 8))
 
 
+def _detail_maps(n, low_shape, seed=2):
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(0.2, 0.9, (n, 3, *low_shape)).astype(np.float32),
+            rng.uniform(-0.02, 0.04, (n, 3, *low_shape)).astype(np.float32),
+            rng.uniform(0.0, 0.6, (n, 3, *low_shape)).astype(np.float32))
+
+
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
+@pytest.mark.parametrize('size', [(1, 1), (1, 7), (6, 1), (2, 2), (37, 61), (300, 41)])
+@pytest.mark.parametrize('channels', [3, 24])
+def test_detail_maps_match_pytorch_reference(size, dtype, channels):
+    frames, factor = _case((2, *size, 3), (3, 4), dtype, channels)
+    maps = _detail_maps(2, (4, 5))
+    expected = _reference(frames, factor, 8, maps)
+    for threads in (1, 3):
+        _assert_within_one_level(apply_curve_maps(frames, factor, 8, affine=maps,
+                                                  threads=threads), expected, dtype)
+    # The 3 x 3 mean matters: the same maps as x' = (a + c) x + b give another result.
+    if size[0] * size[1] > 4:
+        plain = apply_curve_maps(frames, factor, 8, affine=(maps[0] + maps[2], maps[1]))
+        assert np.abs(plain.astype(np.int64) - expected).max() > 1
+
+
+def test_detail_window_stays_inside_each_image():
+    # Image 0 black, image 1 white: a window that crossed the batch boundary would lift
+    # image 0's last row (or darken image 1's first).
+    frames = np.zeros((2, 8, 5, 3), np.uint8)
+    frames[1] = 200
+    factor = np.zeros((2, 3, 2, 2), np.float32)
+    a = np.ones((2, 3, 2, 2), np.float32)
+    maps = (a, np.zeros_like(a), np.zeros_like(a))  # x' = x_mid
+    got = apply_curve_maps(frames, factor, 8, affine=maps, threads=1)
+    assert np.array_equal(got, frames)
+
+
+def test_detail_maps_in_place_with_many_tasks():
+    height = 6 * ROWS_PER_TASK + 5  # several tasks per thread, boundaries inside images
+    frames, factor = _case((2, height, 23, 3), (5, 3))
+    maps = _detail_maps(2, (6, 4))
+    separate = apply_curve_maps(frames, factor, 8, affine=maps, threads=1)
+    for threads in (2, 4):
+        in_place = frames.copy()
+        assert apply_curve_maps(in_place, factor, 8, affine=maps, threads=threads,
+                                out=in_place) is in_place
+        assert np.array_equal(in_place, separate)
+        assert np.array_equal(apply_curve_maps(frames, factor, 8, affine=maps,
+                                               threads=threads), separate)
+
+
 def test_threads_out_and_in_place_agree():
     frames, factor = _case((3, 200, 64, 3), (17, 5))
     single = apply_curve_maps(frames, factor, threads=1)
@@ -107,6 +160,9 @@ def test_kernels_are_cached_on_disk():
      ValueError, 'one shape'),
     (dict(affine=(np.ones((1, 1, 2, 2), np.float32), np.ones((1, 1, 2, 2), np.float32))),
      ValueError, 'affine a must be'),
+    (dict(affine=(np.ones((1, 3, 2, 2), np.float32),) * 2 + (np.ones((1, 3, 2, 3), np.float32),)),
+     ValueError, 'c '),
+    (dict(affine=(np.ones((1, 3, 2, 2), np.float32),)), ValueError, r'\(a, b\) or \(a, b, c\)'),
     (dict(out=np.zeros((1, 4, 4, 3), np.uint16)), ValueError, 'out must be'),
 ])
 def test_invalid_arguments(kwargs, error, match):

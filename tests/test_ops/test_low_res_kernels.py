@@ -58,19 +58,23 @@ def test_exposure_matches_torch(kind, shape, channels, shaping):
 @pytest.mark.parametrize('shapes', [((1, 1), (1, 1)), ((5, 8), (3, 5)), ((37, 61), (25, 41)),
                                     ((135, 240), (90, 160))])
 @pytest.mark.parametrize('options', [{}, dict(black_percentile=0), dict(radius=0),
-                                     dict(radius=2, black_percentile=5)])
+                                     dict(radius=2, black_percentile=5), dict(detail_radius=0),
+                                     dict(detail_radius=2, black_percentile=0)])
 def test_coefficients_match_torch(kind, shapes, options):
     denoiser = NoiseAdaptiveGuidedFilter(**options)
     x_low, factor = _image(kind, shapes[0]), _factor(shapes[1])
     sigma = np.array([[0.01, 0.02, 0.0]], np.float32)
     with torch.inference_mode():
-        ref_a, ref_b = denoiser.coefficients(torch.from_numpy(x_low), torch.from_numpy(factor),
-                                             torch.from_numpy(sigma).view(1, 3, 1, 1))
-    a, b = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8)
+        reference = denoiser.coefficients(torch.from_numpy(x_low), torch.from_numpy(factor),
+                                          torch.from_numpy(sigma).view(1, 3, 1, 1))
+    a, b, c = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8)
     # Float rounding only; the flat regions' variance (a difference of nearly equal numbers)
     # moves a by up to ~1e-5.
-    np.testing.assert_allclose(a, ref_a.numpy(), rtol=1e-5, atol=2e-5)
-    np.testing.assert_allclose(b, ref_b.numpy(), rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(a, reference[0].numpy(), rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(b, reference[1].numpy(), rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(c, reference[2].numpy(), rtol=1e-5, atol=2e-6)
+    if denoiser.detail_radius == 0:
+        assert not c.any()
 
 
 @pytest.mark.parametrize('values', [np.linspace(0, 0.1, 1000), np.zeros(500), np.full(300, 0.5),

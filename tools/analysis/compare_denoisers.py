@@ -7,7 +7,10 @@ Every row runs the same enhancer (``--checkpoint``, default: the official SGZ we
   none                  no denoising
   nagf s4 r2 / s8 r1 / s12 r1
                         NoiseAdaptiveGuidedFilter before the curve (scale, radius), strength
-                        --strength: coefficients at low resolution, applied in the curve pass
+                        --strength, single-scale (detail_radius 0): coefficients at low
+                        resolution, applied in the curve pass
+  nagf s8 r1 two-scale  the same with detail_radius 1 (the default): ``a`` on the 3 x 3 mean,
+                        part of the pixel's own detail added back
   guided s1 r8          the same filter at full resolution (radius 8): the "plain" guided filter
   bilateral after       OpenCV's bilateral filter on the enhanced 8-bit image (d 9, sigma colour
                         30, sigma space 5): not noise-adaptive
@@ -40,8 +43,9 @@ from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter  # noqa: E402
 from mmlowlight.utils import write_json_atomic  # noqa: E402
 from mmlowlight.utils.timing import median_seconds  # noqa: E402
 
-GUIDED = {'nagf s4 r2': (4, 2), 'nagf s8 r1': (8, 1), 'nagf s12 r1': (12, 1),
-          'guided s1 r8': (1, 8)}
+#: Row name -> (scale, radius, detail_radius).
+GUIDED = {'nagf s4 r2': (4, 2, 0), 'nagf s8 r1': (8, 1, 0), 'nagf s8 r1 two-scale': (8, 1, 1),
+          'nagf s12 r1': (12, 1, 0), 'guided s1 r8': (1, 8, 0)}
 
 
 def bilateral(rgb: np.ndarray) -> np.ndarray:
@@ -86,14 +90,15 @@ def main() -> None:
         if name == 'none':
             run, ms = model_method(base), 0.0
         elif name in GUIDED:
-            scale, radius = GUIDED[name]
+            scale, radius, detail_radius = GUIDED[name]
             denoiser = dict(type='NoiseAdaptiveGuidedFilter', scale=scale, radius=radius,
-                            strength=args.strength)
+                            strength=args.strength, detail_radius=detail_radius)
             model = init_enhancer(checkpoint=checkpoint, scale_factor=12,
                                   exposure_control=control, denoiser=denoiser)
             run = model_method(model)
             module = NoiseAdaptiveGuidedFilter(scale=scale, radius=radius,
-                                               strength=args.strength)
+                                               strength=args.strength,
+                                               detail_radius=detail_radius)
             with torch.inference_mode():
                 ms = median_seconds(lambda: module(x, factor_low), args.repeats) * 1e3
         else:

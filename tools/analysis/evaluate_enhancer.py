@@ -15,6 +15,10 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        (an image returned unchanged counts as 99 dB)
   well-lit skimage     scikit-image's normal-light samples (astronaut, chelsea, coffee, rocket)
                        fed in: PSNR(input, output), mean
+  demo coffee / astronaut / chelsea
+                       ``make demo``'s inputs (the photos darkened to 3 % exposure with shot and
+                       read noise, ``mmlowlight.apis.demo_data``; the arrays, before the demo's
+                       JPEG encoding) enhanced: PSNR against the original photo
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
                        vs the official code op by op at scale 12 (``tools/benchmark.py``), same
                        run, median of --repeats
@@ -40,6 +44,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark import dark_frame, official_forward  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
+from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
 from mmlowlight.utils import write_json_atomic  # noqa: E402
 from mmlowlight.utils.timing import median_seconds  # noqa: E402
@@ -119,11 +124,18 @@ def real_folders(root: str) -> List[str]:
     return [osp.join(root, 'unpaired', 'sci_easy'), osp.join(root, 'unpaired', 'sci_medium')]
 
 
+def demo_photos(run: Method) -> Dict[str, float]:
+    """PSNR of each ``make demo`` input, enhanced, against the photo it was made from."""
+    return {f'demo_{name}': peak_signal_noise_ratio(rgb, run(synthesize_low_light(rgb, seed=seed)))
+            for seed, (name, rgb) in enumerate(sorted(demo_images().items()))}
+
+
 def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
     """Every quality figure of the table (all but speed) for one method."""
     row = dict(zip(('lol_psnr', 'lol_ssim'), lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
     row.update(real_photos(run, real_folders(root)))
     row.update({name: well_lit(run, images) for name, images in lit.items()})
+    row.update(demo_photos(run))
     return row
 
 

@@ -77,7 +77,9 @@ class TestNoiseAdaptiveGuidedFilter:
     def test_removes_noise_the_curve_amplifies(self):
         x = _noisy_flat()
         denoiser = NoiseAdaptiveGuidedFilter(black_percentile=0)  # the noise only
-        factor = _brightening(x)
+        # r = -0.5 lifts 0.05 to 0.66 with slope ~6 (at -0.8 the curve saturates near white,
+        # where its slope is ~1 and the noise stays within the tolerance).
+        factor = _brightening(x, -0.5)
         out = denoiser(x, factor)
         full = torch.nn.functional.interpolate(factor, size=x.shape[-2:], mode='bilinear',
                                                align_corners=True)
@@ -108,12 +110,54 @@ class TestNoiseAdaptiveGuidedFilter:
     def test_black_level_folds_into_the_affine_map(self):
         x = _noisy_flat(level=0.03, sigma=0.003)
         factor = _brightening(x)
-        off = NoiseAdaptiveGuidedFilter(black_percentile=0)
-        on = NoiseAdaptiveGuidedFilter(black_percentile=5)
-        _, b_off = off.coefficients(off.pool(x), factor, off.estimate_noise(x))
-        _, b_on = on.coefficients(on.pool(x), factor, on.estimate_noise(x))
+        # Single-scale: both filters smooth this image fully, so b differs by the offset only.
+        off = NoiseAdaptiveGuidedFilter(black_percentile=0, detail_radius=0)
+        on = NoiseAdaptiveGuidedFilter(black_percentile=5, detail_radius=0)
+        _, b_off, _ = off.coefficients(off.pool(x), factor, off.estimate_noise(x))
+        _, b_on, _ = on.coefficients(on.pool(x), factor, on.estimate_noise(x))
         assert (b_on < b_off).all()  # shifted by the black level
         assert on(x, factor).min() >= 0 and off(x, factor).mean() > on(x, factor).mean()
+
+    def test_detail_radius_zero_is_the_single_scale_filter(self):
+        x = _noisy_flat()
+        factor = _brightening(x)
+        denoiser = NoiseAdaptiveGuidedFilter(detail_radius=0)
+        a, b, c = denoiser.coefficients(denoiser.pool(x), factor, denoiser.estimate_noise(x))
+        assert not c.any()
+        size = x.shape[-2:]
+        a, b = (torch.nn.functional.interpolate(m, size=size, mode='bilinear',
+                                                align_corners=True) for m in (a, b))
+        assert torch.equal(denoiser(x, factor), torch.addcmul(b, a, x).clamp(min=0))
+
+    @staticmethod
+    def _striped(amplitude=0.015, period=32, sigma=0.01, size=(96, 128)):
+        column = torch.arange(size[1], dtype=torch.float32)
+        stripes = amplitude * torch.sin(2 * torch.pi * column / period)
+        gen = torch.Generator().manual_seed(1)
+        noise = sigma * torch.randn(1, 3, *size, generator=gen)
+        return 0.06 + stripes + noise, stripes
+
+    def test_two_scales_keep_texture_below_the_noise(self):
+        # Stripes whose contrast is below strength * sigma: the single-scale filter smooths
+        # them away with the noise; two scales keep most of them and still remove the noise.
+        x, stripes = self._striped()
+        factor = _brightening(x, -0.5)
+        kept = {}
+        for radius in (0, 1):
+            out = NoiseAdaptiveGuidedFilter(black_percentile=0, detail_radius=radius)(x, factor)
+            inner = out[..., 16:-16, 16:-16]
+            profile = inner.mean(dim=(1, 2))[0]  # mean over channels and rows
+            wave = stripes[16:-16]
+            amplitude = (profile - profile.mean()) @ wave / (wave @ wave)
+            residual = inner - inner.mean(dim=2, keepdim=True)  # noise left along columns
+            kept[radius] = (float(amplitude), float(residual.std()))
+        assert kept[1][0] > 0.6 and kept[1][0] > 2 * kept[0][0], kept
+        assert kept[1][1] < 0.4 * 0.01, kept  # most of the noise (sigma 0.01) is gone
+
+    def test_two_scales_pass_what_the_curve_does_not_amplify(self):
+        x, _ = self._striped(sigma=1 / 255)
+        out = NoiseAdaptiveGuidedFilter(detail_radius=1)(x, torch.zeros(1, 3, 4, 4))
+        torch.testing.assert_close(out, x.clamp(min=0), atol=1e-6, rtol=0)
 
     def test_keeps_strong_edges(self):
         x = _noisy_flat(size=(64, 64))
@@ -143,7 +187,7 @@ class TestNoiseAdaptiveGuidedFilter:
     @pytest.mark.parametrize('kwargs', [
         dict(scale=0), dict(scale=2.5), dict(radius=-1), dict(strength=-1.0),
         dict(tolerance=-0.1), dict(noise_row_step=0), dict(black_percentile=101),
-        dict(max_black=1.0)
+        dict(max_black=1.0), dict(detail_radius=-1), dict(detail_radius=1.5)
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
