@@ -6,13 +6,13 @@ electrons) and sensor read noise (Gaussian), and returns to sRGB: the grain and 
 a phone photo at night. No library offers this camera model, hence the few lines below.
 """
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from .image_io import atomic_write_bytes, encode_image, DecodedImage
 
-__all__ = ['synthesize_low_light', 'demo_images', 'write_demo_inputs']
+__all__ = ['synthesize_low_light', 'demo_images', 'demo_inputs', 'write_demo_inputs']
 
 _GAMMA = 2.2
 
@@ -47,6 +47,20 @@ def demo_images() -> Dict[str, np.ndarray]:
     return {'coffee': data.coffee(), 'astronaut': data.astronaut(), 'chelsea': data.chelsea()}
 
 
+def demo_inputs(exposure: float = 0.03) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+    """``make demo``'s inputs: per name, the original photo and its dark copy.
+
+    Args:
+        exposure (float): See :func:`synthesize_low_light`.
+
+    Returns:
+        dict[str, tuple[np.ndarray, np.ndarray]]: ``{name: (original, dark)}``, uint8 RGB, the
+        dark copies' noise seeded by the names' sorted order (the same files every time).
+    """
+    return {name: (rgb, synthesize_low_light(rgb, exposure=exposure, seed=seed))
+            for seed, (name, rgb) in enumerate(sorted(demo_images().items()))}
+
+
 def write_demo_inputs(out_dir: str, exposure: float = 0.03) -> List[str]:
     """Write darkened copies of :func:`demo_images` as JPEGs into ``out_dir``.
 
@@ -58,9 +72,8 @@ def write_demo_inputs(out_dir: str, exposure: float = 0.03) -> List[str]:
         list[str]: The written paths.
     """
     paths = []
-    for seed, (name, rgb) in enumerate(sorted(demo_images().items())):
+    for name, (_, dark) in demo_inputs(exposure).items():
         path = osp.join(out_dir, f'dark_{name}.jpg')
-        dark = synthesize_low_light(rgb, exposure=exposure, seed=seed)
         atomic_write_bytes(path, encode_image(DecodedImage(dark), '.jpg'))
         paths.append(path)
     return paths

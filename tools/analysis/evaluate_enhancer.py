@@ -44,7 +44,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark import dark_frame, official_forward  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
-from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
+from mmlowlight.apis.demo_data import demo_inputs  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
 from mmlowlight.utils import write_json_atomic  # noqa: E402
 from mmlowlight.utils.timing import median_seconds  # noqa: E402
@@ -126,8 +126,8 @@ def real_folders(root: str) -> List[str]:
 
 def demo_photos(run: Method) -> Dict[str, float]:
     """PSNR of each ``make demo`` input, enhanced, against the photo it was made from."""
-    return {f'demo_{name}': peak_signal_noise_ratio(rgb, run(synthesize_low_light(rgb, seed=seed)))
-            for seed, (name, rgb) in enumerate(sorted(demo_images().items()))}
+    return {f'demo_{name}': peak_signal_noise_ratio(original, run(dark))
+            for name, (original, dark) in demo_inputs().items()}
 
 
 def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
