@@ -214,7 +214,7 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
             c0 = _expanded_row(c_map, n, ay0[y], ai0, ai1, alam, c_expanded, c_tags)[0]
             c1 = _expanded_row(c_map, n, ay1[y], ai0, ai1, alam, c_expanded, c_tags)[0]
             up = above if g == row_start else (copies[(g - 1) % 2] if in_place else src[g - 1])
-            down = below if g + 1 == row_stop else src[min(g + 1, src.shape[0] - 1)]
+            down = below if g + 1 == row_stop else src[g + 1]
             rows = _vertical_sums(up, line, down, y > 0, y < height - 1, sums)
             weight = column_weight[rows - 1]  # scale / the window's pixel count
             if n_maps == 1:

@@ -54,8 +54,9 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
     It runs an ``SGZEnhancer``-like model (``efe``, ``scale_factor``, ``num_iterations``,
     ``downscale``, ``refine_low_res_factor``) in eval mode with float32 parameters on the CPU,
     without a ``denoiser`` or with one that computes low-resolution affine maps
-    (``NoiseAdaptiveGuidedFilter``, ``detail_radius`` 0 or 1). Callers also check that the model's class does not
-    override ``forward``/``estimate_factor`` (see :func:`mmlowlight.apis.enhance_batch`).
+    (``NoiseAdaptiveGuidedFilter``, ``detail_radius`` 0 or 1). Callers also check that the
+    model's class does not override ``forward``/``estimate_factor`` (see
+    :func:`mmlowlight.apis.enhance_batch`).
     """
     missing = [name for name in _REQUIRED if not hasattr(model, name)]
     if missing:

@@ -2,7 +2,7 @@
 
 Usage:
     python tools/model_converters/publish_enhancer.py CONFIG CHECKPOINT OUT.pth \
-        [--cfg-options model.enhancer.denoiser.scale=6 ...]
+        [--cfg-options model.enhancer.denoiser.detail_radius=1 ...]
 
 Keeps only the ``SGZEnhancer`` tensors (about 50 KB for the dsc EFE) and records the enhancer's
 constructor arguments from CONFIG in ``meta['enhancer']``, so that ``init_enhancer(checkpoint=
@@ -43,7 +43,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='a checkpoint written by tools/train.py')
     parser.add_argument('out', help='output weights file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='config overrides, KEY=VALUE (e.g. model.enhancer.denoiser.scale=6)')
+                        help='config overrides, KEY=VALUE (e.g. model.enhancer.denoiser.detail_radius=1)')
     return parser.parse_args()
 
 
