@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from mmlowlight.utils import worker_pool
+from mmlowlight.utils import flushed_denormals, preserved_float_environment, worker_pool
 from .onnx_writer import efe_model_bytes
 
 __all__ = ['EFE_BACKENDS', 'EfePlan', 'TileGrid', 'default_efe_backend', 'efe_forward',
@@ -108,8 +108,11 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
         # without; no difference in speed measurable on these shared cores).
         options.enable_cpu_mem_arena = False
         options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(efe_model_bytes(efe), options,
-                                               providers=['CPUExecutionProvider'])
+        # The process's first session turns denormal flushing on in this thread for good
+        # (see mmlowlight.utils.float_env): the caller's thread gets its own state back.
+        with preserved_float_environment():
+            session = onnxruntime.InferenceSession(efe_model_bytes(efe), options,
+                                                   providers=['CPUExecutionProvider'])
 
         def run(small: np.ndarray) -> np.ndarray:
             return session.run(['factor'], {'small': small})[0]
@@ -275,6 +278,14 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
     Returns:
         Tensor: (N, C, h, w) float32 in [-1, 1] (contiguous).
     """
+    # Denormals flushed in the calling thread for the call only (the EFE pool's threads flush
+    # always): onnxruntime's sessions would otherwise leave the caller's thread flushing.
+    with flushed_denormals():
+        return _efe_forward(efe, small, backend, threads, max_pixels)
+
+
+def _efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str],
+                 threads: Optional[int], max_pixels: Optional[int]) -> Tensor:
     backend = backend or default_efe_backend()
     if backend not in EFE_BACKENDS:
         raise ValueError(f'unknown EFE backend {backend!r}; expected one of {EFE_BACKENDS}')
@@ -297,7 +308,8 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
         for job in jobs:
             tile(job)
     else:
-        pool = worker_pool(parallel - 1, 'mmlowlight-efe')
+        pool = worker_pool(parallel - 1, 'mmlowlight-efe', initializer=torch.set_flush_denormal,
+                           initargs=(True, ))
         remaining = iter(jobs)
         lock = threading.Lock()
 

@@ -2,6 +2,7 @@ from .checkpoint import (CheckpointError, CheckpointNotFoundError, DamagedCheckp
                          EnhancerMismatchError, NoEnhancerWeightsError, NotACheckpointError,
                          UnsafeCheckpointError, load_checkpoint_file, register_checkpoint_loader)
 from .device import DeviceNotAvailableError, available_devices, resolve_device
+from .float_env import flushed_denormals, preserved_float_environment
 from .fileio import atomic_output, atomic_write_bytes, temporary_name, write_json_atomic
 from .image import tensor_to_uint8_image
 from .memory import release_free_memory
@@ -14,5 +15,6 @@ __all__ = [
     'CheckpointNotFoundError', 'NotACheckpointError', 'DamagedCheckpointError',
     'UnsafeCheckpointError', 'NoEnhancerWeightsError', 'EnhancerMismatchError',
     'register_all_modules', 'tensor_to_uint8_image', 'DeviceNotAvailableError',
-    'available_devices', 'resolve_device', 'worker_pool', 'release_free_memory'
+    'available_devices', 'resolve_device', 'worker_pool', 'release_free_memory',
+    'flushed_denormals', 'preserved_float_environment'
 ]
