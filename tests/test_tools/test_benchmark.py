@@ -22,7 +22,7 @@ def test_any_size_side_by_side_and_quiet(capsys):
         torch.set_num_threads(threads)
     captured = capsys.readouterr()
     out = captured.out
-    for row in ('frame copy', 'official code', 'fast, official', 'default path', 'reference',
+    for row in ('frame copy', 'official code', 'official, flushed', 'x flushed', 'fast, official', 'default path', 'reference',
                 'fast vs reference: max', 'EFE on the', 'EFE backend in use', '1 threads'):
         assert row in out, row
     assert '(official code on the 36x60 crop)' in out and '25x13' in out
@@ -31,6 +31,15 @@ def test_any_size_side_by_side_and_quiet(capsys):
     assert len(out.splitlines()) < 40
     # The fast path agrees with the reference within one grey level at every size.
     assert all(int(level) <= 1 for level in re.findall(r'max (\d+) grey level', out))
+
+
+@pytest.mark.parametrize('flush', [False, True])
+def test_official_code_runs_in_a_process_of_its_own(flush):
+    with benchmark.OfficialCodeProcess(50, 30, 1, flush, None) as official:
+        assert official.shape == (24, 48) and official.pixels == 24 * 48
+        runs = [official.run() for _ in range(2)]
+    assert official.process.returncode == 0
+    assert all(run['seconds'] > 0 and run['faults'] >= 0 for run in runs)
 
 
 @pytest.mark.parametrize('variant', ['official', 'fast'])
