@@ -23,6 +23,7 @@ Rows are split between worker threads (the kernel releases the GIL). The arithme
 with fused multiply-adds (``fastmath``), so it differs from the PyTorch reference by float
 rounding only: at most one grey level, and in very few pixels.
 """
+import functools
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Tuple
@@ -245,19 +246,27 @@ def _channels_last_rows(low_res: np.ndarray) -> np.ndarray:
                                 dtype=np.float32).reshape(n, small_h, -1)
 
 
+@functools.lru_cache(maxsize=64)
+def _upsampling_tables(channels: int, small_h: int, small_w: int, height: int, width: int
+                       ) -> Tuple[tuple, tuple]:
+    """The row tables (index0, index1, weight0, weight1) per output row and the flattened
+    column tables (index0, index1, weight1) per output value (W * 3) of a (channels, small_h,
+    small_w) map upsampled to height x width. Cached: the frames of a video share them."""
+    ys = linear_taps(small_h, height, True)
+    xs = linear_taps(small_w, width, True)
+    within = np.tile(np.arange(3), width)
+    return ((ys.index0, ys.index1, ys.weight0, ys.weight1),
+            (np.repeat(xs.index0, 3) * channels + within,
+             np.repeat(xs.index1, 3) * channels + within, np.repeat(xs.weight1, 3)))
+
+
 class _MapTables:
     """Row and flattened-column upsampling tables of one low-resolution map, plus the map as
     (N, h, w * C) float32 channels-last rows."""
 
     def __init__(self, low_res: np.ndarray, height: int, width: int) -> None:
-        channels, small_h, small_w = low_res.shape[1:]
         self.rows = _channels_last_rows(low_res)
-        ys = linear_taps(small_h, height, True)
-        xs = linear_taps(small_w, width, True)
-        self.y = (ys.index0, ys.index1, ys.weight0, ys.weight1)
-        within = np.tile(np.arange(3), width)
-        self.x = (np.repeat(xs.index0, 3) * channels + within,
-                  np.repeat(xs.index1, 3) * channels + within, np.repeat(xs.weight1, 3))
+        self.y, self.x = _upsampling_tables(*low_res.shape[1:], height, width)
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -273,6 +282,7 @@ def _check_map(name: str, low_res: np.ndarray, n: int, channels: Optional[int] =
                          f'{getattr(low_res, "shape", type(low_res).__name__)}')
 
 
+@functools.lru_cache(maxsize=64)
 def _column_weights(width: int, max_value: float) -> np.ndarray:
     """(3, W * 3): ``1 / (max_value * pixels in the 3 x 3 window)`` per flattened column, for a
     window of 1, 2 or 3 rows."""
