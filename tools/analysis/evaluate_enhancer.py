@@ -20,8 +20,9 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        read noise, ``mmlowlight.apis.demo_data``; the arrays, before the demo's
                        JPEG encoding) enhanced: PSNR against the original photo
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
-                       vs the official code op by op at scale 12 (``tools/benchmark.py``), same
-                       run, median of --repeats
+                       vs the official code op by op at scale 12 in processes of its own, as
+                       shipped and with denormals flushed (``tools/benchmark.py``), interleaved
+                       in the same run, medians of --repeats
 Then the acceptance checks of the "default enhancer v2" issue for the first candidate.
 Validation data only: nothing here trains or tunes a model.
 """
