@@ -246,7 +246,7 @@ def _channels_last_rows(low_res: np.ndarray) -> np.ndarray:
                                 dtype=np.float32).reshape(n, small_h, -1)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # ~0.3 MB per entry at 4K
 def _upsampling_tables(channels: int, small_h: int, small_w: int, height: int, width: int
                        ) -> Tuple[tuple, tuple]:
     """The row tables (index0, index1, weight0, weight1) per output row and the flattened
@@ -282,7 +282,7 @@ def _check_map(name: str, low_res: np.ndarray, n: int, channels: Optional[int] =
                          f'{getattr(low_res, "shape", type(low_res).__name__)}')
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _column_weights(width: int, max_value: float) -> np.ndarray:
     """(3, W * 3): ``1 / (max_value * pixels in the 3 x 3 window)`` per flattened column, for a
     window of 1, 2 or 3 rows."""

@@ -25,7 +25,8 @@ class LinearTaps(NamedTuple):
     weight1: np.ndarray
 
 
-@functools.lru_cache(maxsize=256)
+# Bounded: at 4K a table is ~90 KB, and a folder of photos of many sizes must not pile them up.
+@functools.lru_cache(maxsize=64)
 def linear_taps(in_size: int, out_size: int, align_corners: bool,
                 scale_factor: Optional[float] = None) -> LinearTaps:
     """The sampling table of one axis of a bilinear resize from ``in_size`` to ``out_size``.
