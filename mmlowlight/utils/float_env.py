@@ -26,14 +26,15 @@ def _fenv_functions() -> Optional[Tuple[ctypes._CFuncPtr, ctypes._CFuncPtr]]:
     # C99's fegetenv/fesetenv (which hold the SSE control register MXCSR on x86): neither
     # NumPy nor PyTorch exposes a way to read that state back, only to set it.
     name = ctypes.util.find_library('m') or ctypes.util.find_library('c')
+    if not name:
+        return None
     try:
-        library = ctypes.CDLL(name) if name else None
-        functions = (library.fegetenv, library.fesetenv) if library is not None else None
+        library = ctypes.CDLL(name)
+        functions = (library.fegetenv, library.fesetenv)
     except (OSError, AttributeError):
         return None
-    if functions is not None:
-        for function in functions:
-            function.argtypes, function.restype = [ctypes.c_void_p], ctypes.c_int
+    for function in functions:
+        function.argtypes, function.restype = [ctypes.c_void_p], ctypes.c_int
     return functions
 
 

@@ -22,8 +22,8 @@ def test_any_size_side_by_side_and_quiet(capsys):
         torch.set_num_threads(threads)
     captured = capsys.readouterr()
     out = captured.out
-    for row in ('frame copy', 'official code', 'official, flushed', 'x flushed', 'fast, official', 'default path', 'reference',
-                'fast vs reference: max', 'EFE on the', 'EFE backend in use', '1 threads'):
+    for row in ('frame copy', 'official code', 'official, flushed', 'x flushed', 'fast, official',
+                'default path', 'reference', 'fast vs reference: max', 'EFE on the', 'EFE backend in use', '1 threads'):
         assert row in out, row
     assert '(official code on the 36x60 crop)' in out and '25x13' in out
     assert 'INFO' not in out + captured.err  # no weight-initialisation logs
@@ -39,7 +39,7 @@ def test_official_code_runs_in_a_process_of_its_own(flush):
         assert official.shape == (24, 48) and official.pixels == 24 * 48
         runs = [official.run() for _ in range(2)]
     assert official.process.returncode == 0
-    assert all(run['seconds'] > 0 and run['faults'] >= 0 for run in runs)
+    assert all(seconds > 0 for seconds in runs)
 
 
 @pytest.mark.parametrize('variant', ['official', 'fast'])

@@ -48,7 +48,6 @@ from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E4
 from mmlowlight.apis.demo_data import demo_inputs  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
 from mmlowlight.utils import write_json_atomic  # noqa: E402
-from mmlowlight.utils.timing import median_seconds  # noqa: E402
 
 #: The top crop the LOL evaluation of the official repository uses (a multiple of 12).
 LOL_CROP = (396, 600)
