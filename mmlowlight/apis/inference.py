@@ -1,4 +1,5 @@
 """High-level inference API: build an enhancer and enhance images."""
+import logging
 import os
 import os.path as osp
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
@@ -7,11 +8,13 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
                                          SGZEnhancer, enhancer_args_from_checkpoint,
                                          extract_enhancer_state_dict, load_enhancer_state_dict)
+from mmlowlight.models.enhancers.pipeline_config import describe_enhancer, merge_enhancer_args
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
 from .image_io import read_image
@@ -64,15 +67,20 @@ def init_enhancer(config: ConfigLike = None,
     Args:
         config (str | Config | dict, optional): A config file or object holding an
             ``SGZEnhancer`` (as ``model``, ``model.enhancer`` or
-            ``model.data_preprocessor.enhancer``). None: architecture read off the checkpoint,
-            plus the arguments it records in ``meta['enhancer']`` (e.g. ``scale_factor``);
-            official SGZ state dicts run at the official ``scale_factor=12``.
+            ``model.data_preprocessor.enhancer``), whose keys override the pipeline the
+            checkpoint records (``denoiser=None`` turns the denoiser off). None: that pipeline
+            as it is: the architecture read off the weights plus the arguments in
+            ``meta['enhancer']`` (``scale_factor``, exposure control, denoiser); official SGZ
+            state dicts run at the official ``scale_factor=12``.
         checkpoint (str, optional): Our checkpoint (any mmengine checkpoint that contains the
             enhancer) or an official SGZ state dict, recognised by its keys. None: the package's
             default weights (:data:`DEFAULT_CHECKPOINT`).
         device (str | torch.device): Where to put the model. Defaults to ``'cpu'``.
         **overrides: Constructor arguments of :class:`SGZEnhancer` that win over the config and
             the checkpoint, e.g. ``scale_factor=12``.
+
+    The model's ``pipeline_description`` says which pipeline was built and from what (also
+    logged at DEBUG level).
 
     Returns:
         SGZEnhancer: The model in eval mode on ``device``.
@@ -92,13 +100,16 @@ def init_enhancer(config: ConfigLike = None,
             'checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
     checkpoint_obj = load_checkpoint_file(filename)
     state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
-    if config is None:
-        # Checkpoints we ship record the arguments they were trained with (e.g. scale_factor).
-        args = enhancer_args_from_checkpoint(checkpoint_obj, state_dict)
-    else:
-        args = enhancer_args_from_config(config)
-    args.update(overrides)
+    # The rule every enhancer builder follows: the checkpoint's recorded pipeline (ours record
+    # e.g. scale_factor, the exposure control and the denoiser), the config's keys over it.
+    recorded = enhancer_args_from_checkpoint(checkpoint_obj, state_dict)
+    configured = enhancer_args_from_config(config)
+    configured.update(overrides)
+    args = merge_enhancer_args(recorded, configured)
     model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
+    model.pipeline_description = f'{describe_enhancer(args, set(configured))} from {filename}'
+    print_log(f'init_enhancer: {model.pipeline_description}', logger='current',
+              level=logging.DEBUG)
     load_enhancer_state_dict(model, state_dict, filename)
     return model.to(device).eval()
 

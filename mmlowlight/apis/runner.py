@@ -19,6 +19,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmlowlight.engine import setup_cpu_distributed
+from mmlowlight.models.enhancers.pipeline_config import resolve_enhancer_config
 from mmlowlight.utils import CheckpointNotFoundError
 
 __all__ = [
@@ -167,11 +168,26 @@ def build_runner(cfg: Config, dump_results_to: Optional[str] = None) -> Runner:
         raise ValueError(f'results must be dumped to a .pkl or .pickle file, got '
                          f'{dump_results_to!r}')
     setup_cpu_distributed(cfg)
+    _enhancer_pipeline_from_load_from(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     if dump_results_to is not None:
         os.makedirs(osp.dirname(osp.abspath(dump_results_to)), exist_ok=True)
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=dump_results_to))
     return runner
+
+
+def _enhancer_pipeline_from_load_from(cfg: Config) -> None:
+    """A ``ZeroShotEnhancer`` that starts from a local ``load_from`` gets the pipeline that
+    checkpoint records, with the config's ``model.enhancer`` keys overriding it (the rule of
+    :mod:`mmlowlight.models.enhancers.pipeline_config`, as in the det/seg preprocessors)."""
+    model, load_from = cfg.get('model') or {}, cfg.get('load_from')
+    if (str(model.get('type', '')).split('.')[-1] != 'ZeroShotEnhancer'
+            or not isinstance(load_from, str) or not osp.isfile(load_from)
+            or not isinstance(model.get('enhancer'), dict)):
+        return
+    enhancer, built_from = resolve_enhancer_config(model.enhancer, load_from)
+    model.enhancer = enhancer
+    print_log(f'ZeroShotEnhancer: {built_from}', logger='current')
 
 
 @contextlib.contextmanager

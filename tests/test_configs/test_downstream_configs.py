@@ -88,7 +88,88 @@ def test_config_builds(path):
     preprocessor = MODELS.build(preprocessor_cfg)
     assert isinstance(preprocessor, LowLightPreprocessorMixin)
     assert preprocessor.freeze == (kind == 'frozen')
-    assert preprocessor.enhancer.scale_factor == 12
     if kind == 'joint':
         assert {loss.loss_name for loss in preprocessor.aux_losses} == {
             'loss_spatial', 'loss_color', 'loss_exposure', 'loss_smooth'}
+
+
+SGZ_CONFIGS = [p for p in CONFIGS if variant(p) != 'baseline']
+
+
+@functools.lru_cache(maxsize=1)
+def _photo_enhancer():
+    from mmlowlight.apis import init_enhancer
+    return init_enhancer()
+
+
+@functools.lru_cache(maxsize=1)
+def _dark_photo():
+    """A 150 x 230 dark, noisy capture of a real photo (RGB uint8)."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    from mmlowlight.datasets.synthetic import LowLightSimulator
+    photo = cv2.resize(data.coffee(), (230, 150), interpolation=cv2.INTER_AREA)
+    return LowLightSimulator().__call__(photo, np.random.default_rng(0), exposure=0.04)
+
+
+def preprocessor_output_rgb(preprocessor, cfg, rgb):
+    """What the model receives for ``rgb`` (H x W x 3 uint8), back in RGB uint8 space."""
+    import numpy as np
+    import torch
+    bgr = np.ascontiguousarray(rgb[..., ::-1])  # as mmcv loads it
+    height, width = rgb.shape[:2]
+    inputs = torch.from_numpy(bgr).permute(2, 0, 1).contiguous()
+    with torch.no_grad():
+        out = preprocessor(dict(inputs=[inputs]), training=False)['inputs'][0]
+    mean = torch.tensor(cfg.get('mean', [0, 0, 0]), dtype=torch.float32)[:, None, None]
+    std = torch.tensor(cfg.get('std', [1, 1, 1]), dtype=torch.float32)[:, None, None]
+    image = out[:, :height, :width] * std + mean
+    if not (cfg.get('bgr_to_rgb') or cfg.get('rgb_to_bgr')):
+        image = image.flip(0)  # the model kept mmcv's BGR order
+    return image.permute(1, 2, 0).numpy()
+
+
+@pytest.mark.parametrize('path', SGZ_CONFIGS, ids=[osp.basename(p) for p in SGZ_CONFIGS])
+def test_config_gives_the_model_the_photo_enhancer(path):
+    """The shipped configs' enhancer is `enhance(init_enhancer(), img)` (within 2 grey levels):
+    the default weights' recorded pipeline, exposure control and denoiser included."""
+    pytest.importorskip('mmdet.models' if '/det/' in path else 'mmseg.models')
+    import numpy as np
+
+    from mmlowlight.apis import enhance
+    cfg = load(path)
+    init_default_scope(cfg.default_scope)
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    assert type(preprocessor.enhancer.exposure_control).__name__ == 'CurveExposureControl'
+    assert type(preprocessor.enhancer.denoiser).__name__ == 'NoiseAdaptiveGuidedFilter'
+    assert 'CurveExposureControl' in preprocessor.pipeline_description
+    preprocessor.eval()
+    dark = _dark_photo()
+    got = preprocessor_output_rgb(preprocessor, cfg.model.data_preprocessor, dark)
+    expected = enhance(_photo_enhancer(), dark).astype(np.float32)
+    difference = np.abs(got - expected)
+    assert difference.max() <= 2.0, (difference.max(), difference.mean())
+    assert expected.mean() > 2 * dark.mean()  # it did enhance
+
+
+@pytest.mark.parametrize('stage', ['denoiser', 'exposure_control'])
+def test_config_key_turns_a_stage_off(stage):
+    pytest.importorskip('mmdet.models')
+    import numpy as np
+
+    from mmlowlight.apis import enhance, init_enhancer
+    path = next(p for p in SGZ_CONFIGS if 'retinanet' in p and 'frozen' in p)
+    cfg = load(path)
+    cfg.model.data_preprocessor.enhancer[stage] = None
+    init_default_scope(cfg.default_scope)
+    preprocessor = MODELS.build(cfg.model.data_preprocessor).eval()
+    assert getattr(preprocessor.enhancer, stage) is None
+    assert f'no {stage.replace("_", " ")} [config]' in preprocessor.pipeline_description
+    dark = _dark_photo()
+    got = preprocessor_output_rgb(preprocessor, cfg.model.data_preprocessor, dark)
+    without = enhance(init_enhancer(**{stage: None}), dark).astype(np.float32)
+    assert np.abs(got - without).max() <= 2.0
+    full = enhance(_photo_enhancer(), dark).astype(np.float32)
+    assert np.abs(without - full).mean() > 1.0  # the stage mattered

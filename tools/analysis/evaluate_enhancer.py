@@ -19,10 +19,17 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        ``make demo``'s inputs (the photos darkened to 3 % exposure with shot and
                        read noise, ``mmlowlight.apis.demo_data``; the arrays, before the demo's
                        JPEG encoding) enhanced: PSNR against the original photo
+  semantic KL          ``lol_val_pairs``: KL divergence KL(P_ref || P_out) between the ImageNet
+                       class distributions of the shared MobileNetV1 (``pretrained/``) on the
+                       normal-light reference and on the enhanced low image (whole 600x400
+                       images, nats, mean of 40): how much of what a recogniser sees in the
+                       scene the enhancement brings back (the low input itself: ~0.9)
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
                        vs the official code op by op at scale 12 in processes of its own, as
                        shipped and with denormals flushed (``tools/benchmark.py``), interleaved
                        in the same run, medians of --repeats
+The simple baselines a user tries first (the low input itself, auto gamma, CLAHE:
+``mmlowlight.apis.classic_baselines``) get the quality columns too (``--no-baselines`` drops them).
 Then the acceptance checks of the "default enhancer v2" issue for the first candidate.
 Validation data only: nothing here trains or tunes a model.
 """
@@ -45,6 +52,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
+from mmlowlight.apis.classic_baselines import CLASSIC_BASELINES  # noqa: E402
 from mmlowlight.apis.demo_data import demo_inputs  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
 from mmlowlight.utils import write_json_atomic  # noqa: E402
@@ -130,9 +138,37 @@ def demo_photos(run: Method) -> Dict[str, float]:
             for name, (original, dark) in demo_inputs().items()}
 
 
-def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
+def imagenet_classifier(root: str) -> torch.nn.Module:
+    """The shared ImageNet MobileNetV1 (x0.25) as a whole classifier, frozen."""
+    from mmlowlight.models.guides.mobilenet_v1 import MobileNetV1DenseClassifier
+    path = osp.join(root, 'pretrained', 'mobilenetv1_x0.25_imagenet.tar')
+    model = MobileNetV1DenseClassifier(init_cfg=dict(type='Pretrained', checkpoint=path))
+    model.init_weights()
+    return model.eval().requires_grad_(False)
+
+
+def _class_log_probs(classifier: torch.nn.Module, rgb: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        return torch.log_softmax(classifier(x).mean(dim=(2, 3)), dim=1)[0]
+
+
+def semantic_kl(run: Method, root: str, classifier: torch.nn.Module) -> float:
+    """Mean KL(P_ref || P_out) of the ImageNet class distributions over ``lol_val_pairs``."""
+    values = []
+    for low_path in _images(osp.join(root, 'low')):
+        high = read_image(osp.join(root, 'high', osp.basename(low_path))).rgb
+        ref = _class_log_probs(classifier, high)
+        out = _class_log_probs(classifier, run(read_image(low_path).rgb))
+        values.append(float((ref.exp() * (ref - out)).sum()))
+    return float(np.mean(values))
+
+
+def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
+                classifier: torch.nn.Module) -> Dict[str, float]:
     """Every quality figure of the table (all but speed) for one method."""
     row = dict(zip(('lol_psnr', 'lol_ssim'), lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
+    row['semantic_kl'] = semantic_kl(run, osp.join(root, 'lol_val_pairs'), classifier)
     row.update(real_photos(run, real_folders(root)))
     row.update({name: well_lit(run, images) for name, images in lit.items()})
     row.update(demo_photos(run))
@@ -182,6 +218,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--no-speed', action='store_true', help='skip the 1080p timing')
+    parser.add_argument('--no-baselines', action='store_true',
+                        help='no columns for the low input, auto gamma and CLAHE')
     parser.add_argument('--json', help='also write the table as JSON here')
     return parser.parse_args()
 
@@ -221,19 +259,25 @@ def main() -> None:
     for name, path, overrides in args.candidate or [('default', None, {})]:
         models[name] = init_enhancer(checkpoint=path, **overrides)
     lit = well_lit_sets(root)
+    classifier = imagenet_classifier(root)
     table: Dict[str, Dict[str, float]] = {}
     for name, model in models.items():
-        row = quality_row(model_method(model), root, lit)
+        row = quality_row(model_method(model), root, lit, classifier)
         if not args.no_speed:
             row.update(speed_1080p(model, official_path, args.threads, args.repeats))
         table[name] = row
         print(name, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
+    if not args.no_baselines:
+        baselines = {'low input': lambda rgb: rgb, **CLASSIC_BASELINES}
+        for name, run in baselines.items():
+            table[name] = quality_row(run, root, lit, classifier)
     keys = list(next(iter(table.values())))
     print('\n| metric | ' + ' | '.join(table) + ' |')
     print('|---|' + '---|' * len(table))
     for key in keys:
-        print(f'| {key} | ' + ' | '.join(f'{row[key]:.3f}' for row in table.values()) + ' |')
-    first = next(name for name in table if name != 'official')
+        print(f'| {key} | ' + ' | '.join(f'{row[key]:.3f}' if key in row else ''
+                                          for row in table.values()) + ' |')
+    first = next(name for name in models if name != 'official')
     print(f'\nacceptance ({first} vs official):')
     for label, needs, check in ACCEPTANCE:
         if needs not in table[first]:

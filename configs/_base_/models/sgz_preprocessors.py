@@ -4,13 +4,22 @@
 # The dict merges into the baseline's data_preprocessor: its mean/std/bgr_to_rgb/padding stay.
 # enhancer_checkpoint=None loads the package's default weights (mmlowlight/weights/sgz_default.pth);
 # a path loads ours or the official Epoch99.pth instead; False starts from random weights.
-sgz_enhancer = dict(type='mmlowlight.SGZEnhancer', scale_factor=12)  # official inference scale
-# Joint training: SGZ's zero-reference losses (official weights) keep the enhancer an enhancer
-# while the task loss adapts it; merged into the task losses by mmlowlight.AuxLossHook.
+# The enhancer is the pipeline the checkpoint records (the default weights: EFE at scale 12,
+# CurveExposureControl, NoiseAdaptiveGuidedFilter; the official weights: the bare network at
+# scale 12), so a detector gets exactly what `enhance(init_enhancer(), img)` gives. Keys set here
+# override the recorded ones: dict(type='mmlowlight.SGZEnhancer', scale_factor=4) changes only
+# the scale; denoiser=None / exposure_control=None turn a stage off.
+sgz_enhancer = dict(type='mmlowlight.SGZEnhancer')
+# Joint training: the zero-reference losses the default weights were trained with keep the
+# enhancer an enhancer while the task loss adapts it; merged into the task losses by
+# mmlowlight.AuxLossHook, which also records the pipeline in the checkpoints' meta. The one-sided
+# ExposureRangeLoss, not Zero-DCE's fixed-level ExposureLoss: the exposure control sets each
+# image's level (see docs/en/benchmarks.md for the measurement).
 sgz_aux_losses = [
     dict(type='mmlowlight.SpatialConsistencyLoss', loss_weight=1.0),
     dict(type='mmlowlight.ColorConstancyLoss', loss_weight=5.0),
-    dict(type='mmlowlight.ExposureLoss', loss_weight=10.0),
+    dict(type='mmlowlight.ExposureRangeLoss', loss_weight=10.0, patch_size=16, low=0.2,
+         high=0.9),
     dict(type='mmlowlight.IlluminationSmoothnessLoss', loss_weight=1600.0),
 ]
 sgz_det_frozen = dict(

@@ -79,10 +79,49 @@ class LowLightSimulator:
             raise TypeError(f'image must be uint8, got {image.dtype}')
         if exposure is None:
             exposure = self.sample_exposure(rng)
-        elif not 0 < exposure <= 1:
-            raise ValueError(f'exposure must be in (0, 1], got {exposure}')
         linear = (image.astype(np.float64) / 255.0)**self.gamma
-        electrons = rng.poisson(linear * exposure * self.full_well).astype(np.float64)
-        electrons += rng.normal(0.0, self.read_noise, size=image.shape)
+        return self.capture_linear(linear, rng, exposure)
+
+    def capture_linear(self, linear: np.ndarray, rng: np.random.Generator,
+                       exposure: float) -> np.ndarray:
+        """Steps 2-4 on a scene given in linear light (values above 1 allowed).
+
+        A scene rendered in linear light may hold light sources far brighter than the
+        original exposure's white (lamps, headlights): they still clip after the exposure cut,
+        as they do in a real night capture, while the rest of the scene is dark.
+
+        Args:
+            linear (np.ndarray): (H, W) or (H, W, C) float, >= 0; 1 is the original white.
+            rng (np.random.Generator): Source of the noise.
+            exposure (float): Exposure factor in (0, 1].
+
+        Returns:
+            np.ndarray: uint8 capture of the same shape.
+        """
+        if not 0 < exposure <= 1:
+            raise ValueError(f'exposure must be in (0, 1], got {exposure}')
+        electrons = rng.poisson(np.maximum(linear, 0) * exposure * self.full_well
+                                ).astype(np.float64)
+        electrons += rng.normal(0.0, self.read_noise, size=linear.shape)
         encoded = np.clip(electrons / self.full_well, 0.0, 1.0)**(1.0 / self.gamma)
         return np.round(encoded * 255.0).astype(np.uint8)
+
+    def exposure_for_level(self, linear: np.ndarray, level: float) -> float:
+        """The exposure factor at which the capture's mean 8-bit level is about ``level``.
+
+        Noise-free and ignoring the clipping of lights, the encoded mean is
+        ``255 * k ** (1 / gamma) * mean(min(linear, 1) ** (1 / gamma))``; solved for ``k``.
+
+        Args:
+            linear (np.ndarray): The scene in linear light.
+            level (float): Target mean grey level in (0, 255).
+
+        Returns:
+            float: ``k`` in (0, 1].
+        """
+        if not 0 < level < 255:
+            raise ValueError(f'level must be in (0, 255), got {level}')
+        encoded_mean = float(np.mean(np.clip(linear, 0, 1)**(1.0 / self.gamma))) * 255.0
+        if encoded_mean <= 0:
+            return 1.0
+        return float(min(1.0, (level / encoded_mean)**self.gamma))

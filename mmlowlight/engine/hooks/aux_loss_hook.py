@@ -8,6 +8,7 @@ too. In a Runner this hook does the same merge through a forward hook on the unw
 instead, which also fires under DDP (``DDP.forward`` calls the module), and checks before
 training that the model has a preprocessor that can carry auxiliary losses.
 """
+import copy
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -30,6 +31,11 @@ class AuxLossHook(Hook):
     config whose preprocessor cannot carry auxiliary losses fails before training. The merged
     entries (e.g. ``loss_exposure``) are summed into the total loss and logged by
     ``parse_losses``.
+
+    It also records the enhancer's pipeline (``data_preprocessor.enhancer_args``: scale,
+    exposure control, denoiser) in every checkpoint as ``meta['enhancer']``, so that the jointly
+    trained checkpoint, given as ``enhancer_checkpoint`` or to ``init_enhancer``, builds the
+    pipeline it was trained in.
     """
 
     priority = 'NORMAL'
@@ -52,6 +58,13 @@ class AuxLossHook(Hook):
         preprocessor.merge_aux_losses_automatically = False
         self._handle = model.register_forward_hook(preprocessor.merge_aux_losses,
                                                    with_kwargs=True)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Record the enhancer's pipeline in ``checkpoint['meta']['enhancer']``."""
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        args = getattr(getattr(model, 'data_preprocessor', None), 'enhancer_args', None)
+        if isinstance(args, dict):
+            checkpoint.setdefault('meta', {})['enhancer'] = copy.deepcopy(args)
 
     def after_train(self, runner) -> None:
         """Detach the forward hook; the preprocessor merges by itself again."""

@@ -23,11 +23,12 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
 from ..enhancers.checkpoint import DEFAULT_CHECKPOINT, load_enhancer_weights
-from ..enhancers.checkpoint_args import enhancer_config_from_checkpoint
+from ..enhancers.pipeline_config import resolve_enhancer_config
 from .aux_loss_stash import AuxLossStash
 from .image_extents import Extent, clip_extents, input_extents, metainfo_disagreements
 
@@ -51,7 +52,12 @@ class LowLightPreprocessorMixin:
                  **kwargs) -> None:
         super().__init__(**kwargs)  # the mmdet / mmseg preprocessor
         self.enhancer_checkpoint = self._resolve_checkpoint(enhancer_checkpoint)
-        self.enhancer = MODELS.build(self._enhancer_config(enhancer, self.enhancer_checkpoint))
+        enhancer_cfg, built_from = self._enhancer_config(enhancer, self.enhancer_checkpoint)
+        self.enhancer = MODELS.build(enhancer_cfg)
+        #: The enhancer's constructor arguments as built (the pipeline), which
+        #: ``AuxLossHook`` records in checkpoints as ``meta['enhancer']``.
+        self.enhancer_args = {k: v for k, v in enhancer_cfg.items()
+                              if k not in ('type', '_scope_')}
         self.freeze = bool(freeze)
         self.aux_losses = nn.ModuleList()
         for cfg in aux_losses or []:
@@ -74,6 +80,10 @@ class LowLightPreprocessorMixin:
             self.enhancer.eval()
         self._aux_stash = AuxLossStash(self)
         self._warned_metainfo = False
+        self.pipeline_description = f'{type(self).__name__}: {built_from}; ' + (
+            'frozen' if self.freeze else 'trained with the task loss (EFE weights; the '
+            'parameter-free exposure control and denoiser pass gradients through)')
+        print_log(self.pipeline_description, logger='current')
 
     @staticmethod
     def _resolve_checkpoint(checkpoint: Union[str, None, bool]) -> Optional[str]:
@@ -97,24 +107,23 @@ class LowLightPreprocessorMixin:
         return DEFAULT_CHECKPOINT
 
     @staticmethod
-    def _enhancer_config(enhancer: Optional[dict], checkpoint: Optional[str]) -> dict:
-        """The enhancer's registry config; None: the one the checkpoint implies.
+    def _enhancer_config(enhancer: Optional[dict], checkpoint: Optional[str]) -> Tuple[dict, str]:
+        """The enhancer's registry config and a line on what it is built from.
 
-        None follows :func:`mmlowlight.apis.init_enhancer`: the architecture of the weights
-        plus what their ``meta['enhancer']`` records; without weights (``False``), the
-        architecture of the package default weights.
+        The rule of :mod:`mmlowlight.models.enhancers.pipeline_config`, the same as
+        :func:`mmlowlight.apis.init_enhancer`'s: the pipeline the checkpoint records, with the
+        keys of ``enhancer`` overriding it (None: the recorded pipeline as it is). Without
+        weights (``enhancer_checkpoint=False``) nothing is recorded: a given ``enhancer`` is
+        built as configured, and None builds the default weights' pipeline, randomly
+        initialised.
         """
-        if enhancer is None:
-            source = checkpoint or LowLightPreprocessorMixin._default_checkpoint(
-                'enhancer=None with enhancer_checkpoint=False')
-            return enhancer_config_from_checkpoint(source)
-        if not isinstance(enhancer, dict) or 'type' not in enhancer:
-            raise TypeError('enhancer must be None (the enhancer of the checkpoint) or a config '
-                            f'dict with a "type", got {enhancer!r}')
-        enhancer = dict(enhancer)
-        # Built in our scope whatever the config's default scope is (mmdet / mmseg).
-        enhancer.setdefault('_scope_', 'mmlowlight')
-        return enhancer
+        if checkpoint is not None or enhancer is not None:
+            return resolve_enhancer_config(enhancer, checkpoint)
+        # No weights and no config: the default weights' pipeline, randomly initialised.
+        source = LowLightPreprocessorMixin._default_checkpoint(
+            'enhancer=None with enhancer_checkpoint=False')
+        cfg, line = resolve_enhancer_config(None, source)
+        return cfg, f'{line} (its pipeline only: the weights are randomly initialised)'
 
     @property
     def _model_order_is_rgb(self) -> bool:

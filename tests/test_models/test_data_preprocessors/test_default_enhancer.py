@@ -116,3 +116,52 @@ def test_both_spellings_build_the_same_class(task):
 def test_enhancer_must_be_a_config_or_none():
     with pytest.raises(TypeError, match='enhancer must be None .* or a config dict'):
         MODELS.build(dict(type='mmlowlight.LowLightDetDataPreprocessor', enhancer='SGZ'))
+
+
+def _data_samples(task, inputs):
+    from mmengine.structures import PixelData
+    if task == 'det':
+        from mmdet.structures import DetDataSample
+        return [DetDataSample(metainfo=dict(img_shape=tuple(x.shape[1:]))) for x in inputs]
+    from mmseg.structures import SegDataSample
+    samples = []
+    for x in inputs:
+        sample = SegDataSample(metainfo=dict(img_shape=tuple(x.shape[1:])))
+        sample.gt_sem_seg = PixelData(data=torch.zeros(1, *x.shape[1:], dtype=torch.long))
+        samples.append(sample)
+    return samples
+
+
+@pytest.mark.parametrize('task', ['det', 'seg'])
+def test_joint_training_runs_through_the_whole_pipeline(task):
+    """freeze=False: the recorded exposure control and denoiser stay in the graph and the task
+    loss's gradient reaches the EFE through them."""
+    sizing = dict(pad_size_divisor=32) if task == 'det' else dict(size=(64, 64))
+    preprocessor = MODELS.build(dict(
+        type=f'mmlowlight.{NAMES[task][0]}', freeze=False,
+        aux_losses=[dict(type='ExposureRangeLoss')], mean=[0, 0, 0], std=[255, 255, 255],
+        **sizing))
+    enhancer = preprocessor.enhancer
+    assert enhancer.exposure_control is not None and enhancer.denoiser is not None
+    assert 'trained with the task loss' in preprocessor.pipeline_description
+    preprocessor.train()
+    generator = torch.Generator().manual_seed(0)
+    inputs = [(torch.rand(3, 48, 64, generator=generator) * 40).to(torch.uint8)
+              for _ in range(2)]
+    out = preprocessor(dict(inputs=inputs, data_samples=_data_samples(task, inputs)),
+                       training=True)['inputs']
+    task_loss = out.square().mean()  # stands in for a detector's loss
+    aux = preprocessor.pop_aux_losses()
+    (task_loss + sum(aux.values())).backward()
+    grads = [p.grad for p in enhancer.efe.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    assert set(aux) == {'loss_exposure'}
+
+
+def test_pipeline_description_names_the_source(official_weights):
+    preprocessor = MODELS.build(dict(type='mmlowlight.LowLightSegDataPreProcessor',
+                                     enhancer_checkpoint=official_weights))
+    line = preprocessor.pipeline_description
+    assert line.startswith('LowLightSegDataPreProcessor: SGZEnhancer(dsc, scale_factor=12) + '
+                           'no exposure control + no denoiser')
+    assert official_weights in line and line.endswith('frozen')
