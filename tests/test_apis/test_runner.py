@@ -54,3 +54,23 @@ def test_shared_arguments():
                               'pytorch', '--local-rank', '1'])
     assert (args.work_dir, args.cfg_options, args.launcher, args.local_rank) == (
         'w', {'a.b': 1}, 'pytorch', 1)
+
+
+def test_zero_shot_model_with_load_from_gets_the_recorded_pipeline():
+    """The one rule: the checkpoint's pipeline, the config's model.enhancer keys over it."""
+    from mmlowlight.apis.runner import _enhancer_pipeline_from_load_from
+    from mmlowlight.models.enhancers import DEFAULT_CHECKPOINT
+    cfg = load_runner_config(CONFIG)
+    assert cfg.model.enhancer.get('denoiser') is None
+    cfg.load_from = DEFAULT_CHECKPOINT
+    _enhancer_pipeline_from_load_from(cfg)
+    enhancer = cfg.model.enhancer
+    assert enhancer['denoiser']['type'] == 'NoiseAdaptiveGuidedFilter'
+    assert enhancer['exposure_control']['type'] == 'CurveExposureControl'
+    # The training config's own scale (full resolution) wins over the recorded 12.
+    assert enhancer['scale_factor'] == load_runner_config(CONFIG).model.enhancer.scale_factor
+
+    untouched = load_runner_config(CONFIG)  # no load_from: the config as it is
+    before = untouched.model.enhancer.to_dict()
+    _enhancer_pipeline_from_load_from(untouched)
+    assert untouched.model.enhancer.to_dict() == before

@@ -74,3 +74,70 @@ class TestShapesDataset:
         again = generate_shapes_dataset(str(tmp_path / 'again'), {'train': 6, 'val': 3}, seed=4,
                                         image_size=(64, 72), size_range=(12, 30))
         assert json.load(open(again['train'])) == json.load(open(written['train']))
+
+
+class TestNightScenes:
+
+    def test_scene_renders_objects_masks_and_lamps(self):
+        from mmlowlight.datasets.synthetic import photo_backgrounds, render_night_scene
+        photos = photo_backgrounds()
+        assert len(photos) >= 5 and all(p.dtype == np.uint8 and p.shape[2] == 3 for p in photos)
+        scene = render_night_scene(np.random.default_rng(3), photos, (96, 112),
+                                   num_objects=(2, 3), num_lamps=(2, 2))
+        assert scene.linear.shape == (96, 112, 3) and scene.linear.dtype == np.float32
+        assert scene.linear.max() > 5  # lamp cores far above white
+        assert 2 <= len(scene.boxes) == len(scene.labels) <= 3
+        for (x, y, w, h), label in zip(scene.boxes, scene.labels):
+            inside = scene.mask[int(y):int(y + h), int(x):int(x + w)]
+            assert (inside == label + 1).mean() > 0.3
+        normal = scene.normal_light()
+        assert normal.dtype == np.uint8 and (normal == 255).any()
+
+    def test_dataset_levels_determinism_and_layout(self, tmp_path):
+        from mmlowlight.datasets.synthetic import generate_night_scenes_dataset
+        kwargs = dict(num_images={'train': 6, 'val': 3}, seed=1, image_size=(64, 80),
+                      level_range=(8.0, 30.0))
+        paths = generate_night_scenes_dataset(str(tmp_path / 'a'), **kwargs)
+        generate_night_scenes_dataset(str(tmp_path / 'b'), **kwargs)
+        with open(paths['train']) as f:
+            coco = json.load(f)
+        assert len(coco['images']) == 6 and [c['name'] for c in coco['categories']] == list(
+            SHAPE_CLASSES)
+        levels = []
+        for kind in ('images', 'dark', 'masks'):
+            for index in range(6):
+                name = f'{index:05d}.png'
+                a = cv2.imread(str(tmp_path / 'a' / kind / 'train' / name), cv2.IMREAD_UNCHANGED)
+                b = cv2.imread(str(tmp_path / 'b' / kind / 'train' / name), cv2.IMREAD_UNCHANGED)
+                assert np.array_equal(a, b)
+                assert a.shape[:2] == (64, 80)
+                if kind == 'dark':
+                    levels.append(a.mean())
+                if kind == 'masks':
+                    assert a.ndim == 2 and a.max() <= len(SHAPE_CLASSES)
+        # Noise and clipped lamps move the mean a little off the drawn level.
+        assert 5 < min(levels) and max(levels) < 40
+
+    def test_bad_level_range(self, tmp_path):
+        from mmlowlight.datasets.synthetic import generate_night_scenes_dataset
+        with pytest.raises(ValueError, match='level_range'):
+            generate_night_scenes_dataset(str(tmp_path), {'val': 1}, level_range=(0, 10))
+
+
+class TestCaptureLinear:
+
+    def test_lamps_clip_and_level_is_hit(self):
+        sim = LowLightSimulator()
+        linear = np.full((64, 64, 3), 0.2)
+        linear[:4, :4] = 500.0  # a lamp
+        exposure = sim.exposure_for_level(linear, 20.0)
+        dark = sim.capture_linear(linear, np.random.default_rng(0), exposure)
+        assert dark[:4, :4].min() == 255
+        assert dark[8:].mean() == pytest.approx(20.0, rel=0.1)
+
+    def test_errors(self):
+        sim = LowLightSimulator()
+        with pytest.raises(ValueError, match='exposure'):
+            sim.capture_linear(np.ones((2, 2)), np.random.default_rng(0), 0.0)
+        with pytest.raises(ValueError, match='level'):
+            sim.exposure_for_level(np.ones((2, 2)), 300)
