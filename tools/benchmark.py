@@ -1,35 +1,32 @@
-"""Speed and memory of SGZ inference on the CPU, side by side in one run.
+"""How fast SGZ enhances photos on this CPU, against the official SGZ code, in one run.
 
-    python tools/benchmark.py                       # 1200x900, 1920x1080, 3840x2160, 2 threads
-    python tools/benchmark.py --sizes 640x480 37x61 --threads 1
+    python tools/benchmark.py --quick              # a first look: 1920x1080 only, ~1 minute
+    python tools/benchmark.py                      # 1200x900, 1920x1080, 3840x2160: ~5 minutes
+    python tools/benchmark.py --official-checkpoint /path/to/Epoch99.pth --sizes 1280x720
 
-Per size, on a dark uint8 RGB frame (a sample photo, resized and underexposed), the median of
---repeats rounds in which every row runs once, rows under 0.1 s three times (interleaved, so
-that a load change on a shared machine hits all rows alike):
-  frame copy        np.copyto of the uint8 frame: the memory-speed floor
-  official code     the official ``enhance_net_nopool.forward`` op by op at scale 12 with the
-                    official weights: F.interpolate, the 7 EFE blocks, UpsamplingBilinear2d, 8
-                    allocating ``x + r * (x**2 - x)`` steps; float tensor in and out (the uint8
-                    conversions, which our rows include, are not timed). Sizes that are not
-                    multiples of 12 are cropped to one first, as the official test code does.
-                    It runs in a process of its own with PyTorch's defaults, as the official
-                    test script does (this process's state cannot change its speed)
-  official, flushed the same with denormals flushed to zero (``torch.set_flush_denormal(True)``
-                    before PyTorch starts its threads): 58 % of the official weights are
-                    denormal floats, on which x86 arithmetic is slow, so this is the official
-                    code at its fastest (2-5x faster here); the ratios are given against both
-  fast, official    ``enhance_batch`` with the official weights, uint8 frame in, uint8 frame out
-                    (the fused CPU runtime of mmlowlight.ops)
-  fast, size-(5,7)  the same on a frame 5 pixels narrower and 7 lower (not a multiple of 12),
-                    compared per pixel
-  default path      ``enhance_batch(init_enhancer(), frame)``: the package's default weights with
-                    whatever they run by default (the scale and path are printed)
-  reference         ``enhance_batch(..., fast=False)``: the PyTorch reference (official weights)
-then the ratios, the agreement of the fast path with the reference (max difference in grey
-levels, share of equal values), and the thumbnail EFE per backend (the one in use is marked).
-Then peak extra memory (VmHWM, fresh process) of one --memory-size frame, in units of the uint8
-input frame; last, the first and second frame of a fresh process (what tools/enhance.py pays),
-with an empty numba cache (compilation) and with the cache present.
+Each size is timed on a dark photo (a sample image, resized and darkened). All rows run in turn,
+several rounds, and each row reports its median, so that a busy machine slows all rows alike.
+The rows, in plain words:
+  frame copy        copying the frame once: the fastest anything can touch every pixel
+  official code     the original SGZ code (its network, as its test script runs it), in a
+                    separate process with PyTorch's default settings
+  official, flushed the same code with "denormal" numbers flushed to zero, a PyTorch setting
+                    (torch.set_flush_denormal) that makes the official weights several times
+                    faster on x86 CPUs: the fairest, fastest version of the official code
+  fast, official    this package's fast CPU path with the official weights (uint8 in and out)
+  fast, size-(5,7)  the same on a frame 5 pixels narrower and 7 lower, per pixel: an odd size
+                    must not cost more
+  default path      what `tools/enhance.py` runs: the package's default weights and pipeline
+  reference         the plain PyTorch version of the same computation (slow, for checking)
+then the speed-ups against both official rows, how closely the fast path matches the
+reference (largest difference in grey levels), and the network's time per backend. Last, the
+peak memory of one large frame and the time of the first frame of a new process (what a user
+waits for once), each in fresh processes (--skip-memory and --skip-first-frame leave them out).
+
+The official weights are not part of this package: download ``weight/Epoch99.pth`` from the
+official repository (github.com/ShenZheng2000/Semantic-Guided-Low-Light-Image-Enhancement) and
+pass it with --official-checkpoint. Without it, the official rows run the package's weights at
+the official settings, which takes the same time (only the agreement figures then differ).
 """
 import argparse
 import json
@@ -42,6 +39,60 @@ import sys
 import tempfile
 import time
 from typing import Callable, Dict, List, Optional, Tuple
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
+from cli_types import positive_int  # noqa: E402
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected WIDTHxHEIGHT, got {text!r}') from None
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f'sizes must be >= 1, got {text!r}')
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (standard library only: --help and bad options answer before torch
+    loads)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__.split('\n', 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--official-checkpoint', default=None,
+                        help='the official SGZ Epoch99.pth (see above; default: the package '
+                        'weights at the official settings, which run at the same speed)')
+    parser.add_argument('--quick', action='store_true',
+                        help='a first look in about a minute: 1920x1080 only, 3 rounds, no '
+                        'memory or first-frame figures')
+    parser.add_argument('--threads', type=positive_int, default=2,
+                        help='threads of PyTorch, onnxruntime and the fused pass (default: 2)')
+    parser.add_argument('--repeats', type=positive_int, default=7,
+                        help='timed rounds per size; each row reports its median (default: 7)')
+    parser.add_argument('--sizes', nargs='+', type=parse_size,
+                        default=[(1200, 900), (1920, 1080), (3840, 2160)],
+                        help='frame sizes WIDTHxHEIGHT, any size (default: 1200x900 '
+                        '1920x1080 3840x2160)')
+    parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160),
+                        help='frame size of the peak-memory figure (default: 3840x2160)')
+    parser.add_argument('--skip-memory', action='store_true',
+                        help='leave out the peak-memory figure (three fresh processes)')
+    parser.add_argument('--first-frame-size', type=parse_size, default=(1920, 1080),
+                        help='frame size of the first-frame latency figure (fresh processes '
+                        'with a cold and a warm numba cache; default: 1920x1080)')
+    parser.add_argument('--skip-first-frame', action='store_true',
+                        help='leave out the first-frame latency figure')
+    parser.add_argument('--memory-probe', choices=['official', 'reference', 'fast'],
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--first-frame-probe', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--official-server', type=parse_size, help=argparse.SUPPRESS)
+    parser.add_argument('--flush-denormals', action='store_true', help=argparse.SUPPRESS)
+    return parser
+
+
+if __name__ == '__main__':
+    build_parser().parse_args()  # --help and bad options: answered here, in well under a second
 
 # Before torch and onnxruntime load their thread pools (see tools/enhance.py): passive waiting
 # at barriers, so that timings on a shared machine measure the code, not spinning threads.
@@ -340,47 +391,12 @@ def describe(model: SGZEnhancer) -> str:
     return f'scale_factor={model.scale_factor}, {path}'
 
 
-def parse_size(text: str) -> Tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected WIDTHxHEIGHT, got {text!r}') from None
-    if width < 1 or height < 1:
-        raise argparse.ArgumentTypeError(f'sizes must be >= 1, got {text!r}')
-    return width, height
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n', 2)[2],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--official-checkpoint', default=None,
-                        help='the official SGZ weights (default: ../shared/data/sgz_official/'
-                        'Epoch99.pth beside the repository when present, else the package '
-                        'weights at scale 12, which run at the same speed)')
-    parser.add_argument('--threads', type=int, default=2,
-                        help='threads of PyTorch, onnxruntime and the fused pass (default: 2)')
-    parser.add_argument('--repeats', type=int, default=7,
-                        help='timed rounds per size; each row reports its median (default: 7)')
-    parser.add_argument('--sizes', nargs='+', type=parse_size,
-                        default=[(1200, 900), (1920, 1080), (3840, 2160)],
-                        help='frame sizes WIDTHxHEIGHT, any size (default: 1200x900 '
-                        '1920x1080 3840x2160)')
-    parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160),
-                        help='frame size of the peak-memory figure (default: 3840x2160)')
-    parser.add_argument('--skip-memory', action='store_true',
-                        help='leave out the peak-memory figure (three fresh processes)')
-    parser.add_argument('--first-frame-size', type=parse_size, default=(1920, 1080),
-                        help='frame size of the first-frame latency figure (fresh processes '
-                        'with a cold and a warm numba cache; default: 1920x1080)')
-    parser.add_argument('--skip-first-frame', action='store_true',
-                        help='leave out the first-frame latency figure')
-    parser.add_argument('--memory-probe', choices=['official', 'reference', 'fast'],
-                        help=argparse.SUPPRESS)
-    parser.add_argument('--first-frame-probe', action='store_true', help=argparse.SUPPRESS)
-    parser.add_argument('--official-server', type=parse_size, help=argparse.SUPPRESS)
-    parser.add_argument('--flush-denormals', action='store_true', help=argparse.SUPPRESS)
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeats = [(1920, 1080)], min(args.repeats, 3)
+        args.skip_memory = args.skip_first_frame = True
     logging.getLogger('mmengine').setLevel(logging.WARNING)
     if args.official_checkpoint is None and osp.isfile(OFFICIAL_WEIGHTS):
         args.official_checkpoint = OFFICIAL_WEIGHTS

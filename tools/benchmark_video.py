@@ -29,6 +29,9 @@ import time
 from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
+from cli_types import non_negative_int, positive_int  # noqa: E402
+
 # Before torch loads OpenMP (see tools/enhance.py).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
@@ -268,22 +271,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--checkpoint', help='weights for all figures; the official '
                         'Epoch99.pth (run at scale factor 12) gives the official reference of '
                         'the noise figure (default: the package\'s weights)')
-    parser.add_argument('--threads', type=int, default=2, help='torch threads (default: 2)')
+    parser.add_argument('--threads', type=positive_int, default=2, help='torch threads (default: 2)')
     parser.add_argument('--size', type=parse_size, default=(1920, 1080),
                         help='frame size of the throughput and noise clips (default: 1920x1080)')
-    parser.add_argument('--frames', type=int, default=100,
+    parser.add_argument('--frames', type=positive_int, default=100,
                         help='frames of the throughput clip (default: 100)')
-    parser.add_argument('--repeats', type=int, default=1,
+    parser.add_argument('--repeats', type=positive_int, default=1,
                         help='timed runs of each throughput row; the median is shown '
                         '(default: 1)')
-    parser.add_argument('--noise-frames', type=int, default=24,
+    parser.add_argument('--noise-frames', type=positive_int, default=24,
                         help='frames of the static noise clip (default: 24)')
-    parser.add_argument('--skip', type=int, default=8,
+    parser.add_argument('--skip', type=non_negative_int, default=8,
                         help='first frames left out of the noise and trail figures, while the '
                         'average builds up (default: 8)')
     parser.add_argument('--trail-size', type=parse_size, default=(640, 360),
                         help='frame size of the trail clip (default: 640x360)')
-    parser.add_argument('--trail-frames', type=int, default=40,
+    parser.add_argument('--trail-frames', type=positive_int, default=40,
                         help='frames of the trail clip (default: 40)')
     parser.add_argument('--only', nargs='*', default=['throughput', 'stages', 'noise', 'trail'],
                         choices=['throughput', 'stages', 'noise', 'trail'],

@@ -8,16 +8,22 @@ matched.
 """
 import argparse
 import os
+import os.path as osp
 import sys
+
+# Only the standard library before the command line is parsed: --help and argument errors
+# answer at once; torch, mmengine, numba and onnxruntime load in main().
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
+from cli_types import number, positive_float, positive_int  # noqa: E402
 
 # Set before torch loads OpenMP: on shared CPUs, threads that spin at barriers while a sibling is
 # preempted made 2-thread inference up to 100x slower (measured on 2 shared cores); sleeping
 # waiters cost a little on an idle machine. An explicit setting in the environment wins.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-from mmlowlight.apis import enhance_files, init_enhancer  # noqa: E402
-from mmlowlight.apis.cli_errors import exit_on_user_error  # noqa: E402
-from mmlowlight.apis.video_io import DEFAULT_CRF, DEFAULT_PRESET  # noqa: E402
+#: libx264's / libx265's defaults of the video writer (mmlowlight.apis.video_io; a test keeps
+#: them equal): repeated here so that --help needs no heavy import.
+DEFAULT_CRF, DEFAULT_PRESET = 18, 'veryfast'
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -42,13 +48,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'architecture read off the checkpoint)')
     parser.add_argument('--checkpoint', help='our checkpoint or the official SGZ Epoch99.pth '
                         '(default: the package\'s weights, mmlowlight.apis.DEFAULT_CHECKPOINT)')
-    parser.add_argument('--scale-factor', type=float,
+    parser.add_argument('--scale-factor', type=number(1),
                         help='the factor map is estimated at 1/scale-factor resolution (default: '
                         'what the checkpoint records for the package\'s weights; 12, the '
                         'official inference setting, for official SGZ weights; 1 is full '
                         'resolution, slow)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
-    parser.add_argument('--batch-size', type=int, default=4,
+    parser.add_argument('--batch-size', type=positive_int, default=4,
                         help='equal-size images per forward pass (videos go frame by frame)')
     parser.add_argument('--side-by-side', action='store_true',
                         help='write input | enhanced panels')
@@ -58,7 +64,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     video = parser.add_argument_group('videos')
     video.add_argument('--codec', default='libx264',
                        help='video encoder, e.g. libx264 (H.264), libx265, libvpx-vp9, libsvtav1')
-    video.add_argument('--crf', type=int,
+    video.add_argument('--crf', type=number(0, 63, integer=True),
                        help=f'constant rate factor, lower is better and larger (default: '
                        f'{DEFAULT_CRF} for libx264/libx265, visually transparent)')
     video.add_argument('--preset', help=f'encoder speed preset (default: {DEFAULT_PRESET} for '
@@ -66,13 +72,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                        'smaller files)')
     video.add_argument('--no-temporal-denoise', action='store_true',
                        help='do not average the noise of static regions over frames')
-    video.add_argument('--temporal-frames', type=int, default=8, metavar='N',
+    video.add_argument('--temporal-frames', type=positive_int, default=8, metavar='N',
                        help='most frames averaged where nothing moves: the denoising strength '
                        '(static noise falls to 1/sqrt(2N-1))')
-    video.add_argument('--noise-sigma', type=float, metavar='GREY_LEVELS',
+    video.add_argument('--noise-sigma', type=number(0), metavar='GREY_LEVELS',
                        help='noise standard deviation of the input in grey levels (0-255) '
                        '(default: estimated in every frame)')
-    video.add_argument('--motion-threshold', type=float, default=1.0, metavar='SIGMAS',
+    video.add_argument('--motion-threshold', type=positive_float, default=1.0, metavar='SIGMAS',
                        help='local difference, in noise sigmas, where a pixel starts to count '
                        'as moving (it stops being averaged from twice that); lower: fewer '
                        'trails, more noise left')
@@ -91,6 +97,8 @@ def temporal_denoiser_config(args: argparse.Namespace):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmlowlight.apis import enhance_files, init_enhancer
+    from mmlowlight.apis.cli_errors import exit_on_user_error
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
     with exit_on_user_error():  # a bad checkpoint or device: one line, no traceback
         model = init_enhancer(args.config, args.checkpoint, device=args.device, **overrides)

@@ -10,6 +10,10 @@ import argparse
 import inspect
 import sys
 import textwrap
+import os.path as osp
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
+from cli_types import number  # noqa: E402
 
 from mmlowlight.apis.demo_data import synthesize_low_light, write_demo_inputs
 from mmlowlight.utils import atomic_write_bytes
@@ -33,7 +37,7 @@ def describe_inputs(exposure: float) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out_dir', help='folder to write the dark JPEGs to')
-    parser.add_argument('--exposure', type=float, default=0.03,
+    parser.add_argument('--exposure', type=number(0, 1, low_open=True), default=0.03,
                         help='fraction of the original light kept (default 0.03)')
     parser.add_argument('--note', metavar='FILE',
                         help='also write a text file saying what the inputs are (e.g. beside '

@@ -1,5 +1,6 @@
 from .file_batch import BatchReport, collect_tasks, enhance_files
-from .image_io import DecodedImage, ImageReadError, encode_image, read_image
+from .image_io import (DecodedImage, ImageReadError, decode_pil_image, encode_image,
+                       read_image)
 from .inference import (DEFAULT_CHECKPOINT, enhance, enhance_batch, extract_enhancer_state_dict,
                         init_enhancer)
 from .runner import (add_runner_arguments, build_runner, configure_testing, configure_training,
@@ -12,6 +13,7 @@ __all__ = [
     'add_runner_arguments', 'parse_runner_arguments', 'build_runner', 'configure_testing',
     'configure_training', 'load_runner_config', 'distributed_session',
     'enhance_batch', 'enhance_files', 'collect_tasks', 'BatchReport', 'read_image',
-    'encode_image', 'DecodedImage', 'ImageReadError', 'enhance_video', 'VideoSummary',
+    'encode_image', 'decode_pil_image', 'DecodedImage', 'ImageReadError', 'enhance_video',
+    'VideoSummary',
     'mean_frame_change', 'build_temporal_denoiser', 'VideoReadError', 'VideoWriteError'
 ]

@@ -236,7 +236,7 @@ def _enhance_images(model: SGZEnhancer, tasks: List[FileTask], report: BatchRepo
                     image = future.result()
                 except Exception as exc:
                     pending.popleft()
-                    report.failed.append((task.src, str(exc)))
+                    report.failed.append((task.src, _reason(task.src, exc)))
                     bar.update(1)
                     refill()
                     continue
@@ -314,11 +314,15 @@ def enhance_files(model: SGZEnhancer,
                                     side_by_side=side_by_side, codec=codec, crf=crf,
                                     preset=preset, progress=progress)
         except Exception as exc:  # the message names the file and the problem; go on
-            reason = str(exc)
-            # The summary names the input already.
-            reason = reason[len(task.src) + 2:] if reason.startswith(f'{task.src}: ') else reason
-            report.failed.append((task.src, reason))
+            report.failed.append((task.src, _reason(task.src, exc)))
             continue
         report.done.append(task.dst)
         report.videos.append((task.dst, summary))
     return report
+
+
+def _reason(src: str, exc: BaseException) -> str:
+    """The problem an exception states, without the ``'<src>: '`` its message starts with
+    (the report's ``FAILED <src>:`` line names the file already)."""
+    reason = str(exc)
+    return reason[len(src) + 2:] if reason.startswith(f'{src}: ') else reason

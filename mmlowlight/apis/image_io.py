@@ -111,8 +111,26 @@ def read_image(path: str) -> DecodedImage:
     except ImageReadError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageReadError(f'{path}: cannot decode as an image: {exc}') from exc
+        # Pillow's message may quote the path again ("cannot identify image file '<path>'").
+        detail = str(exc).replace(f' {path!r}', '').replace(path, 'the file')
+        raise ImageReadError(f'{path}: cannot decode as an image: {detail}') from exc
     return _from_pil(pil, fmt, path)
+
+
+def decode_pil_image(pil: Image.Image) -> DecodedImage:
+    """The pixels of an opened PIL image, decoded as :func:`read_image` decodes a file (EXIF
+    orientation applied; RGB, grey, palette, alpha and 16-bit grey ``I;16`` modes).
+
+    Args:
+        pil (PIL.Image.Image): The image (loaded here if it is not yet).
+
+    Raises:
+        ImageReadError: A mode without an RGB reading (floating-point, 32-bit integer).
+    """
+    name = getattr(pil, 'filename', '') or f'<PIL {pil.mode} image>'
+    fmt = pil.format or ''
+    pil.load()
+    return _from_pil(ImageOps.exif_transpose(pil), fmt, name)
 
 
 def _from_pil(pil: Image.Image, fmt: str, path: str) -> DecodedImage:

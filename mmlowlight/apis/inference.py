@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
+from PIL import Image
 from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
@@ -17,7 +18,7 @@ from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACT
 from mmlowlight.models.enhancers.pipeline_config import describe_enhancer, merge_enhancer_args
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
-from .image_io import read_image
+from .image_io import decode_pil_image, read_image
 
 __all__ = [
     'DEFAULT_CHECKPOINT', 'OFFICIAL_SCALE_FACTOR', 'init_enhancer', 'enhance', 'enhance_batch',
@@ -114,7 +115,10 @@ def init_enhancer(config: ConfigLike = None,
     return model.to(device).eval()
 
 
-ImageInput = Union[str, os.PathLike, np.ndarray]
+ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
+#: What :func:`enhance` takes, for its error message.
+_ACCEPTED = ('an image path (str or pathlib.Path), a PIL image, an H x W x 3 uint8/uint16 RGB '
+             'array, a list or tuple of those, or an N x H x W x 3 array')
 _DTYPES = (np.uint8, np.uint16)
 
 
@@ -131,7 +135,11 @@ def _check_array(img: np.ndarray, ndim: int) -> np.ndarray:
 def _load(img: ImageInput) -> np.ndarray:
     if isinstance(img, (str, os.PathLike)):
         return read_image(str(img)).rgb
-    return _check_array(img, 3)
+    if isinstance(img, Image.Image):
+        return decode_pil_image(img).rgb
+    if isinstance(img, np.ndarray):
+        return _check_array(img, 3)
+    raise TypeError(f'enhance() got a {type(img).__name__}; it takes {_ACCEPTED}')
 
 
 def _swap_red_blue(batch: np.ndarray) -> np.ndarray:
@@ -232,8 +240,9 @@ def enhance(model: SGZEnhancer,
 
     Args:
         model (SGZEnhancer): From :func:`init_enhancer`.
-        img: An image path or an H x W x 3 RGB array (uint8, or uint16 for 16-bit images); a
-            list of those (consecutive images of equal size and depth share a forward pass, up
+        img: An image path (``str`` or ``pathlib.Path``), a PIL image (decoded as files are:
+            RGB, grey ``L``, ``RGBA``, 16-bit ``I;16``...) or an H x W x 3 RGB array (uint8, or
+            uint16 for 16-bit images); a list or tuple of those (consecutive images of equal size and depth share a forward pass, up
             to ``batch_size``); or an N x H x W x 3 array.
         batch_size (int): Most images per forward pass for lists. Defaults to 4.
         fast (bool, optional): As in :func:`enhance_batch`: None uses the fast CPU runtime
@@ -246,8 +255,10 @@ def enhance(model: SGZEnhancer,
     """
     if isinstance(img, np.ndarray) and img.ndim == 4:
         return enhance_batch(model, img, fast=fast)
-    if isinstance(img, (str, os.PathLike, np.ndarray)):
+    if isinstance(img, (str, os.PathLike, Image.Image, np.ndarray)):
         return enhance_batch(model, _load(img)[None], fast=fast)[0]
+    if not isinstance(img, (list, tuple)):
+        raise TypeError(f'enhance() got a {type(img).__name__}; it takes {_ACCEPTED}')
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     arrays = [_load(item) for item in img]

@@ -127,3 +127,48 @@ def test_default_weights_ship_and_brighten():
     lit = np.clip(np.linspace(40, 250, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)), 0,
                   255).astype(np.uint8)
     assert np.abs(enhance(model, lit).astype(int) - lit).max() <= 1
+
+
+@pytest.fixture(scope='module')
+def small_model():
+    torch.manual_seed(0)
+    model = SGZEnhancer(scale_factor=4)
+    model.init_weights()
+    return model.eval()
+
+
+@pytest.mark.parametrize('mode', ['RGB', 'L', 'RGBA', 'I;16', 'P'])
+def test_pil_images_are_enhanced_like_their_files(small_model, tmp_path, mode):
+    rng = np.random.default_rng(0)
+    if mode == 'I;16':
+        pil = Image.fromarray((rng.random((24, 32)) * 9000).astype(np.uint16))
+        assert pil.mode == 'I;16'
+    else:
+        pil = Image.fromarray((rng.random((24, 32, 3)) * 60).astype(np.uint8)).convert(mode)
+    path = tmp_path / 'image.png'
+    pil.save(path)
+    from_file = enhance(small_model, str(path))
+    with Image.open(path) as opened:
+        from_pil = enhance(small_model, opened)
+    assert np.array_equal(enhance(small_model, pil), from_file)
+    assert np.array_equal(from_pil, from_file)
+    assert from_file.dtype == (np.uint16 if mode == 'I;16' else np.uint8)
+    # pathlib.Path and lists mixing the kinds
+    assert np.array_equal(enhance(small_model, path), from_file)
+    outputs = enhance(small_model, (pil, path, str(path)))
+    assert len(outputs) == 3 and all(np.array_equal(out, from_file) for out in outputs)
+
+
+@pytest.mark.parametrize('bad', [b'/some/path.png', 42, {'img': 1}, torch.zeros(3, 4, 4)])
+def test_other_inputs_name_the_type_and_what_is_accepted(small_model, bad):
+    with pytest.raises(TypeError) as info:
+        enhance(small_model, bad)
+    message = str(info.value)
+    assert f'got a {type(bad).__name__}' in message
+    assert 'PIL image' in message and 'pathlib.Path' in message and 'uint8' in message
+
+
+def test_float_pil_image_says_why(small_model):
+    from mmlowlight.apis import ImageReadError
+    with pytest.raises(ImageReadError, match='floating-point'):
+        enhance(small_model, Image.fromarray(np.zeros((4, 4), np.float32), 'F'))

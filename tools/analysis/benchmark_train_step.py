@@ -38,6 +38,10 @@ import logging
 import os.path as osp
 import time
 from typing import Dict, List
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 
 import torch
 import torch.nn as nn
@@ -58,18 +62,18 @@ MOBILENETV1_GUIDE_CONFIG = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.absp
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--batch', type=int, default=6, help='images per step (official: 6)')
-    parser.add_argument('--size', type=int, default=512, help='image side (official: 512)')
-    parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
-    parser.add_argument('--steps', type=int, default=1,
+    parser.add_argument('--batch', type=positive_int, default=6, help='images per step (official: 6)')
+    parser.add_argument('--size', type=positive_int, default=512, help='image side (official: 512)')
+    parser.add_argument('--threads', type=positive_int, default=2, help='torch CPU threads')
+    parser.add_argument('--steps', type=positive_int, default=1,
                         help='timed steps per measurement (each after one warm-up step)')
-    parser.add_argument('--guide-depth', type=int, default=50, help='ResNet depth of the guide')
+    parser.add_argument('--guide-depth', type=number(18, 152, integer=True), default=50, help='ResNet depth of the guide')
     parser.add_argument('--guide-backbone', choices=('resnet', 'mobilenetv1'), default='resnet',
                         help='bottom-up path of the guide (mobilenetv1: the offline guide config)')
     parser.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
                         help='wall time, or this process\'s CPU time (with --threads 1 the work '
                         'done, much less sensitive to other jobs on a shared machine)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=non_negative_int, default=0)
     return parser.parse_args()
 
 

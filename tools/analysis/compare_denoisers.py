@@ -27,6 +27,9 @@ import os.path as osp
 import sys
 from typing import Callable, Dict
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import positive_float, positive_int  # noqa: E402
+
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 
 import cv2  # noqa: E402
@@ -65,9 +68,9 @@ def main() -> None:
     parser.add_argument('--data-root', default='../shared/data')
     parser.add_argument('--checkpoint', default=None,
                         help='enhancer weights (default: DATA_ROOT/sgz_official/Epoch99.pth)')
-    parser.add_argument('--strength', type=float, default=2.5)
-    parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--strength', type=positive_float, default=2.5)
+    parser.add_argument('--threads', type=positive_int, default=2)
+    parser.add_argument('--repeats', type=positive_int, default=3)
     parser.add_argument('--only', nargs='*', help='row names to run (default: all)')
     parser.add_argument('--json')
     args = parser.parse_args()

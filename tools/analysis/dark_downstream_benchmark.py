@@ -47,6 +47,9 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import number, positive_int  # noqa: E402
+
 MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
 OFFICIAL_DEFAULT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
                             '..', 'shared', 'data', 'sgz_official', 'Epoch99.pth')
@@ -71,17 +74,10 @@ FROZEN_ROWS = ('dark + auto gamma', 'dark + CLAHE', 'dark + official SGZ',
                'dark + SGZ default pipeline')
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
-
-
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--task', choices=('det', 'seg'), default='det')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--seeds', type=number(0, integer=True), nargs='+', default=[0, 1, 2])
     parser.add_argument('--work-dir', default='work_dirs/dark_downstream',
                         help='data, checkpoints, logs and results (reused by reruns)')
     parser.add_argument('--jobs', type=positive_int, default=2,
@@ -89,6 +85,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--enhancer-checkpoint', default=None,
                         help='SGZ weights of the "default pipeline" rows (default: the '
                         'package weights)')
+    parser.add_argument('--enhancer-config', default=None,
+                        help='a config whose SGZEnhancer keys override the pipeline that '
+                        '--enhancer-checkpoint records (default: none)')
+    parser.add_argument('--enhancer-scale', type=number(1), default=None,
+                        help='scale_factor of the SGZ rows (default: what the checkpoint '
+                        'records)')
     parser.add_argument('--official-checkpoint', default=OFFICIAL_DEFAULT,
                         help='official SGZ Epoch99.pth (its row is skipped when absent)')
     parser.add_argument('--aux-losses', choices=sorted(AUX_LOSSES), default='range',
@@ -96,7 +98,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-train', type=positive_int, default=480)
     parser.add_argument('--num-val', type=positive_int, default=120)
     parser.add_argument('--image-size', type=positive_int, default=128)
-    parser.add_argument('--levels', type=float, nargs=2, default=(5.0, 40.0),
+    parser.add_argument('--levels', type=number(0, 255, low_open=True, high_open=True), nargs=2,
+                        default=(5.0, 40.0),
                         help='range of the dark copies\' mean 8-bit level')
     parser.add_argument('--train-iters', type=positive_int, default=900,
                         help='iterations of the normal-light training')
@@ -104,16 +107,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='labelled dark images of the few-label budget')
     parser.add_argument('--few-iters', type=positive_int, default=100)
     parser.add_argument('--all-iters', type=positive_int, default=200)
-    parser.add_argument('--skip-all-labels', action='store_true',
-                        help='no all-label fine-tunes (the budget where every method '
-                        'recovers nearly everything)')
+    parser.add_argument('--budgets', nargs='+', choices=('0', 'few', 'all'),
+                        default=['0', 'few', 'all'],
+                        help='label budgets to measure (0: the frozen rows only)')
     parser.add_argument('--batch-size', type=positive_int, default=8)
-    parser.add_argument('--lr', type=float, default=2e-3, help='AdamW lr of the training')
-    parser.add_argument('--finetune-lr', type=float, default=5e-4)
+    parser.add_argument('--lr', type=number(0, low_open=True), default=2e-3,
+                        help='AdamW lr of the training')
+    parser.add_argument('--finetune-lr', type=number(0, low_open=True), default=5e-4)
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not 0 < args.levels[0] <= args.levels[1] < 255:
-        parser.error(f'--levels must satisfy 0 < low <= high < 255, got {args.levels}')
+    if args.levels[0] > args.levels[1]:
+        parser.error(f'--levels must be LOW HIGH with LOW <= HIGH, got {args.levels}')
     if args.few_labels > args.num_train:
         parser.error(f'--few-labels {args.few_labels} exceeds --num-train {args.num_train}')
     return args
@@ -206,6 +210,19 @@ def seg_dataloader(root: str, img_dir: str, split: str, args: argparse.Namespace
                                       seg_map_path=f'masks/{split}'),
                      img_suffix='.png', seg_map_suffix='.png', test_mode=not train,
                      pipeline=pipeline))
+
+
+def enhancer_overrides(args: argparse.Namespace) -> dict:
+    """SGZEnhancer keys over the checkpoint's recorded pipeline: --enhancer-config's, then
+    --enhancer-scale."""
+    overrides = {}
+    if args.enhancer_config:
+        from mmlowlight.apis.inference import enhancer_args_from_config
+        from mmlowlight.models.enhancers.pipeline_config import plain
+        overrides = plain(enhancer_args_from_config(args.enhancer_config))
+    if args.enhancer_scale is not None:
+        overrides['scale_factor'] = args.enhancer_scale
+    return overrides
 
 
 class SeedRun:
@@ -304,10 +321,12 @@ class SeedRun:
             return float(metrics.get('coco/bbox_mAP', 0.0))
         return float(metrics['mIoU']) / 100
 
-    def sgz(self, checkpoint: str, freeze: bool) -> dict:
-        """The low-light preprocessor as the shipped configs build it (recorded pipeline)."""
+    def sgz(self, checkpoint: str, freeze: bool, overrides: Optional[dict] = None) -> dict:
+        """The low-light preprocessor as the shipped configs build it: the pipeline the
+        checkpoint records, ``overrides`` (SGZEnhancer keys) over it."""
         kind = 'LowLightDetDataPreprocessor' if self.det else 'LowLightSegDataPreProcessor'
-        cfg = dict(type=f'mmlowlight.{kind}', enhancer=None, enhancer_checkpoint=checkpoint,
+        enhancer = dict(type='mmlowlight.SGZEnhancer', **overrides) if overrides else None
+        cfg = dict(type=f'mmlowlight.{kind}', enhancer=enhancer, enhancer_checkpoint=checkpoint,
                    freeze=freeze)
         if not freeze:
             cfg['aux_losses'] = AUX_LOSSES[self.args.aux_losses]
@@ -339,22 +358,25 @@ class SeedRun:
             score('dark + official SGZ', 'dark', model,
                   self.sgz(args.official_checkpoint, True), dict(ckpt=args.official_checkpoint))
         default = args.enhancer_checkpoint or DEFAULT_CHECKPOINT
-        score('dark + SGZ default pipeline', 'dark', model, self.sgz(default, True),
-              dict(ckpt=default))
-        budgets = [('few', args.few_labels, args.few_iters)]
-        if not args.skip_all_labels:
-            budgets.append(('all', args.num_train, args.all_iters))
+        overrides = enhancer_overrides(args)
+        # (overrides enter the settings only when given: records of plain runs stay valid)
+        which = dict(ckpt=default) | (dict(overrides=overrides) if overrides else {})
+        score('dark + SGZ default pipeline', 'dark', model, self.sgz(default, True, overrides),
+              which)
+        budgets = [(name, count, iters) for name, count, iters in (
+            ('few', args.few_labels, args.few_iters), ('all', args.num_train, args.all_iters))
+            if name in args.budgets]
         for budget, count, iters in budgets:
             tuned = trained | dict(count=count, iters=iters, lr=args.finetune_lr)
             label = f'{budget} labels ({count})'
             control = self.phase(f'finetune {budget} control', tuned, lambda: self.train(
                 f'finetune_{budget}_control', 'dark', iters, args.finetune_lr, count, model))
             score(f'{label}: model-only fine-tune (control)', 'dark', control, None, tuned)
-            joint_settings = tuned | dict(ckpt=default, aux=args.aux_losses)
+            joint_settings = tuned | which | dict(aux=args.aux_losses)
             aux = args.aux_losses  # in the phase names: both variants can be kept side by side
             joint = self.phase(f'finetune {budget} joint {aux}', joint_settings, lambda: self.train(
                 f'finetune_{budget}_joint_{aux}', 'dark', iters, args.finetune_lr, count, model,
-                self.sgz(default, False), [dict(type='mmlowlight.AuxLossHook')]))
+                self.sgz(default, False, overrides), [dict(type='mmlowlight.AuxLossHook')]))
             # The joint checkpoint records its pipeline (AuxLossHook): enhancer=None rebuilds it.
             score(f'{label}: joint SGZ + model fine-tune', 'dark', joint,
                   self.sgz(joint, True), joint_settings, phase_suffix=f' {aux}')

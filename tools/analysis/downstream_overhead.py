@@ -22,6 +22,10 @@ import argparse
 import os.path as osp
 import time
 from typing import Callable, Dict
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 
 import torch
 from mmengine.config import Config
@@ -41,13 +45,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=DEFAULT_CONFIG,
                         help='a downstream config with an SGZ data preprocessor')
-    parser.add_argument('--size', type=int, nargs=2, default=(1333, 800),
+    parser.add_argument('--size', type=positive_int, nargs=2, default=(1333, 800),
                         metavar=('WIDTH', 'HEIGHT'), help='input image size')
-    parser.add_argument('--scale-factors', type=float, nargs='+', default=[12, 1],
+    parser.add_argument('--scale-factors', type=number(1), nargs='+', default=[12, 1],
                         help="the enhancer's EFE downscaling factors to time")
-    parser.add_argument('--repeats', type=int, default=5, help='timed runs per setting')
-    parser.add_argument('--warmup', type=int, default=1, help='untimed runs per setting')
-    parser.add_argument('--threads', type=int, default=None,
+    parser.add_argument('--repeats', type=positive_int, default=5, help='timed runs per setting')
+    parser.add_argument('--warmup', type=non_negative_int, default=1, help='untimed runs per setting')
+    parser.add_argument('--threads', type=positive_int, default=None,
                         help='torch CPU threads (default: torch default)')
     parser.add_argument('--timer', choices=['wall', 'cpu'], default='wall',
                         help='wall-clock time, or CPU time of this process')

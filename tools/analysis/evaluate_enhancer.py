@@ -41,6 +41,9 @@ import os.path as osp
 import sys
 from typing import Callable, Dict, List, Tuple
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types, benchmark
+from cli_types import positive_int  # noqa: E402
+
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 
 import numpy as np  # noqa: E402
@@ -48,7 +51,6 @@ import torch  # noqa: E402
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
@@ -215,8 +217,8 @@ def parse_args() -> argparse.Namespace:
                         help='NAME=PATH[:JSON constructor overrides] (repeatable; empty PATH: the '
                              'package default weights); default: the package '
                              'default weights as "default"')
-    parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--threads', type=positive_int, default=2)
+    parser.add_argument('--repeats', type=positive_int, default=5)
     parser.add_argument('--no-speed', action='store_true', help='skip the 1080p timing')
     parser.add_argument('--no-baselines', action='store_true',
                         help='no columns for the low input, auto gamma and CLAHE')

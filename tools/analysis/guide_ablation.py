@@ -19,7 +19,7 @@ Each trained enhancer (and, for reference, the official SGZ weights) is then mea
   ``unpaired/lol_train_low``, as the default-weights recipe does): mean output noise
   (``skimage.restoration.estimate_sigma``, grey levels), mean brightness in [0, 1] and the share
   of clipped pixels (max channel >= 250, percent);
-- the synthetic dark-detection benchmark (``dark_detection_benchmark.py --skip-finetune``): one
+- the synthetic dark-detection benchmark (``dark_downstream_benchmark.py --budgets 0``): one
   detector trained once on normal light (reused from the work dir), bbox mAP on the dark val
   images through the frozen enhancer.
 
@@ -41,6 +41,9 @@ import subprocess
 import sys
 import time
 from typing import Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 
 import numpy as np
 import torch
@@ -69,13 +72,13 @@ def parse_args() -> argparse.Namespace:
                         help='the shared data folder')
     parser.add_argument('--train-root', default=None,
                         help='training images (default: <data>/unpaired/lol_train_low)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--seeds', type=non_negative_int, nargs='+', default=[0])
     parser.add_argument('--arms', nargs='+', choices=ARMS + EXTRA_ARMS, default=list(ARMS),
                         help='run only these arms (e.g. to spread them over processes)')
-    parser.add_argument('--iters', type=int, default=300, help='training iterations per run')
-    parser.add_argument('--semantic-weight', type=float, default=None,
+    parser.add_argument('--iters', type=positive_int, default=300, help='training iterations per run')
+    parser.add_argument('--semantic-weight', type=number(0), default=None,
                         help='loss_weight of the semantic loss (default: the guide config\'s)')
-    parser.add_argument('--detection-seed', type=int, default=0)
+    parser.add_argument('--detection-seed', type=non_negative_int, default=0)
     parser.add_argument('--skip-detection', action='store_true')
     parser.add_argument('--official', default=None,
                         help='official SGZ weights for the reference row '
@@ -169,18 +172,17 @@ def detection_map(checkpoint: str, config: Optional[str], scale: float, work_dir
     """mAP of the frozen enhancer in the dark-detection benchmark (shared detector), its EFE at
     the ``scale`` it is measured at elsewhere."""
     command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'analysis',
-                                        'dark_detection_benchmark.py'),
-               '--work-dir', work_dir, '--seed', str(seed), '--skip-finetune',
-               '--enhancer-checkpoint', checkpoint, '--enhancer-scale', f'{scale:g}',
-               '--results', osp.join(osp.dirname(checkpoint), 'detection.json')]
+                                        'dark_downstream_benchmark.py'),
+               '--task', 'det', '--work-dir', work_dir, '--seeds', str(seed), '--budgets', '0',
+               '--enhancer-checkpoint', checkpoint, '--enhancer-scale', f'{scale:g}']
     if config is not None:
         command += ['--enhancer-config', config]
     subprocess.run(command, cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL,
                    env=dict(os.environ, OMP_NUM_THREADS='1'))
-    with open(osp.join(osp.dirname(checkpoint), 'detection.json'), encoding='utf-8') as f:
-        rows = json.load(f)['rows']
-    return dict(map=rows['dark + SGZ (frozen)']['mAP'], dark_map=rows['dark']['mAP'],
-                normal_map=rows['normal light']['mAP'])
+    with open(osp.join(work_dir, 'results_det.json'), encoding='utf-8') as f:
+        rows = json.load(f)['per_seed'][str(seed)]
+    return dict(map=rows['dark + SGZ default pipeline'], dark_map=rows['dark'],
+                normal_map=rows['normal light'])
 
 
 def measure(checkpoint: str, config: Optional[str], args: argparse.Namespace,

@@ -9,6 +9,11 @@ writes ``darkface_train.json`` and ``darkface_val.json``, the files
 ``configs/_base_/datasets/darkface_detection.py`` reads.
 """
 import argparse
+import sys
+import os.path as osp
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import non_negative_int, number  # noqa: E402
 
 from mmlowlight.datasets.converters import convert_darkface
 from mmlowlight.datasets.converters.cli import add_output_arguments, run_converter
@@ -19,9 +24,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('image_dir', help='folder of the labelled images')
     parser.add_argument('label_dir', help='folder of the <image stem>.txt label files')
     add_output_arguments(parser)
-    parser.add_argument('--val-ratio', type=float, default=0.1,
+    parser.add_argument('--val-ratio', type=number(0, 1, high_open=True), default=0.1,
                         help='fraction of images in the val split (0 writes train only)')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
+    parser.add_argument('--seed', type=non_negative_int, default=0, help='seed of the split')
     return parser.parse_args()
 
 

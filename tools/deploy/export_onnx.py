@@ -9,6 +9,10 @@ Needs onnx, onnxscript and onnxruntime (``pip install mmlowlight[onnx]``).
 """
 import argparse
 import sys
+import os.path as osp
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+from cli_types import number, positive_float  # noqa: E402
 
 from mmlowlight.apis import init_enhancer
 from mmlowlight.apis.cli_errors import exit_on_user_error
@@ -22,13 +26,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('-o', '--output', required=True, help='output .onnx file')
     parser.add_argument('--config', help='config holding the SGZEnhancer')
     parser.add_argument('--checkpoint', help='weights (default: the package\'s)')
-    parser.add_argument('--scale-factor', type=float,
+    parser.add_argument('--scale-factor', type=number(1),
                         help='baked into the graph (default: what the checkpoint records; 12 '
                         'for official SGZ weights)')
-    parser.add_argument('--opset', type=int, default=18, help='ONNX opset version')
+    parser.add_argument('--opset', type=number(17, 23, integer=True), default=18, help='ONNX opset version')
     parser.add_argument('--no-check', action='store_true',
                         help='skip the onnxruntime vs PyTorch comparison')
-    parser.add_argument('--tolerance', type=float, default=1e-4,
+    parser.add_argument('--tolerance', type=positive_float, default=1e-4,
                         help='largest accepted |onnxruntime - PyTorch|')
     return parser.parse_args(argv)
 
