@@ -8,19 +8,19 @@ short text saying so, for the folder where the panels are looked at.
 """
 import argparse
 import inspect
+import os.path as osp
 import sys
 import textwrap
-import os.path as osp
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
 from cli_types import number  # noqa: E402
 
-from mmlowlight.apis.demo_data import synthesize_low_light, write_demo_inputs
-from mmlowlight.utils import atomic_write_bytes
+# mmlowlight (torch, numba) is imported after the command line is parsed: --help answers at once.
 
 
 def describe_inputs(exposure: float) -> str:
     """What the demo inputs are, as a short text wrapped at 79 columns."""
+    from mmlowlight.apis.demo_data import synthesize_low_light
     defaults = {name: p.default for name, p in
                 inspect.signature(synthesize_low_light).parameters.items()}
     about = (
@@ -43,6 +43,8 @@ def main(argv=None) -> int:
                         help='also write a text file saying what the inputs are (e.g. beside '
                         'the enhanced panels)')
     args = parser.parse_args(argv)
+    from mmlowlight.apis.demo_data import write_demo_inputs
+    from mmlowlight.utils import atomic_write_bytes
     for path in write_demo_inputs(args.out_dir, args.exposure):
         print(path)
     if args.note:

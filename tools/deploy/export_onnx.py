@@ -8,15 +8,13 @@ denoiser where configured, and the curve.
 Needs onnx, onnxscript and onnxruntime (``pip install mmlowlight[onnx]``).
 """
 import argparse
-import sys
 import os.path as osp
+import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
 from cli_types import number, positive_float  # noqa: E402
 
-from mmlowlight.apis import init_enhancer
-from mmlowlight.apis.cli_errors import exit_on_user_error
-from mmlowlight.apis.onnx_export import compare_with_onnxruntime, export_onnx
+# mmlowlight (torch, onnx) is imported after the command line is parsed: --help answers at once.
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,7 +27,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--scale-factor', type=number(1),
                         help='baked into the graph (default: what the checkpoint records; 12 '
                         'for official SGZ weights)')
-    parser.add_argument('--opset', type=number(17, 23, integer=True), default=18, help='ONNX opset version')
+    parser.add_argument('--opset', type=number(17, 23, integer=True), default=18,
+                        help='ONNX opset version')
     parser.add_argument('--no-check', action='store_true',
                         help='skip the onnxruntime vs PyTorch comparison')
     parser.add_argument('--tolerance', type=positive_float, default=1e-4,
@@ -39,6 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmlowlight.apis import init_enhancer
+    from mmlowlight.apis.cli_errors import exit_on_user_error
+    from mmlowlight.apis.onnx_export import compare_with_onnxruntime, export_onnx
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
     with exit_on_user_error():
         model = init_enhancer(args.config, args.checkpoint, **overrides)
