@@ -4,7 +4,7 @@ VARIANT ?= cpu
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test demo
+.PHONY: install test lint demo
 
 # `make demo CHECKPOINT=path/to/weights.pth` uses other weights than the package's default.
 DEMO_DIR ?= outputs/demo
@@ -13,8 +13,15 @@ CHECKPOINT ?=
 install:
 	PYTHON=$(PYTHON) VARIANT=$(VARIANT) bash tools/install_env.sh $(VENV)
 
-test: install
+test: install lint
 	$(PY) -m pytest tests
+
+# OpenMMLab's linters, configured in setup.cfg: a style regression fails `make test` (and CI).
+LINTED := mmlowlight tools tests configs setup.py
+lint: install
+	$(VENV)/bin/flake8 $(LINTED)
+	$(VENV)/bin/isort --check-only --diff $(LINTED)
+	$(VENV)/bin/codespell $(LINTED) README.md docs
 
 # The inputs are dark and grainy on purpose (simulated shot and read noise, like a phone's night
 # shot); the note beside the panels says so.

@@ -1,6 +1,5 @@
 """Installation script of mmlowlight (SGZ low-light enhancement for OpenMMLab)."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -54,6 +53,8 @@ setup(
         'onnx': ['onnx', 'onnxscript', 'onnxruntime'],
         'tests': [
             'pytest', 'onnx', 'onnxscript', 'onnxruntime',
+            # `make lint` (part of `make test`); versions pinned in requirements/constraints*.txt
+            'flake8', 'isort', 'codespell',
             'mmdet>=3.3.0,<3.4', 'mmsegmentation>=1.2.2,<1.3', 'ftfy', 'regex'
         ],
     },

@@ -26,7 +26,6 @@ import os.path as osp
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
@@ -271,7 +270,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--checkpoint', help='weights for all figures; the official '
                         'Epoch99.pth (run at scale factor 12) gives the official reference of '
                         'the noise figure (default: the package\'s weights)')
-    parser.add_argument('--threads', type=positive_int, default=2, help='torch threads (default: 2)')
+    parser.add_argument('--threads', type=positive_int, default=2,
+                        help='torch threads (default: 2)')
     parser.add_argument('--size', type=parse_size, default=(1920, 1080),
                         help='frame size of the throughput and noise clips (default: 1920x1080)')
     parser.add_argument('--frames', type=positive_int, default=100,

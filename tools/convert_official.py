@@ -13,10 +13,10 @@ import os.path as osp
 
 import torch
 
-from mmlowlight.models.enhancers import (convert_official_state_dict, infer_enhancer_args,
-                                         is_official_state_dict)
 from mmlowlight.apis.cli_errors import exit_on_user_error
 from mmlowlight.apis.inference import OFFICIAL_SCALE_FACTOR
+from mmlowlight.models.enhancers import (convert_official_state_dict, infer_enhancer_args,
+                                         is_official_state_dict)
 from mmlowlight.utils import atomic_output, load_checkpoint_file
 
 

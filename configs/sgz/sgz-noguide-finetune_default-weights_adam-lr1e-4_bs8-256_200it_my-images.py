@@ -14,8 +14,8 @@
 _base_ = ['./sgz-noguide_dsc-s12-expctl-nagf_exprange_adam-lr1e-4_bs8-256_100it_official-ft_unpaired.py']
 
 # (after _base_: mmengine reads a config whose first statement is an import as a lazy-import one)
-from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT,  # noqa: E402
-                                         enhancer_config_from_checkpoint)
+from mmlowlight.models.enhancers import DEFAULT_CHECKPOINT  # noqa: E402
+from mmlowlight.models.enhancers import enhancer_config_from_checkpoint
 
 load_from = DEFAULT_CHECKPOINT
 model = dict(enhancer=dict(_delete_=True, **enhancer_config_from_checkpoint(DEFAULT_CHECKPOINT)))

@@ -1,6 +1,5 @@
 from .file_batch import BatchReport, collect_tasks, enhance_files
-from .image_io import (DecodedImage, ImageReadError, decode_pil_image, encode_image,
-                       read_image)
+from .image_io import DecodedImage, ImageReadError, decode_pil_image, encode_image, read_image
 from .inference import (DEFAULT_CHECKPOINT, enhance, enhance_batch, extract_enhancer_state_dict,
                         init_enhancer)
 from .runner import (add_runner_arguments, build_runner, configure_testing, configure_training,

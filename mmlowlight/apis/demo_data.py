@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .image_io import atomic_write_bytes, encode_image, DecodedImage
+from .image_io import DecodedImage, atomic_write_bytes, encode_image
 
 __all__ = ['synthesize_low_light', 'demo_images', 'demo_inputs', 'write_demo_inputs']
 

@@ -17,8 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mmlowlight.models.enhancers import SGZEnhancer
-from .image_io import (IMAGE_EXTENSIONS, DecodedImage, atomic_write_bytes, encode_image,
-                       read_image)
+from .image_io import IMAGE_EXTENSIONS, DecodedImage, atomic_write_bytes, encode_image, read_image
 from .inference import enhance_batch
 from .video import VIDEO_EXTENSIONS, DenoiserLike, VideoSummary, enhance_video
 

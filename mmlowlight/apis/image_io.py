@@ -142,7 +142,7 @@ def _from_pil(pil: Image.Image, fmt: str, path: str) -> DecodedImage:
         grey = grey.astype(np.uint16)
         return DecodedImage(np.repeat(grey[..., None], 3, axis=2), None, True, fmt)
     if mode in ('1', 'L', 'LA') or (mode == 'P' and pil.palette
-                                     and pil.palette.mode in ('L', 'LA')):
+                                    and pil.palette.mode in ('L', 'LA')):
         with_alpha = mode == 'LA' or 'transparency' in pil.info
         grey_alpha = np.array(pil.convert('LA'))
         grey = grey_alpha[..., 0]

@@ -12,9 +12,9 @@ from mmengine.logging import print_log
 from PIL import Image
 from torch import Tensor
 
-from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR,
-                                         SGZEnhancer, enhancer_args_from_checkpoint,
-                                         extract_enhancer_state_dict, load_enhancer_state_dict)
+from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR, SGZEnhancer,
+                                         enhancer_args_from_checkpoint, extract_enhancer_state_dict,
+                                         load_enhancer_state_dict)
 from mmlowlight.models.enhancers.pipeline_config import describe_enhancer, merge_enhancer_args
 from mmlowlight.registry import MODELS
 from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 ConfigLike = Union[None, str, os.PathLike, Config, Mapping]
+
 
 def enhancer_args_from_config(config: ConfigLike) -> Dict[str, Any]:
     """The ``SGZEnhancer`` constructor arguments a config holds.
@@ -242,8 +243,9 @@ def enhance(model: SGZEnhancer,
         model (SGZEnhancer): From :func:`init_enhancer`.
         img: An image path (``str`` or ``pathlib.Path``), a PIL image (decoded as files are:
             RGB, grey ``L``, ``RGBA``, 16-bit ``I;16``...) or an H x W x 3 RGB array (uint8, or
-            uint16 for 16-bit images); a list or tuple of those (consecutive images of equal size and depth share a forward pass, up
-            to ``batch_size``); or an N x H x W x 3 array.
+            uint16 for 16-bit images); a list or tuple of those (consecutive images of equal
+            size and depth share a forward pass, up to ``batch_size``); or an N x H x W x 3
+            array.
         batch_size (int): Most images per forward pass for lists. Defaults to 4.
         fast (bool, optional): As in :func:`enhance_batch`: None uses the fast CPU runtime
             wherever it applies, False the PyTorch reference.

@@ -11,7 +11,6 @@ import os.path as osp
 from typing import Iterator, Optional
 
 import torch.distributed as dist
-
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log

@@ -10,7 +10,6 @@ variable frame rate stays variable; no frame is dropped or duplicated), the disp
 (rotation), colour range, matrix, primaries and transfer tags, and the container and stream
 metadata (creation time, title, language, ...).
 """
-import os.path as osp
 from fractions import Fraction
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
@@ -371,4 +370,3 @@ class VideoWriter:
         except (av.FFmpegError, OSError) as exc:
             raise VideoWriteError(f'{self.path}: cannot finish the file '
                                   f'({_reason(exc)})') from exc
-

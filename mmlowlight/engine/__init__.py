@@ -2,3 +2,5 @@
 from .cpu_distributed import CPUDistributedDataParallel, setup_cpu_distributed
 from .hooks import *  # noqa: F401,F403
 from .log_processor import SignificantDigitsLogProcessor  # noqa: F401
+
+__all__ = ['CPUDistributedDataParallel', 'setup_cpu_distributed', 'SignificantDigitsLogProcessor']

@@ -22,9 +22,10 @@ class SignificantDigitsLogProcessor(LogProcessor):
 
     ``loss_smooth: 3.215e-05`` instead of ``loss_smooth: 0.0000``; an exact zero (e.g. a
     one-sided loss with nothing to correct) prints as ``0``, so that ``0.0000`` never appears;
-    values of 1 and more, learning rates and times print as mmengine prints them. The scalars handed to the
-    visualizer backends are untouched. Used by ``configs/_base_/default_runtime.py``; other
-    configs write ``log_processor=dict(type='mmlowlight.SignificantDigitsLogProcessor', ...)``.
+    values of 1 and more, learning rates and times print as mmengine prints them. The scalars
+    handed to the visualizer backends are untouched. Used by
+    ``configs/_base_/default_runtime.py``; other configs write
+    ``log_processor=dict(type='mmlowlight.SignificantDigitsLogProcessor', ...)``.
 
     Args:
         **kwargs: Those of ``mmengine.runner.LogProcessor`` (``window_size``, ``by_epoch``,

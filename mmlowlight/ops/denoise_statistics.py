@@ -210,7 +210,7 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
     else:
         with torch.inference_mode():
             maps = tuple(m.numpy() for m in denoiser.coefficients(pooled, factor, sigma,
-                                                                   num_iterations))
+                                                                  num_iterations))
     if denoiser.detail_radius == 0:
         maps = maps[:2]  # c = 0
     if bgr:

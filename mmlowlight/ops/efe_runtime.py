@@ -114,7 +114,7 @@ def _onnx_session(efe: nn.Module, threads: int) -> Optional[Callable[[np.ndarray
             session = onnxruntime.InferenceSession(efe_model_bytes(efe), options,
                                                    providers=['CPUExecutionProvider'])
 
-        def run(small: np.ndarray) -> np.ndarray:
+        def run(small: np.ndarray) -> np.ndarray:  # noqa: F811 (None until built)
             return session.run(['factor'], {'small': small})[0]
 
         probe = torch.rand(1, 3, 5, 7, generator=torch.Generator().manual_seed(0))
@@ -244,7 +244,7 @@ def plan_efe(efe: nn.Module, shape: Tuple[int, int, int, int], backend: str,
         return EfePlan(threads, 1, None)
     parallel = threads if backend == 'onnxruntime' else 1
     tile_limit = TILE_PIXELS if max_pixels is None else min(TILE_PIXELS,
-                                                             max(1, max_pixels // parallel))
+                                                            max(1, max_pixels // parallel))
     grid = plan_tiles(n, height, width, receptive_radius(efe), parallel, tile_limit)
     call_threads = 1 if parallel > 1 else threads
     if grid.rows == grid.cols == 1 and (n == 1 or parallel == 1):

@@ -239,6 +239,7 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
                 x = _curve(x, f0[step, k] * v0 + f1[step, k] * v1, 1)
             out[k] = _to_integer(x, max_value)
 
+
 def _channels_last_rows(low_res: np.ndarray) -> np.ndarray:
     """(N, C, h, w) -> contiguous float32 (N, h, w * C)."""
     n, _, small_h, _ = low_res.shape

@@ -139,4 +139,3 @@ def efe_model_bytes(efe: nn.Module) -> bytes:
     # (OperatorSetIdProto: domain = 1, version = 2).
     return (_int_field(1, IR_VERSION) + _bytes_field(2, 'mmlowlight') + _bytes_field(7, graph)
             + _bytes_field(8, _bytes_field(1, '') + _int_field(2, OPSET)))
-

@@ -22,8 +22,8 @@ import torch
 from torch import Tensor
 
 from mmlowlight.utils import release_free_memory, worker_pool
-from .downscale import downscale_frames
 from .denoise_statistics import denoiser_affine_maps, frame_statistics
+from .downscale import downscale_frames
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
 from .low_res_kernels import (STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor,

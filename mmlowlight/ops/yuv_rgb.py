@@ -74,18 +74,18 @@ def _convert(rgb, y, y_stride, u, u_stride, v, v_stride, coefficients):
             b = (np.float32(first[k + 2]) + np.float32(first[k + 5])
                  + np.float32(second[k + 2]) + np.float32(second[k + 5]))
             u_row[cj] = np.uint8(min(max(ur * r + ug * g + ub * b + c_offset,
-                                              np.float32(0)), top))
+                                         np.float32(0)), top))
             v_row[cj] = np.uint8(min(max(vr * r + vg * g + vb * b + c_offset,
-                                              np.float32(0)), top))
+                                         np.float32(0)), top))
         if width % 2:  # the last column alone: counted twice
             k = 3 * (width - 1)
             r = 2 * (np.float32(first[k]) + np.float32(second[k]))
             g = 2 * (np.float32(first[k + 1]) + np.float32(second[k + 1]))
             b = 2 * (np.float32(first[k + 2]) + np.float32(second[k + 2]))
             u_row[pairs] = np.uint8(min(max(ur * r + ug * g + ub * b + c_offset,
-                                                 np.float32(0)), top))
+                                            np.float32(0)), top))
             v_row[pairs] = np.uint8(min(max(vr * r + vg * g + vb * b + c_offset,
-                                                 np.float32(0)), top))
+                                            np.float32(0)), top))
 
 
 def _coefficients(colorspace: int, full_range: bool) -> np.ndarray:

@@ -2,8 +2,8 @@ from .checkpoint import (CheckpointError, CheckpointNotFoundError, DamagedCheckp
                          EnhancerMismatchError, NoEnhancerWeightsError, NotACheckpointError,
                          UnsafeCheckpointError, load_checkpoint_file, register_checkpoint_loader)
 from .device import DeviceNotAvailableError, available_devices, resolve_device
-from .float_env import flushed_denormals, preserved_float_environment
 from .fileio import atomic_output, atomic_write_bytes, temporary_name, write_json_atomic
+from .float_env import flushed_denormals, preserved_float_environment
 from .image import tensor_to_uint8_image
 from .memory import release_free_memory
 from .setup_env import register_all_modules

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from mmlowlight.apis.image_io import (ImageReadError, _orient, atomic_output,
-                                      atomic_write_bytes, encode_image, read_image)
+from mmlowlight.apis.image_io import (ImageReadError, _orient, atomic_output, atomic_write_bytes,
+                                      encode_image, read_image)
 
 
 def _random(shape, dtype=np.uint8, seed=0):

@@ -82,7 +82,8 @@ def test_trial_starts_from_the_default_weights(trial):
 
 def test_trial_logs_losses_with_significant_digits(trial):
     _, output = trial
-    lines = [line for line in output.splitlines() if re.search(r'Iter\(train\) \[\s*\d+/10\]', line)]
+    lines = [line for line in output.splitlines()
+             if re.search(r'Iter\(train\) \[\s*\d+/10\]', line)]
     assert len(lines) >= 2, output[-3000:]  # every 5 iterations
     for name in ('loss_spatial', 'loss_smooth', 'loss_color', 'loss_exposure'):
         printed = re.search(rf'{name}: (\S+)', lines[-1]).group(1)

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from mmlowlight.datasets.converters import (EXDARK_CLASSES, ConversionError, convert_darkface,
-                                            convert_exdark, parse_bbgt_file,
-                                            parse_darkface_label, parse_image_class_list)
+                                            convert_exdark, parse_bbgt_file, parse_darkface_label,
+                                            parse_image_class_list)
 from mmlowlight.datasets.converters.cli import run_converter
 from tests.conftest import REPO_ROOT
 

@@ -13,6 +13,7 @@ pytest.importorskip('onnxscript')
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'deploy'))
 import export_onnx as export_tool  # noqa: E402
+
 from mmlowlight.apis.onnx_export import compare_with_onnxruntime  # noqa: E402
 
 

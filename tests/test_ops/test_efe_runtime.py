@@ -4,9 +4,8 @@ import torch
 
 from mmlowlight.models.enhancers import SGZEnhancer
 from mmlowlight.ops import EFE_BACKENDS, default_efe_backend, efe_forward
-from mmlowlight.ops.efe_runtime import (BACKEND_ENV, ONNX_TOLERANCE, TILE_PIXELS,
-                                         _onnx_session, onnx_available, plan_tiles,
-                                         receptive_radius)
+from mmlowlight.ops.efe_runtime import (BACKEND_ENV, ONNX_TOLERANCE, TILE_PIXELS, _onnx_session,
+                                        onnx_available, plan_tiles, receptive_radius)
 
 needs_onnx = pytest.mark.skipif(not onnx_available(), reason='onnx/onnxruntime not installed')
 

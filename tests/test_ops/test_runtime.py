@@ -7,8 +7,6 @@ from mmlowlight.ops import enhance_frames, fast_path_unsupported, low_res_factor
 from tests.enhancer_helpers import random_enhancer
 
 
-
-
 def _reference(model, frames, bgr=False):
     with torch.inference_mode():
         out, _ = model(to_model_input(frames, 'cpu', bgr=bgr))
@@ -60,7 +58,7 @@ def test_other_configurations(kwargs):
 @pytest.mark.parametrize('shape', [(1, 1, 1, 3), (2, 37, 61, 3), (1, 96, 128, 3)])
 def test_denoiser_and_exposure_control_match_the_reference(shape, bgr):
     model = random_enhancer(scale_factor=12, exposure_control=dict(type='CurveExposureControl'),
-                   denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+                            denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
     frames = _frames(shape)
     _assert_within_one_level(enhance_frames(model, frames, bgr=bgr),
                              _reference(model, frames, bgr))
@@ -94,7 +92,8 @@ def test_unsupported_models_are_named():
     denoised = random_enhancer()
     denoised.denoiser = torch.nn.Identity()
     assert 'denoiser' in fast_path_unsupported(denoised)
-    assert fast_path_unsupported(random_enhancer(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))) is None
+    with_denoiser = random_enhancer(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+    assert fast_path_unsupported(with_denoiser) is None
     assert 'has no' in fast_path_unsupported(torch.nn.Conv2d(3, 3, 1))
     with pytest.raises(ValueError, match='training mode'):
         enhance_frames(random_enhancer().train(), _frames((1, 4, 4, 3)))

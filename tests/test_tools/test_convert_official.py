@@ -17,7 +17,7 @@ def test_convert_official(tmp_path, official_weights):
     assert sorted(p.name for p in dst.parent.iterdir()) == ['sgz_official.pth']  # no temp left
     ckpt = torch.load(dst, weights_only=True)
     assert ckpt['meta']['enhancer'] == dict(conv_type='dsc', channels=32, shared_factor=True,
-                                           scale_factor=12)
+                                            scale_factor=12)
     assert init_enhancer(checkpoint=str(dst)).scale_factor == 12
     converted = init_enhancer(checkpoint=str(dst))
     original = init_enhancer(checkpoint=official_weights)

@@ -41,7 +41,7 @@ def test_arms_share_the_recipe_and_differ_in_the_guide(ablation, tmp_path):
 
 def test_table_reports_means_and_per_seed_values(ablation):
     rows = {'a': [dict(psnr=10.0, ssim=0.5), dict(psnr=12.0, ssim=0.7)], 'b': [dict(psnr=9.0,
-                                                                                ssim=0.4)]}
+                                                                                    ssim=0.4)]}
     text = ablation.table(rows)
     assert '| a | 2 | 11.00 (10.00 / 12.00) | 0.600 (0.500 / 0.700) |' in text
     assert '| b | 1 | 9.00 | 0.400 |' in text

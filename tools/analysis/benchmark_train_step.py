@@ -36,16 +36,15 @@ import argparse
 import copy
 import logging
 import os.path as osp
+import sys
 import time
 from typing import Dict, List
-import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
-from cli_types import non_negative_int, number, positive_int  # noqa: E402
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
@@ -62,12 +61,15 @@ MOBILENETV1_GUIDE_CONFIG = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.absp
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--batch', type=positive_int, default=6, help='images per step (official: 6)')
-    parser.add_argument('--size', type=positive_int, default=512, help='image side (official: 512)')
+    parser.add_argument('--batch', type=positive_int, default=6,
+                        help='images per step (official: 6)')
+    parser.add_argument('--size', type=positive_int, default=512,
+                        help='image side (official: 512)')
     parser.add_argument('--threads', type=positive_int, default=2, help='torch CPU threads')
     parser.add_argument('--steps', type=positive_int, default=1,
                         help='timed steps per measurement (each after one warm-up step)')
-    parser.add_argument('--guide-depth', type=number(18, 152, integer=True), default=50, help='ResNet depth of the guide')
+    parser.add_argument('--guide-depth', type=number(18, 152, integer=True), default=50,
+                        help='ResNet depth of the guide')
     parser.add_argument('--guide-backbone', choices=('resnet', 'mobilenetv1'), default='resnet',
                         help='bottom-up path of the guide (mobilenetv1: the offline guide config)')
     parser.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
@@ -277,7 +279,7 @@ def main() -> None:
     results['reference'] = [full, zero_ref, full - zero_ref,
                             median_seconds(lambda: guide_alone_reference(reference, images),
                                            args.steps, timer=clock)]
-    del reference
+    reference = None  # free its graphs and buffers before our model runs
     full = median_seconds(lambda: model.train_step(data, wrapper), args.steps, timer=clock)
     zero_ref = median_seconds(lambda: zero_reference_only.train_step(data, wrapper_zero_ref),
                               args.steps, timer=clock)

@@ -183,8 +183,8 @@ def det_dataloader(root: str, img_dir: str, split: str, args: argparse.Namespace
                 dict(type='Resize', scale=(size, size), keep_ratio=True)]
     pipeline += [dict(type='RandomFlip', prob=0.5)] if train else []
     pipeline += [dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
-                                                      'img_shape', 'scale_factor', 'flip',
-                                                      'flip_direction'))]
+                                                       'img_shape', 'scale_factor', 'flip',
+                                                       'flip_direction'))]
     return dict(
         batch_size=args.batch_size, num_workers=0,
         sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler', shuffle=train),

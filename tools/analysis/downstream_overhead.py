@@ -20,14 +20,13 @@ The result is printed and, with ``--out``, written as JSON (to a temporary file,
 """
 import argparse
 import os.path as osp
+import sys
 import time
 from typing import Callable, Dict
-import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
-from cli_types import non_negative_int, number, positive_int  # noqa: E402
-
 import torch
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
@@ -50,7 +49,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--scale-factors', type=number(1), nargs='+', default=[12, 1],
                         help="the enhancer's EFE downscaling factors to time")
     parser.add_argument('--repeats', type=positive_int, default=5, help='timed runs per setting')
-    parser.add_argument('--warmup', type=non_negative_int, default=1, help='untimed runs per setting')
+    parser.add_argument('--warmup', type=non_negative_int, default=1,
+                        help='untimed runs per setting')
     parser.add_argument('--threads', type=positive_int, default=None,
                         help='torch CPU threads (default: torch default)')
     parser.add_argument('--timer', choices=['wall', 'cpu'], default='wall',

@@ -48,10 +48,9 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
-
-from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
 
 from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E402
 from mmlowlight.apis.classic_baselines import CLASSIC_BASELINES  # noqa: E402
@@ -278,7 +277,7 @@ def main() -> None:
     print('|---|' + '---|' * len(table))
     for key in keys:
         print(f'| {key} | ' + ' | '.join(f'{row[key]:.3f}' if key in row else ''
-                                          for row in table.values()) + ' |')
+                                         for row in table.values()) + ' |')
     first = next(name for name in models if name != 'official')
     print(f'\nacceptance ({first} vs official):')
     for label, needs, check in ACCEPTANCE:

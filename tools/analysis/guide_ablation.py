@@ -43,10 +43,9 @@ import time
 from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
-from cli_types import non_negative_int, number, positive_int  # noqa: E402
-
 import numpy as np
 import torch
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 from mmengine.config import Config
 from skimage.restoration import estimate_sigma
 
@@ -75,7 +74,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seeds', type=non_negative_int, nargs='+', default=[0])
     parser.add_argument('--arms', nargs='+', choices=ARMS + EXTRA_ARMS, default=list(ARMS),
                         help='run only these arms (e.g. to spread them over processes)')
-    parser.add_argument('--iters', type=positive_int, default=300, help='training iterations per run')
+    parser.add_argument('--iters', type=positive_int, default=300,
+                        help='training iterations per run')
     parser.add_argument('--semantic-weight', type=number(0), default=None,
                         help='loss_weight of the semantic loss (default: the guide config\'s)')
     parser.add_argument('--detection-seed', type=non_negative_int, default=0)

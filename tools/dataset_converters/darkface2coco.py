@@ -9,8 +9,8 @@ writes ``darkface_train.json`` and ``darkface_val.json``, the files
 ``configs/_base_/datasets/darkface_detection.py`` reads.
 """
 import argparse
-import sys
 import os.path as osp
+import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
 from cli_types import non_negative_int, number  # noqa: E402

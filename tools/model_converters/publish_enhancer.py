@@ -43,7 +43,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='a checkpoint written by tools/train.py')
     parser.add_argument('out', help='output weights file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='config overrides, KEY=VALUE (e.g. model.enhancer.denoiser.detail_radius=1)')
+                        help='config overrides, KEY=VALUE '
+                        '(e.g. model.enhancer.denoiser.detail_radius=1)')
     return parser.parse_args()
 
 

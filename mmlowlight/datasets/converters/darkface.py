@@ -11,9 +11,8 @@ import random
 import warnings
 from typing import Dict, List, Tuple
 
-from .coco_format import (CocoJsonBuilder, ConversionError, clip_box_xywh,
-                          index_files_by_name, raise_or_warn, read_image_size,
-                          write_splits)
+from .coco_format import (CocoJsonBuilder, ConversionError, clip_box_xywh, index_files_by_name,
+                          raise_or_warn, read_image_size, write_splits)
 
 __all__ = ['DARKFACE_CLASSES', 'parse_darkface_label', 'convert_darkface']
 

@@ -16,9 +16,8 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .coco_format import (CocoJsonBuilder, ConversionError, clip_box_xywh,
-                          index_files_by_name, raise_or_warn, read_image_size,
-                          write_splits)
+from .coco_format import (CocoJsonBuilder, ConversionError, clip_box_xywh, index_files_by_name,
+                          raise_or_warn, read_image_size, write_splits)
 
 __all__ = [
     'EXDARK_CLASSES', 'EXDARK_SPLITS', 'ExDarkImageEntry', 'parse_image_class_list',

@@ -141,4 +141,3 @@ def generate_shapes_dataset(out_dir: str,
         write_json_atomic(builder.to_dict(), path)
         written[split] = path
     return written
-

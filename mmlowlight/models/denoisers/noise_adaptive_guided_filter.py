@@ -294,7 +294,7 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             grey = black.min(dim=1, keepdim=True).values
             shadow = (1 - thumb / (self.black_knee * black).clamp(min=1e-6)).clamp(min=0)
             thumb_offset = (black - grey + grey * shadow) * curve_lift(thumb, factor,
-                                                                        num_iterations)
+                                                                       num_iterations)
             offset = _resize(thumb_offset, x_low)
             shifted = ((thumb - thumb_offset) / (1 - thumb_offset)).clamp(min=0)
             gain = _resize(curve_gain(shifted, factor, num_iterations), x_low)

@@ -32,8 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmlowlight.registry import MODELS
 from mmlowlight.ops.temporal_denoise import motion_adaptive_step_numba
+from mmlowlight.registry import MODELS
 
 __all__ = ['MotionAdaptiveTemporalDenoiser', 'motion_adaptive_step_torch', 'estimate_noise_sigma']
 

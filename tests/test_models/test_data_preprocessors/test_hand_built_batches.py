@@ -233,8 +233,7 @@ def test_unknown_resizing_augment_without_metainfo_is_an_error():
 
 
 def test_extent_helpers_reject_what_they_cannot_read():
-    from mmlowlight.models.data_preprocessors.image_extents import (clip_extents,
-                                                                    input_extents)
+    from mmlowlight.models.data_preprocessors.image_extents import clip_extents, input_extents
     assert input_extents(torch.zeros(2, 3, 5, 7)) == [(5, 7), (5, 7)]
     assert input_extents([torch.zeros(3, 5, 7), torch.zeros(3, 4, 9)]) == [(5, 7), (4, 9)]
     assert clip_extents([(5, 70), (0, 3)], 8, 8) == [(5, 8), (1, 3)]

@@ -47,7 +47,7 @@ class TestNoiseAdaptiveGuidedFilter:
 
     def test_builds_from_registry(self):
         module = MODELS.build(dict(type='NoiseAdaptiveGuidedFilter', strength=3.0,
-                                    _scope_='mmlowlight'))
+                                   _scope_='mmlowlight'))
         assert isinstance(module, NoiseAdaptiveGuidedFilter) and module.strength == 3.0
         assert not list(module.parameters()) and not list(module.buffers())
 

@@ -22,7 +22,7 @@ class TestCurveExposureControl:
 
     def test_builds_from_registry_without_weights(self):
         control = MODELS.build(dict(type='CurveExposureControl', target_level=0.5,
-                                     _scope_='mmlowlight'))
+                                    _scope_='mmlowlight'))
         assert isinstance(control, CurveExposureControl) and not list(control.parameters())
 
     def test_dark_image_reaches_target(self):

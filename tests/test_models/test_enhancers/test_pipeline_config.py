@@ -1,4 +1,5 @@
-"""The one rule for building an enhancer: the checkpoint's recorded pipeline, config keys over it."""
+"""The one rule for building an enhancer: the checkpoint's recorded pipeline, config keys
+over it."""
 import pytest
 import torch
 from mmengine.config import ConfigDict

@@ -43,7 +43,7 @@ def test_registered_and_layout():
     assert isinstance(backbone, MobileNetV1) and backbone.out_channels == (32, 64, 128, 256)
     assert backbone.stage1[0][0].weight.shape == (8, 3, 3, 3)  # conv_bn 3 -> 8, stride 2
     assert backbone.stage1[1][0].groups == 8 and backbone.stage1[1][3].weight.shape == (16, 8,
-                                                                                           1, 1)
+                                                                                        1, 1)
     assert backbone.stage3[1][3].weight.shape == (256, 256, 1, 1)
     assert isinstance(backbone.stage2[0][2], torch.nn.LeakyReLU)
     assert backbone.stage2[0][2].negative_slope == 0.1

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmlowlight.models.losses import (ColorConstancyLoss, ExposureLoss,
-                                      IlluminationSmoothnessLoss, SpatialConsistencyLoss)
+from mmlowlight.models.losses import (ColorConstancyLoss, ExposureLoss, IlluminationSmoothnessLoss,
+                                      SpatialConsistencyLoss)
 from mmlowlight.registry import MODELS
 
 

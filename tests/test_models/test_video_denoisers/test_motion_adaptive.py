@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmlowlight.models.video_denoisers import (MotionAdaptiveTemporalDenoiser,
-                                               estimate_noise_sigma,
+from mmlowlight.models.video_denoisers import (MotionAdaptiveTemporalDenoiser, estimate_noise_sigma,
                                                motion_adaptive_step_torch)
 from mmlowlight.registry import MODELS
 
@@ -28,7 +27,7 @@ def _run(denoiser, frames):
 
 
 @pytest.mark.parametrize('height, width, chroma', [(48, 64, True), (31, 45, True),
-                                                    (20, 30, False)])
+                                                   (20, 30, False)])
 def test_numba_matches_torch_reference(height, width, chroma):
     rng = np.random.default_rng(1)
     scene = _scene(height, width)
