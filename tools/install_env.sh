@@ -97,13 +97,7 @@ step "mmlowlight (editable, with test extras)"
 # mostly the default model's low-resolution kernels) and caches them: done here once, so that the first image a user
 # enhances does not wait for it.
 step "compiling the CPU runtime's kernels into numba's cache"
-"$VENV/bin/python" -c "
-import numpy as np
-from mmlowlight.apis import enhance, init_enhancer
-model = init_enhancer()
-for dtype in (np.uint8, np.uint16):
-    enhance(model, np.linspace(0, 0.2 * np.iinfo(dtype).max, 37 * 61 * 3).astype(dtype).reshape(37, 61, 3))
-"
+"$VENV/bin/python" -m mmlowlight.warmup
 
 echo "$want" > "$STAMP"
 step "done"

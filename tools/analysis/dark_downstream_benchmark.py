@@ -404,7 +404,30 @@ def summarise(per_seed: Dict[int, Dict[str, float]], metric: str) -> str:
         else:
             lines.append(f'| {row} | {score} | **{rec.mean():.0f} ± {_std(rec):.0f} %** | '
                          f'{", ".join(f"{r:.0f}" for r in rec)} |')
+    lines += ['', '| paired by seed | difference in recovered share (points) | per seed |',
+              '|---|---|---|']
+    for name, better, worse in comparisons(rows):
+        diff = np.array([recovery(s[better], s['normal light'], s['dark']) -
+                         recovery(s[worse], s['normal light'], s['dark'])
+                         for s in per_seed.values() if better in s and worse in s])
+        lines.append(f'| {name} | **{diff.mean():+.1f} ± {_std(diff):.1f}** | '
+                     f'{", ".join(f"{d:+.0f}" for d in diff)} |')
     return '\n'.join(lines)
+
+
+def comparisons(rows: List[str]) -> List[tuple]:
+    """(label, row, row it is compared with) of the questions the benchmark answers."""
+    pairs = [('SGZ default pipeline - official SGZ (frozen)', 'dark + SGZ default pipeline',
+              'dark + official SGZ')]
+    best_trivial = [r for r in ('dark + auto gamma', 'dark + CLAHE') if r in rows]
+    pairs += [(f'SGZ default pipeline - {r[len("dark + "):]} (frozen)',
+               'dark + SGZ default pipeline', r) for r in best_trivial]
+    for row in rows:
+        if row.endswith('joint SGZ + model fine-tune'):
+            budget = row.split(':')[0]
+            pairs.append((f'{budget}: joint - control', row,
+                          f'{budget}: model-only fine-tune (control)'))
+    return [p for p in pairs if p[1] in rows and p[2] in rows]
 
 
 def _std(values: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""The README's plain-Python mmdet example (build, loss with aux losses, predict) runs as
+"""The downstream guide's plain-Python mmdet example (build, loss with aux losses, predict) runs as
 written, without mmengine's Runner or AuxLossHook (issue 14.1)."""
 import contextlib
 import io
@@ -10,14 +10,15 @@ import torch
 
 pytest.importorskip('mmdet.models')
 
-README = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', '..', 'README.md')
+README = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', '..', 'docs', 'en',
+                  'user_guides', 'downstream_configs.md')
 MARKER = '<!-- plain-python-example:'
 
 
 def readme_example() -> str:
     with open(README, encoding='utf-8') as f:
         text = f.read()
-    assert MARKER in text, 'the README lost its plain-Python example'
+    assert MARKER in text, 'docs/en/user_guides/downstream_configs.md lost its plain-Python example'
     block = re.search(r'```python\n(.*?)```', text[text.index(MARKER):], re.S)
     return block.group(1)
 
@@ -27,7 +28,7 @@ def test_readme_plain_python_example_trains_with_aux_losses_and_predicts():
     namespace = {'__name__': 'readme_example'}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(readme_example(), 'README.md (plain-Python example)', 'exec'), namespace)
+        exec(compile(readme_example(), 'downstream_configs.md (plain-Python example)', 'exec'), namespace)
     lines = printed.getvalue().splitlines()
     assert "['loss_bbox', 'loss_cls', 'loss_exposure']" in lines
     assert lines[-1].startswith('torch.Size([') and lines[-1].endswith(', 4])')
