@@ -28,7 +28,8 @@ def test_readme_plain_python_example_trains_with_aux_losses_and_predicts():
     namespace = {'__name__': 'readme_example'}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(readme_example(), 'downstream_configs.md (plain-Python example)', 'exec'), namespace)
+        exec(compile(readme_example(), 'downstream_configs.md (plain-Python example)', 'exec'),
+             namespace)
     lines = printed.getvalue().splitlines()
     assert "['loss_bbox', 'loss_cls', 'loss_exposure']" in lines
     assert lines[-1].startswith('torch.Size([') and lines[-1].endswith(', 4])')
