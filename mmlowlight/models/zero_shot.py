@@ -9,6 +9,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
+from .enhancers.pipeline_config import plain
 from .enhancers import extract_enhancer_state_dict, is_official_state_dict
 
 
@@ -66,6 +67,10 @@ class ZeroShotEnhancer(BaseModel):
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.enhancer = MODELS.build(_in_scope(enhancer))
+        #: The enhancer's constructor arguments (its pipeline), which
+        #: ``mmlowlight.EnhancerPipelineHook`` records in checkpoints as ``meta['enhancer']``.
+        self.enhancer_args = {k: v for k, v in plain(enhancer).items()
+                              if k not in ('type', '_scope_')}
         # mmengine's ModuleList is a BaseModule: init_weights reaches the losses (the guide's
         # Pretrained init); torch's would be skipped.
         self.losses = ModuleList([MODELS.build(_in_scope(cfg)) for cfg in losses])
@@ -86,7 +91,12 @@ class ZeroShotEnhancer(BaseModel):
     def loss(self, inputs: Tensor) -> Dict[str, Tensor]:
         """All losses of a batch: ``{loss_name: weighted scalar}``."""
         enhanced, factor = self._enhance(inputs)
-        return {loss.loss_name: loss(enhanced, inputs, factor) for loss in self.losses}
+        losses = {loss.loss_name: loss(enhanced, inputs, factor) for loss in self.losses}
+        # Statistics some losses keep (e.g. the guide's pseudo-label count): logged, not summed
+        # (their keys hold no 'loss').
+        for loss in self.losses:
+            losses.update(getattr(loss, 'log_vars', None) or {})
+        return losses
 
     def predict(self, inputs: Tensor,
                 data_samples: Optional[Sequence[BaseDataElement]] = None

@@ -9,7 +9,8 @@ from tests.conftest import REPO_ROOT
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis', 'dark_downstream_benchmark.py')
 TINY = ['--num-train', '12', '--num-val', '6', '--image-size', '64', '--train-iters', '3',
-        '--few-labels', '4', '--few-iters', '2', '--all-iters', '2', '--batch-size', '4']
+        '--few-labels', '4', '--few-iters', '2', '--all-iters', '2', '--adapt-iters', '2',
+        '--batch-size', '4']
 
 
 def load_tool():
@@ -33,6 +34,7 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
     assert set(rows) == {
         'normal light', 'dark', 'dark + auto gamma', 'dark + CLAHE',
         'dark + SGZ default pipeline',
+        '0 labels, adapted: model as guide', '0 labels, adapted: zero-reference only (control)',
         'few labels (4): model-only fine-tune (control)',
         'few labels (4): joint SGZ + model fine-tune',
         'all labels (12): model-only fine-tune (control)',
@@ -45,6 +47,10 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
     joint = load_checkpoint_file(osp.join(work, 'seed_3', 'finetune_few_joint_range',
                                           'iter_2.pth'))
     assert joint['meta']['enhancer']['denoiser']['type'] == 'NoiseAdaptiveGuidedFilter'
+    # So does the adapted enhancer (EnhancerPipelineHook), and it holds one enhancer only.
+    adapted = load_checkpoint_file(osp.join(work, 'seed_3', 'adapt_guide', 'iter_2.pth'))
+    assert adapted['meta']['enhancer']['exposure_control']['type'] == 'CurveExposureControl'
+    assert all(k.startswith('enhancer.') for k in adapted['state_dict'])
     # A rerun takes every phase from phases.json: nothing is trained or evaluated again.
     capsys.readouterr()
     tool.main(argv)

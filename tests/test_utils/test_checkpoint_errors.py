@@ -135,7 +135,8 @@ def test_no_enhancer_weights(tmp_path):
 @pytest.mark.parametrize('source,model,words', [
     (dict(conv_type='conv'), dict(conv_type='dsc'), "conv_type='conv' (model: 'dsc')"),
     (dict(channels=16), dict(channels=32), 'channels=16 (model: 32)'),
-    (dict(shared_factor=False, num_iterations=4), dict(), 'shared_factor=False (model: True)'),
+    (dict(shared_factor=False, num_iterations=4), dict(shared_factor=True),
+     'shared_factor=False (model: True)'),
 ])
 def test_weights_of_another_architecture(tmp_path, source, model, words):
     path = str(tmp_path / 'other.pth')
@@ -147,6 +148,8 @@ def test_weights_of_another_architecture(tmp_path, source, model, words):
     config = dict(model=dict(type='SGZEnhancer', **model))
     with pytest.raises(EnhancerMismatchError, match='weights of another architecture'):
         init_enhancer(config, checkpoint=path)
+    # A config silent on the architecture takes the checkpoint's (the one rule).
+    assert init_enhancer(dict(model=dict(type='SGZEnhancer')), checkpoint=path) is not None
 
 
 def test_extra_tensors_named(tmp_path):

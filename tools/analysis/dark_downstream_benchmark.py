@@ -107,9 +107,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='labelled dark images of the few-label budget')
     parser.add_argument('--few-iters', type=positive_int, default=100)
     parser.add_argument('--all-iters', type=positive_int, default=200)
-    parser.add_argument('--budgets', nargs='+', choices=('0', 'few', 'all'),
-                        default=['0', 'few', 'all'],
-                        help='label budgets to measure (0: the frozen rows only)')
+    parser.add_argument('--budgets', nargs='+', choices=('0', 'adapt', 'few', 'all'),
+                        default=['0', 'adapt', 'few', 'all'],
+                        help='label budgets to measure (0: the frozen rows only; adapt: the '
+                        'enhancer adapted without labels, with the model as guide and the '
+                        'zero-reference control)')
+    parser.add_argument('--adapt-iters', type=positive_int, default=100,
+                        help='iterations of each label-free adaptation')
+    parser.add_argument('--adapt-lr', type=number(0, low_open=True), default=1e-4)
+    parser.add_argument('--guide-threshold', type=number(0, 1, low_open=True, high_open=True),
+                        default=0.5, help='score a prediction needs to become a pseudo-label')
     parser.add_argument('--batch-size', type=positive_int, default=8)
     parser.add_argument('--lr', type=number(0, low_open=True), default=2e-3,
                         help='AdamW lr of the training')
@@ -332,6 +339,50 @@ class SeedRun:
             cfg['aux_losses'] = AUX_LOSSES[self.args.aux_losses]
         return cfg
 
+    def adapt(self, name: str, model_checkpoint: str, with_guide: bool) -> str:
+        """Adapt the default enhancer to the frozen model on the unlabelled dark train images
+        (the recipe of configs/sgz/sgz_adapt-to-*): zero-reference losses and the drift guard,
+        plus the model's own loss on its confident predictions (``with_guide``)."""
+        from mmengine.config import Config
+
+        from mmlowlight.apis import DEFAULT_CHECKPOINT, build_runner
+        args = self.args
+        losses = [dict(loss) for loss in AUX_LOSSES['range']] + [dict(type='OutputAnchorLoss')]
+        if with_guide:
+            guide = dict(type='MMDetGuide' if self.det else 'MMSegGuide',
+                         config=dict(model=self._model(None)), checkpoint=model_checkpoint)
+            losses.append(dict(type='PseudoLabelGuidanceLoss', guide=guide,
+                               score_threshold=args.guide_threshold))
+        pipeline = [dict(type='LoadImageFromFile'),
+                    dict(type='PairedRandomFlip', prob=0.5, direction='horizontal'),
+                    dict(type='PackEnhanceInputs')]
+        cfg = Config(dict(
+            default_scope='mmlowlight', work_dir=osp.join(self.work_dir, name),
+            experiment_name=name, load_from=DEFAULT_CHECKPOINT,
+            model=dict(type='ZeroShotEnhancer', enhancer=dict(type='SGZEnhancer'),
+                       losses=losses),
+            train_dataloader=dict(
+                batch_size=args.batch_size, num_workers=0,
+                sampler=dict(type='InfiniteSampler', shuffle=True),
+                dataset=dict(type='UnpairedImageDataset',
+                             data_root=osp.join(self.root, 'dark', 'train'),
+                             pipeline=pipeline)),
+            train_cfg=dict(type='IterBasedTrainLoop', max_iters=args.adapt_iters,
+                           val_interval=10**9),
+            optim_wrapper=dict(optimizer=dict(type='Adam', lr=args.adapt_lr, weight_decay=1e-4),
+                               clip_grad=dict(max_norm=0.1)),
+            default_hooks=dict(
+                timer=dict(type='IterTimerHook'), logger=dict(type='LoggerHook', interval=10),
+                param_scheduler=dict(type='ParamSchedulerHook'),
+                checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10**9,
+                                save_last=True)),
+            custom_hooks=[dict(type='EnhancerPipelineHook')],
+            env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo')),
+            randomness=dict(seed=self.seed), log_level='WARNING'))
+        runner = build_runner(cfg)
+        runner.train()
+        return osp.join(runner.work_dir, f'iter_{args.adapt_iters}.pth')
+
     # --- the seed's measurement
     def run(self) -> dict:
         from mmlowlight.apis import DEFAULT_CHECKPOINT
@@ -363,6 +414,16 @@ class SeedRun:
         which = dict(ckpt=default) | (dict(overrides=overrides) if overrides else {})
         score('dark + SGZ default pipeline', 'dark', model, self.sgz(default, True, overrides),
               which)
+        if 'adapt' in args.budgets:
+            adapt = trained | dict(iters=args.adapt_iters, lr=args.adapt_lr,
+                                   threshold=args.guide_threshold, ckpt=default)
+            for arm, with_guide in (('model as guide', True),
+                                    ('zero-reference only (control)', False)):
+                key = 'guide' if with_guide else 'zeroref'
+                adapted = self.phase(f'adapt {key}', adapt, lambda: self.adapt(
+                    f'adapt_{key}', model, with_guide))
+                score(f'0 labels, adapted: {arm}', 'dark', model, self.sgz(adapted, True),
+                      adapt)
         budgets = [(name, count, iters) for name, count, iters in (
             ('few', args.few_labels, args.few_iters), ('all', args.num_train, args.all_iters))
             if name in args.budgets]
@@ -422,6 +483,11 @@ def comparisons(rows: List[str]) -> List[tuple]:
     best_trivial = [r for r in ('dark + auto gamma', 'dark + CLAHE') if r in rows]
     pairs += [(f'SGZ default pipeline - {r[len("dark + "):]} (frozen)',
                'dark + SGZ default pipeline', r) for r in best_trivial]
+    guided = '0 labels, adapted: model as guide'
+    pairs += [('adapted with the model as guide - frozen default', guided,
+               'dark + SGZ default pipeline'),
+              ('adapted with the model as guide - zero-reference control', guided,
+               '0 labels, adapted: zero-reference only (control)')]
     for row in rows:
         if row.endswith('joint SGZ + model fine-tune'):
             budget = row.split(':')[0]

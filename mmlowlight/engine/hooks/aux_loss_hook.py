@@ -8,7 +8,6 @@ too. In a Runner this hook does the same merge through a forward hook on the unw
 instead, which also fires under DDP (``DDP.forward`` calls the module), and checks before
 training that the model has a preprocessor that can carry auxiliary losses.
 """
-import copy
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -17,6 +16,7 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from mmlowlight.registry import HOOKS
+from .enhancer_pipeline_hook import record_enhancer_pipeline
 
 __all__ = ['AuxLossHook']
 
@@ -61,10 +61,7 @@ class AuxLossHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Record the enhancer's pipeline in ``checkpoint['meta']['enhancer']``."""
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        args = getattr(getattr(model, 'data_preprocessor', None), 'enhancer_args', None)
-        if isinstance(args, dict):
-            checkpoint.setdefault('meta', {})['enhancer'] = copy.deepcopy(args)
+        record_enhancer_pipeline(runner, checkpoint)
 
     def after_train(self, runner) -> None:
         """Detach the forward hook; the preprocessor merges by itself again."""

@@ -1,68 +1,43 @@
-"""Any mmseg segmentor as the semantic guide (mmseg is imported only when one is built)."""
-import copy
+"""Any mmseg segmentor as the guide (mmseg is imported only when one is built)."""
 import os
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import torch
-from mmengine.config import Config
-from mmengine.model import BaseModule, revert_sync_batchnorm
-from mmengine.runner import load_checkpoint
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 from mmlowlight.registry import MODELS
+from .openmmlab_guide import OpenMMLabGuide
+
+#: The ignored label of the pseudo-label masks (mmseg's convention).
+IGNORE_INDEX = 255
 
 
 @MODELS.register_module()
-class MMSegGuide(BaseModule):
+class MMSegGuide(OpenMMLabGuide):
     """An mmseg segmentor, given as config + checkpoint, that segments RGB [0, 1] images.
 
-    The segmentor is built in the ``mmseg`` scope, its SyncBN layers are reverted to plain BN
-    (the guide runs frozen, also on CPU), and the checkpoint is loaded at construction time, so
-    ``init_weights`` leaves it alone (no backbone ``Pretrained`` download). The image is brought
-    to the segmentor's own input convention (0-255 scale, its data preprocessor's mean/std and
-    channel order) before ``segmentor(x, mode='tensor')``, which returns the decode head's
-    logits at its own stride.
+    Two uses: SGZ's semantic loss (``SemanticGuidanceLoss``: :meth:`forward` gives the decode
+    head's logits) and label-free adaptation to the user's segmentor
+    (``PseudoLabelGuidanceLoss``: :meth:`pseudo_label_loss`). See :class:`OpenMMLabGuide` for
+    how it is built and fed.
 
     Args:
         config (str | dict | Config): An mmseg config file, a full config (its ``model`` is used)
             or a model config.
-        checkpoint (str, optional): Local path or URL of the segmentor's weights (mmengine
-            ``load_checkpoint``; local files are read with ``weights_only=True``). None keeps the
+        checkpoint (str, optional): Local path or URL of the segmentor's weights. None keeps the
             segmentor's random/own init. Defaults to None.
     """
 
     def __init__(self, config: Union[str, os.PathLike, Mapping], checkpoint: Optional[str] = None
                  ) -> None:
-        super().__init__()
         import mmseg.models  # noqa: F401  (lazy: fills mmseg's registry)
+        super().__init__(config, checkpoint, 'mmseg')
 
-        if isinstance(config, (str, os.PathLike)):
-            config = Config.fromfile(str(config))
-        config = config.to_dict() if isinstance(config, Config) else copy.deepcopy(dict(config))
-        model_cfg = dict(config.get('model', config))
-        if 'type' not in model_cfg:
-            raise ValueError(f'MMSegGuide: the config holds no segmentor (no "type" in '
-                             f'{sorted(model_cfg)})')
-        model_cfg.setdefault('_scope_', 'mmseg')
-        self.segmentor = revert_sync_batchnorm(MODELS.build(model_cfg))
-        self.checkpoint = checkpoint
-        if checkpoint is not None:
-            load_checkpoint(self.segmentor, checkpoint, map_location='cpu', strict=True)
-        preprocessor = self.segmentor.data_preprocessor
-        mean = getattr(preprocessor, 'mean', None)
-        std = getattr(preprocessor, 'std', None)
-        if mean is None or not getattr(preprocessor, '_enable_normalize', True):
-            mean, std = torch.zeros(3), torch.ones(3)
-        self.register_buffer('mean', mean.detach().clone().view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', std.detach().clone().view(1, 3, 1, 1), persistent=False)
-        # mmseg images are loaded BGR; a preprocessor that converts channels feeds the net RGB.
-        self.expects_rgb = bool(getattr(preprocessor, 'channel_conversion', False))
-
-    def init_weights(self) -> None:
-        """Initialise the segmentor unless its checkpoint was loaded already."""
-        if self.checkpoint is None:
-            super().init_weights()
-        self._is_init = True
+    @property
+    def segmentor(self) -> nn.Module:
+        """The mmseg segmentor."""
+        return self.model
 
     def forward(self, images: Tensor) -> Any:
         """Segment RGB images.
@@ -73,11 +48,33 @@ class MMSegGuide(BaseModule):
         Returns:
             Tensor: Class logits (N, K, h, w) at the decode head's resolution.
         """
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(f'MMSegGuide expects (N, 3, H, W) RGB images, got shape '
-                             f'{tuple(images.shape)}')
-        x = images if self.expects_rgb else images.flip(1)
-        logits = self.segmentor((x * 255 - self.mean) / self.std, mode='tensor')
+        logits = self.model(self.normalize(images), mode='tensor')
         if isinstance(logits, (list, tuple)):
             logits = logits[0]
         return logits
+
+    def pseudo_label_loss(self, images: Tensor, threshold: float
+                          ) -> Tuple[Tensor, Dict[str, float]]:
+        """Cross-entropy of the segmentor against its own confident argmax.
+
+        Pixels whose softmax confidence is below ``threshold`` are ignored (label 255), so the
+        loss sharpens what the segmentor already sees and leaves the doubtful pixels alone.
+
+        Args:
+            images (Tensor): (N, 3, H, W) RGB in [0, 1] (gradients flow back to them).
+            threshold (float): Confidence a pixel needs, in (0, 1).
+
+        Returns:
+            tuple[Tensor, dict]: The loss (0 where no pixel qualifies) and
+            ``{'pseudo_labels': share of labelled pixels}``.
+        """
+        logits = self.forward(images)
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        with torch.no_grad():
+            confidence, labels = logits.softmax(1).max(1)
+            labels[confidence < threshold] = IGNORE_INDEX
+            share = float((labels != IGNORE_INDEX).float().mean())
+        if share == 0:
+            return logits.sum() * 0, {'pseudo_labels': 0.0}
+        return F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX), \
+            {'pseudo_labels': share}

@@ -1,7 +1,8 @@
 """Losses of zero-shot enhancement training; all share ``loss(enhanced, original, factor)``."""
 from .base import BaseEnhanceLoss
 from .exposure_range import ExposureRangeLoss
-from .semantic import SemanticGuidanceLoss, softmax_focal_loss
+from .semantic import FrozenGuideLoss, SemanticGuidanceLoss, softmax_focal_loss
+from .task_guidance import OutputAnchorLoss, PseudoLabelGuidanceLoss
 from .zero_reference import (ColorConstancyLoss, ExposureLoss, IlluminationSmoothnessLoss,
                              SpatialConsistencyLoss, sqrt_zero_safe)
 
@@ -9,5 +10,6 @@ __all__ = [
     'BaseEnhanceLoss', 'SpatialConsistencyLoss', 'ColorConstancyLoss', 'ExposureLoss',
     'ExposureRangeLoss',
     'IlluminationSmoothnessLoss', 'SemanticGuidanceLoss', 'softmax_focal_loss',
+    'FrozenGuideLoss', 'PseudoLabelGuidanceLoss', 'OutputAnchorLoss',
     'sqrt_zero_safe'
 ]

@@ -47,16 +47,50 @@ def softmax_focal_loss(logits: Tensor, target: Tensor, gamma: float = 2.0, beta:
     return (-beta * (1 - log_prob.exp()).pow(gamma) * log_prob).mean()
 
 
-@MODELS.register_module()
-class SemanticGuidanceLoss(BaseEnhanceLoss):
-    """Focal loss of a frozen segmentation guide against its own argmax pseudo-labels.
+class FrozenGuideLoss(BaseEnhanceLoss):
+    """Base of the losses computed through a frozen network (the "guide").
 
     The guide (built from ``guide``) is frozen: its parameters have ``requires_grad=False``, it is
     locked in eval mode (``train()`` cannot switch it, so BatchNorm statistics never move), and
     it does not run under ``no_grad``, so gradients reach the enhanced image. Its tensors are
     left out of this module's ``state_dict`` (a ResNet-50 FPN would add ~100 MB to every
-    checkpoint; it is rebuilt from its own ``init_cfg``/checkpoint instead), and loading a state
-    dict does not require them.
+    checkpoint, and an enhancer checkpoint must hold one enhancer only; the guide is rebuilt from
+    its own config / checkpoint instead), and loading a state dict does not require them.
+
+    Args:
+        guide (dict | nn.Module): The guide module or its config (built in the mmlowlight scope
+            unless it sets ``_scope_``).
+        loss_weight (float): Multiplier of the loss.
+        loss_name (str): Key of the loss in loss dicts.
+        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self, guide: Union[Dict[str, Any], nn.Module], loss_weight: float,
+                 loss_name: str, init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(loss_weight, loss_name, init_cfg=init_cfg)
+        if isinstance(guide, nn.Module):
+            self.guide = guide
+        else:
+            guide = copy.deepcopy(dict(guide))
+            guide.setdefault('_scope_', 'mmlowlight')
+            self.guide = MODELS.build(guide)
+        self.guide.requires_grad_(False)
+        self.guide.eval()
+        self.register_state_dict_post_hook(_drop_guide_entries)
+        self.register_load_state_dict_pre_hook(_fill_guide_entries)
+
+    def train(self, mode: bool = True) -> 'FrozenGuideLoss':
+        """Set the train/eval mode of this module, keeping the guide in eval mode."""
+        super().train(mode)
+        self.guide.eval()
+        return self
+
+
+@MODELS.register_module()
+class SemanticGuidanceLoss(FrozenGuideLoss):
+    """Focal loss of a frozen segmentation guide against its own argmax pseudo-labels.
+
+    The guide is frozen and kept out of checkpoints (see :class:`FrozenGuideLoss`).
 
     Args:
         guide (dict | nn.Module): The guide, a module mapping RGB [0, 1] images (N, 3, H, W)
@@ -78,32 +112,16 @@ class SemanticGuidanceLoss(BaseEnhanceLoss):
                  loss_weight: float = 0.1,
                  loss_name: str = 'loss_semantic',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(loss_weight, loss_name, init_cfg=init_cfg)
         # A positive clamp keeps log(p) and (1 - p) ** gamma, and their gradients, finite even
         # where the guide is certain (e.g. on a constant image).
         if not 0 < eps < 0.5:
             raise ValueError(f'eps must be in (0, 0.5), got {eps!r}')
         if gamma < 0:
             raise ValueError(f'gamma must be >= 0, got {gamma!r}')
-        if isinstance(guide, nn.Module):
-            self.guide = guide
-        else:
-            guide = copy.deepcopy(dict(guide))
-            guide.setdefault('_scope_', 'mmlowlight')
-            self.guide = MODELS.build(guide)
-        self.guide.requires_grad_(False)
-        self.guide.eval()
+        super().__init__(guide, loss_weight, loss_name, init_cfg=init_cfg)
         self.gamma = gamma
         self.beta = beta
         self.eps = eps
-        self.register_state_dict_post_hook(_drop_guide_entries)
-        self.register_load_state_dict_pre_hook(_fill_guide_entries)
-
-    def train(self, mode: bool = True) -> 'SemanticGuidanceLoss':
-        """Set the train/eval mode of this module, keeping the guide in eval mode."""
-        super().train(mode)
-        self.guide.eval()
-        return self
 
     def compute(self, enhanced: Tensor, original: Tensor, factor: Tensor) -> Tensor:
         logits = self.guide(enhanced)
@@ -111,7 +129,7 @@ class SemanticGuidanceLoss(BaseEnhanceLoss):
         return softmax_focal_loss(logits, pseudo_labels, self.gamma, self.beta, self.eps)
 
 
-def _drop_guide_entries(module: SemanticGuidanceLoss, state_dict: 'OrderedDict[str, Tensor]',
+def _drop_guide_entries(module: FrozenGuideLoss, state_dict: 'OrderedDict[str, Tensor]',
                         prefix: str, local_metadata: dict) -> None:
     """state_dict post-hook: remove the guide's tensors."""
     guide_prefix = prefix + 'guide.'
@@ -119,7 +137,7 @@ def _drop_guide_entries(module: SemanticGuidanceLoss, state_dict: 'OrderedDict[s
         del state_dict[key]
 
 
-def _fill_guide_entries(module: SemanticGuidanceLoss, state_dict: Dict[str, Tensor],
+def _fill_guide_entries(module: FrozenGuideLoss, state_dict: Dict[str, Tensor],
                         prefix: str, *args: Any) -> None:
     """load_state_dict pre-hook: let absent guide entries keep their current values.
 
