@@ -9,8 +9,8 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
-from .enhancers.pipeline_config import plain
 from .enhancers import extract_enhancer_state_dict, is_official_state_dict
+from .enhancers.pipeline_config import plain
 
 
 def _in_scope(cfg: dict) -> dict:

@@ -2,8 +2,8 @@
 from .fpn_guide import TORCHVISION_RESNET50_URL, FPNSegmentationGuide, FPNTopDown
 from .mmdet_guide import MMDetGuide
 from .mmseg_guide import MMSegGuide
-from .openmmlab_guide import OpenMMLabGuide
 from .mobilenet_v1 import MOBILENETV1_X025_IMAGENET, MobileNetV1, MobileNetV1DenseClassifier
+from .openmmlab_guide import OpenMMLabGuide
 
 __all__ = [
     'FPNSegmentationGuide', 'FPNTopDown', 'MMSegGuide', 'MMDetGuide', 'OpenMMLabGuide',
