@@ -114,7 +114,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'zero-reference control)')
     parser.add_argument('--adapt-iters', type=positive_int, default=100,
                         help='iterations of each label-free adaptation')
-    parser.add_argument('--adapt-lr', type=number(0, low_open=True), default=1e-4)
+    parser.add_argument('--adapt-lr', type=number(0, low_open=True), default=2e-5)
+    parser.add_argument('--guide-weight', type=number(0, low_open=True), default=1.0,
+                        help='loss_weight of the guide\'s pseudo-label loss')
     parser.add_argument('--guide-threshold', type=number(0, 1, low_open=True, high_open=True),
                         default=0.5, help='score a prediction needs to become a pseudo-label')
     parser.add_argument('--batch-size', type=positive_int, default=8)
@@ -352,15 +354,18 @@ class SeedRun:
             guide = dict(type='MMDetGuide' if self.det else 'MMSegGuide',
                          config=dict(model=self._model(None)), checkpoint=model_checkpoint)
             losses.append(dict(type='PseudoLabelGuidanceLoss', guide=guide,
-                               score_threshold=args.guide_threshold))
+                               score_threshold=args.guide_threshold,
+                               loss_weight=args.guide_weight))
         pipeline = [dict(type='LoadImageFromFile'),
                     dict(type='PairedRandomFlip', prob=0.5, direction='horizontal'),
                     dict(type='PackEnhanceInputs')]
         cfg = Config(dict(
             default_scope='mmlowlight', work_dir=osp.join(self.work_dir, name),
             experiment_name=name, load_from=DEFAULT_CHECKPOINT,
-            model=dict(type='ZeroShotEnhancer', enhancer=dict(type='SGZEnhancer'),
-                       losses=losses),
+            # The pipeline the default weights record, the exposure control's gradient aware
+            # that its scale undoes a weaker map (without it the map collapses in ~100 steps).
+            model=dict(type='ZeroShotEnhancer', losses=losses, enhancer=dict(
+                type='SGZEnhancer', exposure_control=dict(scale_aware_grad=True))),
             train_dataloader=dict(
                 batch_size=args.batch_size, num_workers=0,
                 sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -416,7 +421,9 @@ class SeedRun:
               which)
         if 'adapt' in args.budgets:
             adapt = trained | dict(iters=args.adapt_iters, lr=args.adapt_lr,
-                                   threshold=args.guide_threshold, ckpt=default)
+                                   threshold=args.guide_threshold, ckpt=default,
+                                   guide_weight=args.guide_weight,
+                                   exposure_grad='scale-aware')
             for arm, with_guide in (('model as guide', True),
                                     ('zero-reference only (control)', False)):
                 key = 'guide' if with_guide else 'zeroref'

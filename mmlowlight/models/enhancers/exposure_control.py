@@ -69,6 +69,11 @@ class CurveExposureControl(BaseModule):
             (the default weights were trained with False: their training configs pin it).
         spatial_variation (float): Share of the map's spatial variation kept, in [0, 1] (1: the
             map as estimated, 0: one curve per image). Defaults to 0.5.
+        scale_aware_grad (bool): In training, give the gradient alpha's dependence on the map's
+            strength (the search itself runs without gradient; see :meth:`forward`): without
+            it, losses that prefer a weaker map shrink it unseen until ``max_scale`` caps alpha
+            and the output collapses. No effect on values or at inference. Defaults to False
+            (the configs that trained the default weights ran without it).
 
     The defaults of ``share_channels`` and ``spatial_variation`` were chosen by
     ``tools/analysis/evaluate_enhancer.py`` among (False, 1), (True, 1), (False, 0.5),
@@ -86,7 +91,8 @@ class CurveExposureControl(BaseModule):
                  search_size: int = 48,
                  search_steps: int = 12,
                  share_channels: bool = True,
-                 spatial_variation: float = 0.5) -> None:
+                 spatial_variation: float = 0.5,
+                 scale_aware_grad: bool = False) -> None:
         super().__init__()
         for name, value in (('target_level', target_level), ('reference_mean', reference_mean),
                             ('max_level', max_level), ('highlight_quantile', highlight_quantile)):
@@ -116,6 +122,7 @@ class CurveExposureControl(BaseModule):
             raise ValueError(f'spatial_variation must be in [0, 1], got {spatial_variation!r}')
         self.share_channels = bool(share_channels)
         self.spatial_variation = float(spatial_variation)
+        self.scale_aware_grad = bool(scale_aware_grad)
 
     def shape_factor(self, factor: Tensor) -> Tensor:
         """The map the search scales: channels shared and spatial variation reduced.
@@ -209,5 +216,15 @@ class CurveExposureControl(BaseModule):
             raise ValueError(f'CurveExposureControl wants (N, 3, h, w) images and (N, 3k, h, w) '
                              f'factor maps, got {tuple(small.shape)} and {tuple(factor.shape)}')
         factor = self.shape_factor(factor)
-        alpha = self.solve_scale(small, factor, num_iterations)
-        return (alpha.to(factor.dtype) * factor).clamp(-1, 1)
+        alpha = self.solve_scale(small, factor, num_iterations).to(factor.dtype)
+        if self.scale_aware_grad and torch.is_grad_enabled() and factor.requires_grad:
+            # alpha undoes any uniform scaling of the map (alpha(c r) = alpha(r) / c), but the
+            # search runs without gradient: losses that prefer a weaker map (smoothness,
+            # spatial consistency) then shrink r step by step, invisibly in the output, until
+            # alpha hits max_scale and the output collapses. Dividing by the map's strength
+            # with the value held (s.detach() / s == 1) gives the gradient that dependence;
+            # not where alpha is capped (there a stronger map does brighten the output).
+            strength = factor.abs().mean(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+            free = alpha < self.max_scale * (1 - 2.0**-self.search_steps)
+            alpha = torch.where(free, alpha * (strength.detach() / strength), alpha)
+        return (alpha * factor).clamp(-1, 1)

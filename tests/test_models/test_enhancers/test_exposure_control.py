@@ -150,3 +150,22 @@ class TestInEnhancer:
         plain = SGZEnhancer()
         controlled = SGZEnhancer(exposure_control=dict(type='CurveExposureControl'))
         controlled.load_state_dict(plain.state_dict(), strict=True)
+
+
+def test_scale_aware_grad_sees_that_alpha_undoes_a_uniform_scaling():
+    """The same values; the gradient along r (a uniform scaling of the map, which alpha undoes)
+    vanishes with scale_aware_grad and not without it."""
+    from mmlowlight.models.enhancers import CurveExposureControl
+    torch.manual_seed(0)
+    small = torch.rand(2, 3, 12, 16) * 0.1
+    raw = -(torch.rand(2, 3, 12, 16) * 0.2 + 0.1)  # negative r brightens
+    outputs, along = [], []
+    for flag in (False, True):
+        control = CurveExposureControl(scale_aware_grad=flag)
+        factor = raw.clone().requires_grad_(True)
+        out = control(small, factor)
+        out.abs().sum().backward()  # a loss that prefers a weaker map
+        outputs.append(out.detach())
+        along.append(float((factor.grad * raw).sum()))
+    assert torch.equal(outputs[0], outputs[1])
+    assert abs(along[1]) < 1e-3 * abs(along[0])
