@@ -14,12 +14,8 @@ _base_ = ['./sgz_adapt-to-detector_dsc-s12_adam-lr2e-5_bs8-512_100it_my-night-im
 segmentor_config = 'configs/seg/deeplabv3plus_r50-d8_4xb2-40k_acdc-night-512x1024.py'
 segmentor_checkpoint = 'work_dirs/deeplabv3plus_r50-d8_4xb2-40k_acdc-night-512x1024/iter_40000.pth'
 
-model = dict(losses=[
-    dict(type='SpatialConsistencyLoss', loss_weight=1.0, patch_size=4),
-    dict(type='ColorConstancyLoss', loss_weight=5.0),
-    dict(type='ExposureRangeLoss', loss_weight=10.0, patch_size=16, low=0.2, high=0.9),
-    dict(type='IlluminationSmoothnessLoss', loss_weight=1600.0),
-    dict(type='OutputAnchorLoss', margin=0.05, loss_weight=10.0),
+# The detector recipe's losses, the guide replaced by the segmentor.
+model = dict(losses=_base_.model.losses[:5] + [
     dict(type='PseudoLabelGuidanceLoss', score_threshold=0.5, loss_weight=1.0,
          guide=dict(type='MMSegGuide', config=segmentor_config,
                     checkpoint=segmentor_checkpoint)),

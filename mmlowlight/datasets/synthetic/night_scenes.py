@@ -31,7 +31,7 @@ import numpy as np
 
 from ..converters.coco_format import CocoJsonBuilder, write_json_atomic
 from .low_light_noise import LowLightSimulator
-from .shapes_detection import SHAPE_CLASSES, _iou, _shape_mask
+from .shapes_detection import SHAPE_CLASSES, place_shape
 
 __all__ = ['NightScene', 'photo_backgrounds', 'render_night_scene',
            'generate_night_scenes_dataset', 'SEGMENTATION_CLASSES']
@@ -157,16 +157,10 @@ def render_night_scene(rng: np.random.Generator,
     boxes: List[Tuple[float, float, float, float]] = []
     labels: List[int] = []
     for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
-        for _attempt in range(20):
-            label = int(rng.integers(len(SHAPE_CLASSES)))
-            shape = _shape_mask(rng, label, height, width, size_range)
-            ys, xs = np.nonzero(shape)
-            box = (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
-                   float(ys.max() - ys.min() + 1))
-            if all(_iou(box, other) <= max_overlap for other in boxes):
-                break
-        else:
+        placed = place_shape(rng, boxes, height, width, size_range, max_overlap)
+        if placed is None:
             continue
+        label, shape, box = placed
         # A painted object: a colour of random hue and moderate saturation, with some of a
         # photo's texture and a brightness gradient across it.
         hsv = np.uint8([[[rng.integers(0, 180), rng.integers(90, 256), rng.integers(140, 256)]]])

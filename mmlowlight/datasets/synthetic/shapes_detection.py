@@ -7,14 +7,14 @@ geometry, the cues darkness and sensor noise destroy.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from ..converters.coco_format import CocoJsonBuilder, write_json_atomic
 
-__all__ = ['SHAPE_CLASSES', 'render_shapes_image', 'generate_shapes_dataset']
+__all__ = ['SHAPE_CLASSES', 'place_shape', 'render_shapes_image', 'generate_shapes_dataset']
 
 SHAPE_CLASSES = ('circle', 'square', 'triangle')
 Box = Tuple[float, float, float, float]
@@ -58,6 +58,25 @@ def _iou(a: Box, b: Box) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
+def place_shape(rng: np.random.Generator, boxes: Sequence[Box], height: int, width: int,
+                size_range: Tuple[int, int], max_overlap: float
+                ) -> Optional[Tuple[int, np.ndarray, Box]]:
+    """A shape of a random class that overlaps ``boxes`` by at most ``max_overlap`` IoU.
+
+    Returns:
+        tuple | None: ``(label, mask, box)``, or None when 20 attempts found no free place.
+    """
+    for _attempt in range(20):
+        label = int(rng.integers(len(SHAPE_CLASSES)))
+        mask = _shape_mask(rng, label, height, width, size_range)
+        ys, xs = np.nonzero(mask)
+        box = (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
+               float(ys.max() - ys.min() + 1))
+        if all(_iou(box, other) <= max_overlap for other in boxes):
+            return label, mask, box
+    return None
+
+
 def render_shapes_image(
         rng: np.random.Generator,
         image_size: Tuple[int, int] = (128, 128),
@@ -84,16 +103,10 @@ def render_shapes_image(
     boxes: List[Box] = []
     labels: List[int] = []
     for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
-        for _attempt in range(20):
-            label = int(rng.integers(len(SHAPE_CLASSES)))
-            mask = _shape_mask(rng, label, height, width, size_range)
-            ys, xs = np.nonzero(mask)
-            box = (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
-                   float(ys.max() - ys.min() + 1))
-            if all(_iou(box, other) <= max_overlap for other in boxes):
-                break
-        else:
+        placed = place_shape(rng, boxes, height, width, size_range, max_overlap)
+        if placed is None:
             continue
+        label, mask, box = placed
         # Saturated colour of random hue, with a brightness gradient across the object.
         hsv = np.uint8([[[rng.integers(0, 180), rng.integers(150, 256), rng.integers(150, 256)]]])
         colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0] / 255.0
