@@ -35,3 +35,37 @@ def test_semantic_kl_is_zero_for_the_reference_and_grows_with_darkness(tmp_path)
     brightened = tool.semantic_kl(lambda rgb: np.clip(rgb.astype(int) * 12, 0, 255).astype(
         np.uint8), root, classifier)
     assert dark > 0.1 and brightened < dark
+
+
+def load_night_pairs():
+    spec = importlib.util.spec_from_file_location(
+        'night_pairs', osp.join(REPO_ROOT, 'tools', 'analysis', 'night_pairs.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_night_figures_on_a_synthetic_lamp():
+    """The halo figure is 0 for a faithful output and grows when a lamp's light bleeds."""
+    tool = load_night_pairs()
+    scene = np.full((120, 160, 3), 40, np.uint8)
+    cv2.circle(scene, (80, 60), 5, (255, 255, 255), -1)  # a lamp
+    assert tool.halo(scene, scene) == pytest.approx(0, abs=1e-6)
+    assert tool.halo(scene, scene * 2) == pytest.approx(0, abs=0.02)  # global gain: no halo
+    yy, xx = np.mgrid[0:120, 0:160]
+    glow = 120 * np.exp(-((xx - 80)**2 + (yy - 60)**2) / (2 * 15**2))
+    fog = (scene + glow[..., None]).clip(0, 255).astype(np.uint8)  # light bleeding around it
+    assert tool.halo(scene, fog) > 0.1
+    assert np.isnan(tool.halo(scene // 2, scene // 2))  # no light at all
+    assert tool.dark_channel(scene) == pytest.approx(40 / 255, abs=1e-6)
+    veil = (scene.astype(int) + 60).clip(0, 255).astype(np.uint8)
+    assert tool.dark_channel(veil) > tool.dark_channel(scene)
+
+
+def test_night_pairs_are_deterministic():
+    tool = load_night_pairs()
+    photos = [('a', (np.random.default_rng(0).random((24, 32, 3)) * 255).astype(np.uint8))]
+    first, second = tool.night_pairs(photos, (0.1, 0.2)), tool.night_pairs(photos, (0.1, 0.2))
+    assert [p[1] for p in first] == [0.1, 0.2]
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(first, second))
+    assert first[0][3].mean() < first[1][3].mean() < photos[0][1].mean()

@@ -24,6 +24,10 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        normal-light reference and on the enhanced low image (whole 600x400
                        images, nats, mean of 40): how much of what a recogniser sees in the
                        scene the enhancement brings back (the low input itself: ~0.9)
+  night_*              ``night_lights`` pairs (``tools/analysis/night_pairs.py``: the night photos
+                       darkened at x0.08 / x0.12 / x0.2): SSIM, PSNR, mean level, dark channel
+                       (veil), halo (error concentrated around the lamps), and the undarkened
+                       photos' PSNR(input, output)
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
                        vs the official code op by op at scale 12 in processes of its own, as
                        shipped and with denormals flushed (``tools/benchmark.py``), interleaved
@@ -42,6 +46,7 @@ import sys
 from typing import Callable, Dict, List, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types, benchmark
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/analysis/: night_pairs
 from cli_types import positive_int  # noqa: E402
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
@@ -49,6 +54,7 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
+from night_pairs import night_pairs, night_photos, night_row  # noqa: E402
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
 
@@ -173,6 +179,8 @@ def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
     row.update(real_photos(run, real_folders(root)))
     row.update({name: well_lit(run, images) for name, images in lit.items()})
     row.update(demo_photos(run))
+    photos = night_photos(root)
+    row.update(night_row(run, night_pairs(photos), photos))
     return row
 
 
