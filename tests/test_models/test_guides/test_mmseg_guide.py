@@ -64,5 +64,5 @@ def test_checkpoint_is_loaded_and_kept_by_init_weights(tmp_path):
 
 
 def test_config_without_model():
-    with pytest.raises(ValueError, match='no segmentor'):
+    with pytest.raises(ValueError, match='MMSegGuide: the config holds no model'):
         MODELS.build(dict(type='mmlowlight.MMSegGuide', config=dict(foo=1)))

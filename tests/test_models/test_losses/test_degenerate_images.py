@@ -31,8 +31,22 @@ def _toy_guide() -> nn.Module:
     return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.Conv2d(4, 5, 1))
 
 
+class _ToyTaskGuide(nn.Module):
+    """A toy task model with the pseudo-label interface of MMDetGuide / MMSegGuide."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _toy_guide()
+
+    def pseudo_label_loss(self, images, threshold):
+        logits = self.net(images)
+        labels = logits.detach().argmax(1)
+        return nn.functional.cross_entropy(logits, labels), {'pseudo_labels': 1.0}
+
+
 #: Constructor arguments of losses that cannot be built from their defaults alone.
-REQUIRED_ARGS = {'SemanticGuidanceLoss': lambda: dict(guide=_toy_guide())}
+REQUIRED_ARGS = {'SemanticGuidanceLoss': lambda: dict(guide=_toy_guide()),
+                 'PseudoLabelGuidanceLoss': lambda: dict(guide=_ToyTaskGuide())}
 
 
 def _registered_losses():
