@@ -27,8 +27,8 @@ from mmengine.logging import print_log
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
-from ..enhancers.checkpoint import DEFAULT_CHECKPOINT, load_enhancer_weights
-from ..enhancers.pipeline_config import resolve_enhancer_config
+from ..enhancers.checkpoint import DEFAULT_CHECKPOINT
+from ..enhancers.pipeline_config import build_enhancer, resolve_enhancer_config
 from .aux_loss_stash import AuxLossStash
 from .image_extents import Extent, clip_extents, input_extents, metainfo_disagreements
 
@@ -52,8 +52,14 @@ class LowLightPreprocessorMixin:
                  **kwargs) -> None:
         super().__init__(**kwargs)  # the mmdet / mmseg preprocessor
         self.enhancer_checkpoint = self._resolve_checkpoint(enhancer_checkpoint)
-        enhancer_cfg, built_from = self._enhancer_config(enhancer, self.enhancer_checkpoint)
-        self.enhancer = MODELS.build(enhancer_cfg)
+        if self.enhancer_checkpoint is not None:
+            # Eagerly (Runner.val/test and mmdet/mmseg init_* never call init_weights), and
+            # the file read once for its pipeline and its weights.
+            self.enhancer, enhancer_cfg, built_from = build_enhancer(
+                enhancer, self.enhancer_checkpoint)
+        else:
+            enhancer_cfg, built_from = self._enhancer_config(enhancer)
+            self.enhancer = MODELS.build(enhancer_cfg)
         #: The enhancer's constructor arguments as built (the pipeline), which
         #: ``AuxLossHook`` records in checkpoints as ``meta['enhancer']``.
         self.enhancer_args = {k: v for k, v in enhancer_cfg.items()
@@ -72,9 +78,6 @@ class LowLightPreprocessorMixin:
                 f'aux_losses {names} train the enhancer, but freeze=True keeps it fixed: '
                 'set freeze=False or drop aux_losses')
 
-        if self.enhancer_checkpoint is not None:
-            # Eagerly: Runner.val/test and mmdet/mmseg init_* never call init_weights.
-            load_enhancer_weights(self.enhancer, self.enhancer_checkpoint)
         if self.freeze:
             self.enhancer.requires_grad_(False)
             self.enhancer.eval()
@@ -107,19 +110,15 @@ class LowLightPreprocessorMixin:
         return DEFAULT_CHECKPOINT
 
     @staticmethod
-    def _enhancer_config(enhancer: Optional[dict], checkpoint: Optional[str]) -> Tuple[dict, str]:
-        """The enhancer's registry config and a line on what it is built from.
-
-        The rule of :mod:`mmlowlight.models.enhancers.pipeline_config`, the same as
-        :func:`mmlowlight.apis.init_enhancer`'s: the pipeline the checkpoint records, with the
-        keys of ``enhancer`` overriding it (None: the recorded pipeline as it is). Without
-        weights (``enhancer_checkpoint=False``) nothing is recorded: a given ``enhancer`` is
-        built as configured, and None builds the default weights' pipeline, randomly
-        initialised.
+    def _enhancer_config(enhancer: Optional[dict]) -> Tuple[dict, str]:
+        """The config of a randomly initialised enhancer (``enhancer_checkpoint=False``) and a
+        line on what it is: nothing is recorded, so a given ``enhancer`` is built as
+        configured, and None builds the default weights' pipeline (without their weights).
+        With a checkpoint, :func:`build_enhancer` applies the rule of
+        :mod:`mmlowlight.models.enhancers.pipeline_config`, as ``init_enhancer`` does.
         """
-        if checkpoint is not None or enhancer is not None:
-            return resolve_enhancer_config(enhancer, checkpoint)
-        # No weights and no config: the default weights' pipeline, randomly initialised.
+        if enhancer is not None:
+            return resolve_enhancer_config(enhancer, None)
         source = LowLightPreprocessorMixin._default_checkpoint(
             'enhancer=None with enhancer_checkpoint=False')
         cfg, line = resolve_enhancer_config(None, source)

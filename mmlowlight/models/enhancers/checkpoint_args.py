@@ -50,12 +50,14 @@ def enhancer_args_from_checkpoint(checkpoint: Any,
     return args
 
 
-def enhancer_config_from_checkpoint(filename: str) -> Dict[str, Any]:
+def enhancer_config_from_checkpoint(filename: str, checkpoint: Any = None) -> Dict[str, Any]:
     """Registry config (``type='SGZEnhancer'``, our scope) of the enhancer in a checkpoint.
 
     Args:
         filename (str): Any checkpoint :func:`extract_enhancer_state_dict` understands, loaded
             with ``weights_only=True``.
+        checkpoint (optional): The file's content when the caller has loaded it already
+            (it is then not read again).
 
     Returns:
         dict: ``dict(type='SGZEnhancer', _scope_='mmlowlight', **args)``.
@@ -64,7 +66,8 @@ def enhancer_config_from_checkpoint(filename: str) -> Dict[str, Any]:
         FileNotFoundError: ``filename`` does not exist.
         ValueError: The file holds no enhancer weights.
     """
-    checkpoint = load_checkpoint_file(filename)
+    if checkpoint is None:
+        checkpoint = load_checkpoint_file(filename)
     state_dict = extract_enhancer_state_dict(checkpoint, filename)
     return dict(type='SGZEnhancer', _scope_='mmlowlight',
                 **enhancer_args_from_checkpoint(checkpoint, state_dict))

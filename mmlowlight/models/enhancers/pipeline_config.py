@@ -14,9 +14,15 @@ a dict of the same type (or without a ``type``) updates the recorded one key by 
 """
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from torch import nn
+
+from mmlowlight.registry import MODELS
+from mmlowlight.utils import load_checkpoint_file
+from .checkpoint import extract_enhancer_state_dict, load_enhancer_state_dict
 from .checkpoint_args import enhancer_config_from_checkpoint
 
-__all__ = ['merge_enhancer_args', 'resolve_enhancer_config', 'describe_enhancer', 'plain']
+__all__ = ['merge_enhancer_args', 'resolve_enhancer_config', 'build_enhancer', 'describe_enhancer',
+           'plain']
 
 #: The enhancer the rule applies to (any other type is built exactly as configured).
 SGZ_TYPE = 'SGZEnhancer'
@@ -83,8 +89,8 @@ def describe_enhancer(args: Mapping[str, Any], overridden: Optional[set] = None)
     return ' + '.join(parts)
 
 
-def resolve_enhancer_config(enhancer: Optional[Mapping],
-                            checkpoint: Optional[str]) -> Tuple[Dict[str, Any], str]:
+def resolve_enhancer_config(enhancer: Optional[Mapping], checkpoint: Optional[str],
+                            loaded: Any = None) -> Tuple[Dict[str, Any], str]:
     """The enhancer's registry config under the rule of this module, and a line saying why.
 
     Args:
@@ -92,6 +98,7 @@ def resolve_enhancer_config(enhancer: Optional[Mapping],
             recorded pipeline as it is.
         checkpoint (str, optional): The weights' file; None (random initialisation): the
             config as it is (``enhancer`` must then be given).
+        loaded (optional): The file's content, where the caller has loaded it already.
 
     Returns:
         tuple[dict, str]: The config (``_scope_='mmlowlight'`` set unless given) and a one-line
@@ -115,7 +122,7 @@ def resolve_enhancer_config(enhancer: Optional[Mapping],
         cfg = plain(enhancer)  # not ours to merge: a user's own enhancer class
         cfg.setdefault('_scope_', 'mmlowlight')
         return cfg, f'{_short_type(enhancer)} as configured, weights from {checkpoint}'
-    recorded = enhancer_config_from_checkpoint(checkpoint)
+    recorded = enhancer_config_from_checkpoint(checkpoint, loaded)
     overrides = {k: v for k, v in (enhancer or {}).items() if k not in ('type', '_scope_')}
     cfg = merge_enhancer_args(recorded, overrides)
     if enhancer is not None:
@@ -125,3 +132,27 @@ def resolve_enhancer_config(enhancer: Optional[Mapping],
     source = 'the pipeline recorded in' if not overrides else \
         'the config\'s keys over the pipeline recorded in'
     return cfg, f'{described}: {source} {checkpoint}'
+
+
+def build_enhancer(enhancer: Optional[Mapping], checkpoint: str
+                   ) -> Tuple[nn.Module, Dict[str, Any], str]:
+    """Build the enhancer of :func:`resolve_enhancer_config` and load its weights, reading the
+    checkpoint once.
+
+    Args:
+        enhancer (Mapping, optional): Config keys over the recorded pipeline (None: as recorded).
+        checkpoint (str): The weights' file (read with ``weights_only=True``).
+
+    Returns:
+        tuple[nn.Module, dict, str]: The enhancer with its weights, its config and the line
+        saying what was built from what.
+
+    Raises:
+        CheckpointError: The file cannot be read, holds no enhancer weights or weights of
+            another architecture than the config asks for; the message names the file.
+    """
+    loaded = load_checkpoint_file(checkpoint)
+    cfg, line = resolve_enhancer_config(enhancer, checkpoint, loaded)
+    module = MODELS.build(cfg)
+    load_enhancer_state_dict(module, extract_enhancer_state_dict(loaded, checkpoint), checkpoint)
+    return module, cfg, line

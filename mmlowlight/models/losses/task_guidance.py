@@ -20,8 +20,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmlowlight.registry import MODELS
-from ..enhancers.checkpoint import DEFAULT_CHECKPOINT, load_enhancer_weights
-from ..enhancers.pipeline_config import resolve_enhancer_config
+from ..enhancers.checkpoint import DEFAULT_CHECKPOINT
+from ..enhancers.pipeline_config import build_enhancer
 from .semantic import FrozenGuideLoss
 
 __all__ = ['PseudoLabelGuidanceLoss', 'OutputAnchorLoss']
@@ -88,10 +88,7 @@ class OutputAnchorLoss(FrozenGuideLoss):
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         if not margin >= 0:
             raise ValueError(f'margin must be >= 0, got {margin!r}')
-        checkpoint = checkpoint or DEFAULT_CHECKPOINT
-        cfg, _ = resolve_enhancer_config(enhancer, checkpoint)
-        anchor = MODELS.build(cfg)
-        load_enhancer_weights(anchor, checkpoint)
+        anchor, _, _ = build_enhancer(enhancer, checkpoint or DEFAULT_CHECKPOINT)
         super().__init__(anchor, loss_weight, loss_name, init_cfg=init_cfg)
         self.margin = margin
         self.log_vars: Dict[str, Tensor] = {}
