@@ -45,33 +45,16 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional
 
-import numpy as np
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/analysis/: its helpers
 from cli_types import number, positive_int  # noqa: E402
+# (recovery, summarise, comparisons: re-exported for the tests and other scripts)
+from downstream_report import bar_chart, comparisons, recovery, summarise  # noqa: E402,F401
+from downstream_setup import (AUX_LOSSES, det_dataloader, det_model, seg_dataloader,  # noqa: E402
+                              seg_model)
 
-MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
 OFFICIAL_DEFAULT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
                             '..', 'shared', 'data', 'sgz_official', 'Epoch99.pth')
-# The joint aux losses: the zero-reference losses the default weights were trained with
-# (configs/sgz/...exprange...): ExposureRangeLoss ('range') or Zero-DCE's fixed-level
-# ExposureLoss ('level'), chosen with --aux-losses.
-AUX_LOSSES = {
-    'range': [
-        dict(type='SpatialConsistencyLoss', loss_weight=1.0),
-        dict(type='ColorConstancyLoss', loss_weight=5.0),
-        dict(type='ExposureRangeLoss', loss_weight=10.0, patch_size=16, low=0.2, high=0.9),
-        dict(type='IlluminationSmoothnessLoss', loss_weight=1600.0),
-    ],
-    'level': [
-        dict(type='SpatialConsistencyLoss', loss_weight=1.0),
-        dict(type='ColorConstancyLoss', loss_weight=5.0),
-        dict(type='ExposureLoss', loss_weight=10.0),
-        dict(type='IlluminationSmoothnessLoss', loss_weight=1600.0),
-    ],
-}
-FROZEN_ROWS = ('dark + auto gamma', 'dark + CLAHE', 'dark + official SGZ',
-               'dark + SGZ default pipeline')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -148,77 +131,6 @@ def make_data(root: str, args: argparse.Namespace, seed: int) -> None:
         for file in sorted(os.listdir(osp.join(root, 'dark', 'val'))):
             image = cv2.imread(osp.join(root, 'dark', 'val', file), cv2.IMREAD_COLOR)
             cv2.imwrite(osp.join(out_dir, file), fn(image))
-
-
-def det_model() -> dict:
-    """mmdet's RetinaNet-R18-FPN, narrowed for 128 px images and trained from scratch."""
-    from mmengine.hub import get_config
-    model = get_config('mmdet::retinanet/retinanet_r18_fpn_1x_coco.py').model
-    model.backbone.update(base_channels=16, out_indices=(1, 2, 3), frozen_stages=-1,
-                          norm_eval=False, init_cfg=None)
-    model.neck.update(in_channels=[32, 64, 128], out_channels=64, start_level=0,
-                      add_extra_convs=False, num_outs=3)
-    model.bbox_head.update(num_classes=3, in_channels=64, feat_channels=64, stacked_convs=2)
-    model.bbox_head.anchor_generator.update(octave_base_scale=2, strides=[8, 16, 32])
-    model.data_preprocessor.update(mean=MEAN, std=STD, bgr_to_rgb=True, pad_size_divisor=32)
-    return model.to_dict()
-
-
-def seg_model(image_size: int) -> dict:
-    """An FCN head on a quarter-width ResNet-18-V1c (output stride 8), from scratch."""
-    norm = dict(type='BN', requires_grad=True)
-    return dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=MEAN, std=STD, bgr_to_rgb=True,
-                               pad_val=0, seg_pad_val=255, size=(image_size, image_size)),
-        backbone=dict(type='ResNetV1c', depth=18, stem_channels=16, base_channels=16,
-                      num_stages=4, out_indices=(3, ), dilations=(1, 1, 2, 4),
-                      strides=(1, 2, 1, 1), norm_cfg=norm, norm_eval=False,
-                      contract_dilation=True),
-        decode_head=dict(type='FCNHead', in_channels=128, in_index=0, channels=64,
-                         num_convs=1, concat_input=False, dropout_ratio=0.1, num_classes=4,
-                         norm_cfg=norm, align_corners=False,
-                         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                                          loss_weight=1.0)),
-        train_cfg=dict(), test_cfg=dict(mode='whole'))
-
-
-def det_dataloader(root: str, img_dir: str, split: str, args: argparse.Namespace, train: bool,
-                   num_images: Optional[int] = None) -> dict:
-    from mmlowlight.datasets.synthetic import SHAPE_CLASSES
-    size = args.image_size
-    # Resize to the generated size is a no-op that records scale_factor (the head needs it).
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
-                dict(type='Resize', scale=(size, size), keep_ratio=True)]
-    pipeline += [dict(type='RandomFlip', prob=0.5)] if train else []
-    pipeline += [dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
-                                                       'img_shape', 'scale_factor', 'flip',
-                                                       'flip_direction'))]
-    return dict(
-        batch_size=args.batch_size, num_workers=0,
-        sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler', shuffle=train),
-        dataset=dict(type='CocoDataset', data_root=root, metainfo=dict(classes=SHAPE_CLASSES),
-                     ann_file=f'annotations/{split}.json', indices=num_images,
-                     data_prefix=dict(img=f'{img_dir}/{split}/'), test_mode=not train,
-                     filter_cfg=dict(filter_empty_gt=False), pipeline=pipeline))
-
-
-def seg_dataloader(root: str, img_dir: str, split: str, args: argparse.Namespace, train: bool,
-                   num_images: Optional[int] = None) -> dict:
-    from mmlowlight.datasets.synthetic import SEGMENTATION_CLASSES
-    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
-    pipeline += [dict(type='RandomFlip', prob=0.5)] if train else []
-    pipeline += [dict(type='PackSegInputs')]
-    palette = [[0, 0, 0], [220, 20, 60], [0, 128, 255], [255, 200, 0]]
-    return dict(
-        batch_size=args.batch_size, num_workers=0,
-        sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler', shuffle=train),
-        dataset=dict(type='BaseSegDataset', data_root=root, indices=num_images,
-                     metainfo=dict(classes=SEGMENTATION_CLASSES, palette=palette),
-                     data_prefix=dict(img_path=f'{img_dir}/{split}',
-                                      seg_map_path=f'masks/{split}'),
-                     img_suffix='.png', seg_map_suffix='.png', test_mode=not train,
-                     pipeline=pipeline))
 
 
 def enhancer_overrides(args: argparse.Namespace) -> dict:
@@ -452,87 +364,6 @@ class SeedRun:
 
 
 # ----------------------------------------------------------------------------- all seeds ---
-def recovery(value: float, normal: float, dark: float) -> float:
-    """Share of the score lost to darkness that a row wins back (percent)."""
-    return 100.0 * (value - dark) / (normal - dark) if normal != dark else float('nan')
-
-
-def summarise(per_seed: Dict[int, Dict[str, float]], metric: str) -> str:
-    """Markdown table: score and recovered share, mean ± std over the seeds."""
-    rows = list(next(iter(per_seed.values())))
-    lines = [f'| condition | {metric} | recovered share of the lost {metric} | per seed (%) |',
-             '|---|---|---|---|']
-    for row in rows:
-        values = np.array([s[row] for s in per_seed.values() if row in s])
-        rec = np.array([recovery(s[row], s['normal light'], s['dark'])
-                        for s in per_seed.values() if row in s])
-        score = f'{values.mean():.3f} ± {_std(values):.3f}'
-        if row in ('normal light', 'dark'):
-            lines.append(f'| {row} | {score} | | |')
-        else:
-            lines.append(f'| {row} | {score} | **{rec.mean():.0f} ± {_std(rec):.0f} %** | '
-                         f'{", ".join(f"{r:.0f}" for r in rec)} |')
-    lines += ['', '| paired by seed | difference in recovered share (points) | per seed |',
-              '|---|---|---|']
-    for name, better, worse in comparisons(rows):
-        diff = np.array([recovery(s[better], s['normal light'], s['dark']) -
-                         recovery(s[worse], s['normal light'], s['dark'])
-                         for s in per_seed.values() if better in s and worse in s])
-        lines.append(f'| {name} | **{diff.mean():+.1f} ± {_std(diff):.1f}** | '
-                     f'{", ".join(f"{d:+.0f}" for d in diff)} |')
-    return '\n'.join(lines)
-
-
-def comparisons(rows: List[str]) -> List[tuple]:
-    """(label, row, row it is compared with) of the questions the benchmark answers."""
-    pairs = [('SGZ default pipeline - official SGZ (frozen)', 'dark + SGZ default pipeline',
-              'dark + official SGZ')]
-    best_trivial = [r for r in ('dark + auto gamma', 'dark + CLAHE') if r in rows]
-    pairs += [(f'SGZ default pipeline - {r[len("dark + "):]} (frozen)',
-               'dark + SGZ default pipeline', r) for r in best_trivial]
-    guided = '0 labels, adapted: model as guide'
-    pairs += [('adapted with the model as guide - frozen default', guided,
-               'dark + SGZ default pipeline'),
-              ('adapted with the model as guide - zero-reference control', guided,
-               '0 labels, adapted: zero-reference only (control)')]
-    for row in rows:
-        if row.endswith('joint SGZ + model fine-tune'):
-            budget = row.split(':')[0]
-            pairs.append((f'{budget}: joint - control', row,
-                          f'{budget}: model-only fine-tune (control)'))
-    return [p for p in pairs if p[1] in rows and p[2] in rows]
-
-
-def _std(values: np.ndarray) -> float:
-    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
-def bar_chart(per_seed: Dict[int, Dict[str, float]], metric: str, path: str) -> None:
-    """Recovered share per condition, mean and std over the seeds, each seed as a dot."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    rows = [r for r in next(iter(per_seed.values())) if r not in ('normal light', 'dark')]
-    recs = [[recovery(s[r], s['normal light'], s['dark']) for s in per_seed.values() if r in s]
-            for r in rows]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    ax.barh(y, [np.mean(r) for r in recs], xerr=[_std(np.array(r)) for r in recs],
-            color='#4c72b0', alpha=0.8, capsize=3)
-    for yi, r in zip(y, recs):
-        ax.plot(r, [yi] * len(r), 'k.', ms=4)
-    ax.set_yticks(y, rows, fontsize=8)
-    ax.axvline(0, color='k', lw=0.8)
-    ax.axvline(100, color='grey', lw=0.8, ls='--')
-    ax.set_xlabel(f'share of the {metric} lost to darkness recovered (%), '
-                  f'{len(per_seed)} seeds')
-    fig.tight_layout()
-    tmp = path + '.tmp.png'
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
 def run_seeds_in_children(args: argparse.Namespace, argv: List[str]) -> None:
     """Each seed in a process of its own (one torch thread), ``--jobs`` at a time."""
     pending = list(args.seeds)
