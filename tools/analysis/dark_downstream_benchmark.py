@@ -98,6 +98,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--adapt-iters', type=positive_int, default=100,
                         help='iterations of each label-free adaptation')
     parser.add_argument('--adapt-lr', type=number(0, low_open=True), default=2e-5)
+    parser.add_argument('--anchor-weight', type=number(0, low_open=True), default=10.0,
+                        help='loss_weight of the drift guard (OutputAnchorLoss)')
+    parser.add_argument('--anchor-margin', type=number(0), default=0.05,
+                        help='free change per pixel of the drift guard')
     parser.add_argument('--guide-weight', type=number(0, low_open=True), default=1.0,
                         help='loss_weight of the guide\'s pseudo-label loss')
     parser.add_argument('--guide-threshold', type=number(0, 1, low_open=True, high_open=True),
@@ -261,7 +265,8 @@ class SeedRun:
 
         from mmlowlight.apis import DEFAULT_CHECKPOINT, build_runner
         args = self.args
-        losses = [dict(loss) for loss in AUX_LOSSES['range']] + [dict(type='OutputAnchorLoss')]
+        losses = [dict(loss) for loss in AUX_LOSSES['range']] + [dict(
+            type='OutputAnchorLoss', loss_weight=args.anchor_weight, margin=args.anchor_margin)]
         if with_guide:
             guide = dict(type='MMDetGuide' if self.det else 'MMSegGuide',
                          config=dict(model=self._model(None)), checkpoint=model_checkpoint)
@@ -335,6 +340,7 @@ class SeedRun:
             adapt = trained | dict(iters=args.adapt_iters, lr=args.adapt_lr,
                                    threshold=args.guide_threshold, ckpt=default,
                                    guide_weight=args.guide_weight,
+                                   anchor=[args.anchor_weight, args.anchor_margin],
                                    exposure_grad='scale-aware')
             for arm, with_guide in (('model as guide', True),
                                     ('zero-reference only (control)', False)):

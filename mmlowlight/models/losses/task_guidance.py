@@ -89,6 +89,8 @@ class OutputAnchorLoss(FrozenGuideLoss):
         if not margin >= 0:
             raise ValueError(f'margin must be >= 0, got {margin!r}')
         anchor, _, _ = build_enhancer(enhancer, checkpoint or DEFAULT_CHECKPOINT)
+        # Its weights are the checkpoint's: the Runner's init_weights must not redraw them.
+        anchor._is_init = True
         super().__init__(anchor, loss_weight, loss_name, init_cfg=init_cfg)
         self.margin = margin
         self.log_vars: Dict[str, Tensor] = {}

@@ -120,3 +120,16 @@ def test_zero_shot_enhancer_logs_the_statistics_but_sums_only_losses():
     total, log_vars = model.parse_losses(losses)
     assert torch.allclose(total, losses['loss_exposure'] + losses['loss_anchor'])
     assert 'drift' in log_vars
+
+
+def test_the_anchor_keeps_its_weights_through_init_weights():
+    """The Runner calls init_weights on the whole model: the anchor must stay the starting
+    enhancer (a redrawn anchor pulled the adapted enhancer towards a random one's output)."""
+    from mmlowlight.apis import init_enhancer
+    model = MODELS.build(dict(type='mmlowlight.ZeroShotEnhancer',
+                              enhancer=dict(type='SGZEnhancer', scale_factor=12),
+                              losses=[dict(type='OutputAnchorLoss')]))
+    model.init_weights()
+    reference = init_enhancer().state_dict()
+    anchor = model.losses[0].guide.state_dict()
+    assert all(torch.equal(anchor[k], reference[k]) for k in reference)
