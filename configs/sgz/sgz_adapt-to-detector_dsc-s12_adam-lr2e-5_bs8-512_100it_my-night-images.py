@@ -24,8 +24,9 @@ detector_config = 'configs/det/retinanet_r50_fpn_1x_exdark.py'
 detector_checkpoint = 'work_dirs/retinanet_r50_fpn_1x_exdark/epoch_12.pth'
 
 # The exposure control's gradient knows that its scale undoes a uniformly weaker map: without
-# it the zero-reference losses shrink the map unseen until the scale caps and the output
-# collapses (measured: a fifth of the brightness after 100 iterations).
+# it the zero-reference losses shrink the map unseen (measured, 100 iterations at lr 1e-4: the
+# raw map's mean -0.128 -> -0.093, the output 0.417 -> 0.399; with it the output holds, 0.413),
+# and a map shrunk far enough caps the scale on darker images.
 model = dict(enhancer=dict(exposure_control=dict(scale_aware_grad=True)), losses=[
     dict(type='SpatialConsistencyLoss', loss_weight=1.0, patch_size=4),
     dict(type='ColorConstancyLoss', loss_weight=5.0),

@@ -280,7 +280,7 @@ class SeedRun:
             default_scope='mmlowlight', work_dir=osp.join(self.work_dir, name),
             experiment_name=name, load_from=DEFAULT_CHECKPOINT,
             # The pipeline the default weights record, the exposure control's gradient aware
-            # that its scale undoes a weaker map (without it the map collapses in ~100 steps).
+            # that its scale undoes a weaker map (without it the map weakens unseen).
             model=dict(type='ZeroShotEnhancer', losses=losses, enhancer=dict(
                 type='SGZEnhancer', exposure_control=dict(scale_aware_grad=True))),
             train_dataloader=dict(
