@@ -421,6 +421,9 @@ def _write_json(obj: dict, path: str) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if not args.child and not osp.isfile(args.official_checkpoint):
+        print(f'note: no official SGZ weights at {args.official_checkpoint}: the "official SGZ" '
+              'row is left out (pass --official-checkpoint PATH/Epoch99.pth)', flush=True)
     seed_dir = (lambda seed: osp.join(args.work_dir, f'seed_{seed}'))
     if args.child or len(args.seeds) == 1 or args.jobs == 1:
         import torch
