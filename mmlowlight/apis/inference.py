@@ -13,11 +13,9 @@ from PIL import Image
 from torch import Tensor
 
 from mmlowlight.models.enhancers import (DEFAULT_CHECKPOINT, OFFICIAL_SCALE_FACTOR, SGZEnhancer,
-                                         enhancer_args_from_checkpoint, extract_enhancer_state_dict,
-                                         load_enhancer_state_dict)
-from mmlowlight.models.enhancers.pipeline_config import describe_enhancer, merge_enhancer_args
-from mmlowlight.registry import MODELS
-from mmlowlight.utils import CheckpointNotFoundError, load_checkpoint_file, resolve_device
+                                         extract_enhancer_state_dict)
+from mmlowlight.models.enhancers.pipeline_config import build_enhancer
+from mmlowlight.utils import CheckpointNotFoundError, resolve_device
 from .image_io import decode_pil_image, read_image
 
 __all__ = [
@@ -100,19 +98,13 @@ def init_enhancer(config: ConfigLike = None,
         raise CheckpointNotFoundError(
             filename, 'the default weights are missing from this installation; pass '
             'checkpoint=<path> (ours or the official SGZ Epoch99.pth)')
-    checkpoint_obj = load_checkpoint_file(filename)
-    state_dict = extract_enhancer_state_dict(checkpoint_obj, filename)
     # The rule every enhancer builder follows: the checkpoint's recorded pipeline (ours record
     # e.g. scale_factor, the exposure control and the denoiser), the config's keys over it.
-    recorded = enhancer_args_from_checkpoint(checkpoint_obj, state_dict)
     configured = enhancer_args_from_config(config)
     configured.update(overrides)
-    args = merge_enhancer_args(recorded, configured)
-    model = MODELS.build(dict(type='SGZEnhancer', _scope_='mmlowlight', **args))
-    model.pipeline_description = f'{describe_enhancer(args, set(configured))} from {filename}'
-    print_log(f'init_enhancer: {model.pipeline_description}', logger='current',
-              level=logging.DEBUG)
-    load_enhancer_state_dict(model, state_dict, filename)
+    model, _, description = build_enhancer(dict(type='SGZEnhancer', **configured), filename)
+    model.pipeline_description = description
+    print_log(f'init_enhancer: {description}', logger='current', level=logging.DEBUG)
     return model.to(device).eval()
 
 

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from mmlowlight.registry import MODELS
 from .enhancers import extract_enhancer_state_dict, is_official_state_dict
-from .enhancers.pipeline_config import plain
+from .enhancers.pipeline_config import constructor_args
 
 
 def _in_scope(cfg: dict) -> dict:
@@ -69,8 +69,7 @@ class ZeroShotEnhancer(BaseModel):
         self.enhancer = MODELS.build(_in_scope(enhancer))
         #: The enhancer's constructor arguments (its pipeline), which
         #: ``mmlowlight.EnhancerPipelineHook`` records in checkpoints as ``meta['enhancer']``.
-        self.enhancer_args = {k: v for k, v in plain(enhancer).items()
-                              if k not in ('type', '_scope_')}
+        self.enhancer_args = constructor_args(enhancer)
         # mmengine's ModuleList is a BaseModule: init_weights reaches the losses (the guide's
         # Pretrained init); torch's would be skipped.
         self.losses = ModuleList([MODELS.build(_in_scope(cfg)) for cfg in losses])

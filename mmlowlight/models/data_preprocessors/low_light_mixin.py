@@ -28,7 +28,7 @@ from torch import Tensor
 
 from mmlowlight.registry import MODELS
 from ..enhancers.checkpoint import DEFAULT_CHECKPOINT
-from ..enhancers.pipeline_config import build_enhancer, resolve_enhancer_config
+from ..enhancers.pipeline_config import build_enhancer, constructor_args, resolve_enhancer_config
 from .aux_loss_stash import AuxLossStash
 from .image_extents import Extent, clip_extents, input_extents, metainfo_disagreements
 
@@ -62,8 +62,7 @@ class LowLightPreprocessorMixin:
             self.enhancer = MODELS.build(enhancer_cfg)
         #: The enhancer's constructor arguments as built (the pipeline), which
         #: ``AuxLossHook`` records in checkpoints as ``meta['enhancer']``.
-        self.enhancer_args = {k: v for k, v in enhancer_cfg.items()
-                              if k not in ('type', '_scope_')}
+        self.enhancer_args = constructor_args(enhancer_cfg)
         self.freeze = bool(freeze)
         self.aux_losses = nn.ModuleList()
         for cfg in aux_losses or []:

@@ -22,7 +22,7 @@ from .checkpoint import extract_enhancer_state_dict, load_enhancer_state_dict
 from .checkpoint_args import enhancer_config_from_checkpoint
 
 __all__ = ['merge_enhancer_args', 'resolve_enhancer_config', 'build_enhancer', 'describe_enhancer',
-           'plain']
+           'plain', 'constructor_args']
 
 #: The enhancer the rule applies to (any other type is built exactly as configured).
 SGZ_TYPE = 'SGZEnhancer'
@@ -38,6 +38,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
     return value
+
+
+def constructor_args(cfg: Mapping) -> Dict[str, Any]:
+    """An enhancer config's constructor arguments as plain values (no ``type``/``_scope_``):
+    the pipeline a checkpoint records as ``meta['enhancer']``."""
+    return {k: v for k, v in plain(cfg).items() if k not in ('type', '_scope_')}
 
 
 def _short_type(cfg: Mapping) -> str:
