@@ -69,3 +69,15 @@ def test_night_pairs_are_deterministic():
     assert [p[1] for p in first] == [0.1, 0.2]
     assert all(np.array_equal(a[3], b[3]) for a, b in zip(first, second))
     assert first[0][3].mean() < first[1][3].mean() < photos[0][1].mean()
+
+
+def test_fine_detail_falls_with_smoothing_and_rises_with_noise():
+    from skimage import data
+    tool = load_tool()
+    photo = cv2.resize(data.coffee(), (200, 150))
+    smoothed = cv2.GaussianBlur(photo, (0, 0), 2)
+    noisy = np.clip(photo + np.random.default_rng(0).normal(0, 12, photo.shape), 0,
+                    255).astype(np.uint8)
+    assert tool.fine_detail(smoothed) < 0.8 * tool.fine_detail(photo)
+    assert tool.fine_detail(noisy) > tool.fine_detail(photo)
+    assert tool.fine_detail(np.full((20, 30, 3), 90, np.uint8)) == pytest.approx(0, abs=1e-7)

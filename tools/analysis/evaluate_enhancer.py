@@ -7,10 +7,15 @@
 Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` first):
   lol_val PSNR / SSIM  ``lol_val_pairs``: the top 600x396 crop of each low image enhanced and
                        compared with the same crop of ``high/`` (skimage, 8-bit, mean of 40)
+  lol_val detail       the same crops: fine detail of the output over the reference's (mean
+                       |Laplacian| after a 1-pixel Gaussian; 1: as much texture as the reference,
+                       below: smoothed, above: noise), mean of 40
   real noise           the 20 photos of ``unpaired/sci_easy`` + ``sci_medium``: mean of
                        ``skimage.restoration.estimate_sigma`` of the outputs (8-bit scale)
   real brightness      their mean output level in [0, 1]
   real clipping %      their share of pixels whose largest channel is >= 250, in percent
+  real dark channel    their outputs' mean dark channel (``night_pairs.dark_channel``: the
+                       minimum over R, G, B in 15x15 windows; a grey veil raises it)
   well-lit LOL PSNR    ``lol_val_pairs/high`` fed in as input: PSNR(input, output), mean
                        (an image returned unchanged counts as 99 dB)
   well-lit skimage     scikit-image's normal-light samples (astronaut, chelsea, coffee, rocket)
@@ -51,10 +56,12 @@ from cli_types import positive_int  # noqa: E402
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
-from night_pairs import night_pairs, night_photos, night_row  # noqa: E402
+from night_pairs import (dark_channel, night_pairs, night_photos, night_row,  # noqa: E402
+                         reference_row)
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
 
@@ -68,6 +75,8 @@ from mmlowlight.utils import write_json_atomic  # noqa: E402
 LOL_CROP = (396, 600)
 WELL_LIT_SAMPLES = ('astronaut', 'chelsea', 'coffee', 'rocket')
 CLIP_LEVEL = 250
+#: The night halo figure of the default weights v2.1 (2026-12-06), which v3 should halve.
+V21_NIGHT_HALO = 0.092
 
 
 def _images(folder: str) -> List[str]:
@@ -95,10 +104,18 @@ def psnr(reference: np.ndarray, image: np.ndarray) -> float:
     return float(peak_signal_noise_ratio(reference, image, data_range=255))
 
 
-def lol_pairs(run: Method, root: str) -> Tuple[float, float]:
-    """Mean skimage PSNR and SSIM of the enhanced top crops against the references."""
+def fine_detail(rgb: np.ndarray) -> float:
+    """Mean |Laplacian| of an 8-bit RGB image after a 1-pixel Gaussian (OpenCV), in [0, 1]
+    units: the fine texture left once pixel-level noise is damped."""
+    blurred = cv2.GaussianBlur(rgb.astype(np.float32) / 255, (0, 0), 1.0)
+    return float(np.abs(cv2.Laplacian(blurred, cv2.CV_32F)).mean())
+
+
+def lol_pairs(run: Method, root: str) -> Tuple[float, float, float]:
+    """Mean skimage PSNR and SSIM of the enhanced top crops against the references, and the
+    mean ratio of their fine detail (:func:`fine_detail`) to the references'."""
     height, width = LOL_CROP
-    psnrs, ssims = [], []
+    psnrs, ssims, details = [], [], []
     for low_path in _images(osp.join(root, 'low')):
         high_path = osp.join(root, 'high', osp.basename(low_path))
         low = read_image(low_path).rgb[:height, :width]
@@ -106,19 +123,21 @@ def lol_pairs(run: Method, root: str) -> Tuple[float, float]:
         out = run(np.ascontiguousarray(low))
         psnrs.append(psnr(high, out))
         ssims.append(structural_similarity(high, out, data_range=255, channel_axis=-1))
-    return float(np.mean(psnrs)), float(np.mean(ssims))
+        details.append(fine_detail(out) / max(fine_detail(high), 1e-6))
+    return float(np.mean(psnrs)), float(np.mean(ssims)), float(np.mean(details))
 
 
 def real_photos(run: Method, folders: List[str]) -> Dict[str, float]:
     """Noise, brightness and clipping of the outputs of real dark photos (no references)."""
-    noise, level, clipped = [], [], []
+    noise, level, clipped, veil = [], [], [], []
     for path in [p for folder in folders for p in _images(folder)]:
         out = run(read_image(path).rgb)
         noise.append(estimate_sigma(out, channel_axis=-1, average_sigmas=True))
         level.append(out.mean() / 255)
         clipped.append((out.max(axis=-1) >= CLIP_LEVEL).mean() * 100)
+        veil.append(dark_channel(out))
     return dict(noise=float(np.mean(noise)), brightness=float(np.mean(level)),
-                clipping=float(np.mean(clipped)))
+                clipping=float(np.mean(clipped)), real_dark_channel=float(np.mean(veil)))
 
 
 def well_lit(run: Method, images: List[np.ndarray]) -> float:
@@ -174,13 +193,17 @@ def semantic_kl(run: Method, root: str, classifier: torch.nn.Module) -> float:
 def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
                 classifier: torch.nn.Module) -> Dict[str, float]:
     """Every quality figure of the table (all but speed) for one method."""
-    row = dict(zip(('lol_psnr', 'lol_ssim'), lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
+    row = dict(zip(('lol_psnr', 'lol_ssim', 'lol_detail'),
+                   lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
     row['semantic_kl'] = semantic_kl(run, osp.join(root, 'lol_val_pairs'), classifier)
     row.update(real_photos(run, real_folders(root)))
     row.update({name: well_lit(run, images) for name, images in lit.items()})
     row.update(demo_photos(run))
     photos = night_photos(root)
-    row.update(night_row(run, night_pairs(photos), photos))
+    pairs = night_pairs(photos)
+    row.update(night_row(run, pairs, photos))
+    # The originals' dark channel, beside each row for the check against it.
+    row['night_reference_dark_channel'] = reference_row(pairs)['night_dark_channel']
     return row
 
 
@@ -256,6 +279,19 @@ ACCEPTANCE: List[Tuple[str, str, Callable[[dict, dict], bool]]] = [
      lambda c, o: c['speedup'] >= 10),
     ('1080p >= 10x the official code with denormals flushed', 'speedup_flushed',
      lambda c, o: c['speedup_flushed'] >= 10),
+    # Quality v3 (night scenes, texture): the lol_val bar raised to no regression of v2.1.
+    ('lol_val PSNR >= 19.5 dB and SSIM >= 0.78', 'lol_psnr',
+     lambda c, o: c['lol_psnr'] >= 19.5 and c['lol_ssim'] >= 0.78),
+    ('lol_val detail >= 0.90 of the reference', 'lol_detail',
+     lambda c, o: c['lol_detail'] >= 0.9),
+    ('night pairs SSIM >= 0.68', 'night_ssim',
+     lambda c, o: c['night_ssim'] >= 0.68),
+    (f'night halo <= half of v2.1\'s ({V21_NIGHT_HALO})', 'night_halo',
+     lambda c, o: c['night_halo'] <= V21_NIGHT_HALO / 2),
+    ('night dark channel within 0.03 of the originals\'', 'night_dark_channel',
+     lambda c, o: abs(c['night_dark_channel'] - c['night_reference_dark_channel']) <= .03),
+    ('real dark channel <= 0.20', 'real_dark_channel',
+     lambda c, o: c['real_dark_channel'] <= 0.2),
 ]
 
 
