@@ -31,7 +31,7 @@ import numpy as np
 
 from ..converters.coco_format import CocoJsonBuilder, write_json_atomic
 from .low_light_noise import LowLightSimulator
-from .shapes_detection import SHAPE_CLASSES, place_shape
+from .shapes_detection import SHAPE_CLASSES, placed_shapes
 
 __all__ = ['NightScene', 'photo_backgrounds', 'render_night_scene',
            'generate_night_scenes_dataset', 'SEGMENTATION_CLASSES']
@@ -150,17 +150,12 @@ def render_night_scene(rng: np.random.Generator,
         NightScene: The scene, its boxes, labels and mask.
     """
     height, width = image_size
-    if size_range[1] > min(height, width):
-        raise ValueError(f'size_range {size_range} does not fit in a {width}x{height} image')
+    objects = placed_shapes(rng, image_size, num_objects, size_range, max_overlap)
     linear = _background(rng, photos, height, width)
     mask = np.zeros((height, width), np.uint8)
     boxes: List[Tuple[float, float, float, float]] = []
     labels: List[int] = []
-    for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
-        placed = place_shape(rng, boxes, height, width, size_range, max_overlap)
-        if placed is None:
-            continue
-        label, shape, box = placed
+    for label, shape, box in objects:
         # A painted object: a colour of random hue and moderate saturation, with some of a
         # photo's texture and a brightness gradient across it.
         hsv = np.uint8([[[rng.integers(0, 180), rng.integers(90, 256), rng.integers(140, 256)]]])

@@ -7,14 +7,17 @@ geometry, the cues darkness and sensor noise destroy.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from ..converters.coco_format import CocoJsonBuilder, write_json_atomic
 
-__all__ = ['SHAPE_CLASSES', 'place_shape', 'render_shapes_image', 'generate_shapes_dataset']
+__all__ = [
+    'SHAPE_CLASSES', 'place_shape', 'placed_shapes', 'render_shapes_image',
+    'generate_shapes_dataset'
+]
 
 SHAPE_CLASSES = ('circle', 'square', 'triangle')
 Box = Tuple[float, float, float, float]
@@ -77,6 +80,40 @@ def place_shape(rng: np.random.Generator, boxes: Sequence[Box], height: int, wid
     return None
 
 
+def placed_shapes(rng: np.random.Generator, image_size: Tuple[int, int],
+                  num_objects: Tuple[int, int], size_range: Tuple[int, int],
+                  max_overlap: float) -> Iterator[Tuple[int, np.ndarray, Box]]:
+    """The objects of one image: a count drawn from ``num_objects``, each placed by
+    :func:`place_shape` clear of those before it (a place that is not found is skipped).
+
+    ``size_range`` is checked at once; the draws from ``rng`` happen as the objects are taken,
+    so a caller may draw from ``rng`` for each object (its colour) in between.
+
+    Args:
+        rng (np.random.Generator): Source of all randomness.
+        image_size (tuple[int, int]): ``(height, width)``.
+        num_objects (tuple[int, int]): Inclusive range of the number of objects.
+        size_range (tuple[int, int]): Inclusive range of the shapes' side / diameter (pixels).
+        max_overlap (float): Largest IoU allowed between two objects' boxes.
+
+    Returns:
+        Iterator[tuple]: ``(label, mask, box)`` per object, as :func:`place_shape`.
+    """
+    height, width = image_size
+    if size_range[1] > min(height, width):
+        raise ValueError(f'size_range {size_range} does not fit in a {width}x{height} image')
+
+    def placements() -> Iterator[Tuple[int, np.ndarray, Box]]:
+        boxes: List[Box] = []
+        for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
+            placed = place_shape(rng, boxes, height, width, size_range, max_overlap)
+            if placed is not None:
+                boxes.append(placed[2])
+                yield placed
+
+    return placements()
+
+
 def render_shapes_image(
         rng: np.random.Generator,
         image_size: Tuple[int, int] = (128, 128),
@@ -97,16 +134,11 @@ def render_shapes_image(
         pixels; labels (indices into :data:`SHAPE_CLASSES`).
     """
     height, width = image_size
-    if size_range[1] > min(height, width):
-        raise ValueError(f'size_range {size_range} does not fit in a {width}x{height} image')
+    objects = placed_shapes(rng, image_size, num_objects, size_range, max_overlap)
     image = _background(rng, height, width)
     boxes: List[Box] = []
     labels: List[int] = []
-    for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
-        placed = place_shape(rng, boxes, height, width, size_range, max_overlap)
-        if placed is None:
-            continue
-        label, mask, box = placed
+    for label, mask, box in objects:
         # Saturated colour of random hue, with a brightness gradient across the object.
         hsv = np.uint8([[[rng.integers(0, 180), rng.integers(150, 256), rng.integers(150, 256)]]])
         colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0] / 255.0
