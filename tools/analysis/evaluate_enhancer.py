@@ -60,7 +60,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
-from night_pairs import (dark_channel, night_pairs, night_photos, night_row,  # noqa: E402
+from night_pairs import (dark_channel, night_pairs, night_photos, night_row, psnr,  # noqa: E402
                          reference_row)
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
@@ -94,14 +94,6 @@ Method = Callable[[np.ndarray], np.ndarray]
 def model_method(model: SGZEnhancer) -> Method:
     """The default path of a model: ``enhance_batch`` on one image."""
     return lambda rgb: enhance_batch(model, rgb[None])[0]
-
-
-def psnr(reference: np.ndarray, image: np.ndarray) -> float:
-    """skimage PSNR (8-bit); identical images count as 99 dB instead of infinity, so that means
-    over images stay finite."""
-    if np.array_equal(reference, image):
-        return 99.0
-    return float(peak_signal_noise_ratio(reference, image, data_range=255))
 
 
 def fine_detail(rgb: np.ndarray) -> float:
