@@ -15,7 +15,6 @@ model card gives the command.
 import argparse
 import hashlib
 import os.path as osp
-from typing import Any, Mapping
 
 import torch
 from mmengine.config import Config, DictAction
@@ -23,18 +22,8 @@ from mmengine.config import Config, DictAction
 from mmlowlight.apis import init_enhancer
 from mmlowlight.apis.cli_errors import exit_on_user_error
 from mmlowlight.apis.inference import enhancer_args_from_config
+from mmlowlight.models.enhancers.pipeline_config import plain
 from mmlowlight.utils import atomic_output, load_checkpoint_file
-
-
-def plain(value: Any) -> Any:
-    """Config values as builtin dicts/lists: the file must load with ``weights_only=True``,
-    which refuses mmengine's ``ConfigDict``."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(plain(v) for v in value) if isinstance(value, tuple) else [
-            plain(v) for v in value]
-    return value
 
 
 def parse_args() -> argparse.Namespace:
