@@ -1,12 +1,12 @@
 """The enhancements a user tries first, as baselines for every comparison we publish.
 
-Both are one-liners on top of OpenCV/NumPy; they live here so that the downstream benchmark
+Each is a few lines on top of OpenCV/NumPy; they live here so that the downstream benchmark
 and ``tools/analysis/evaluate_enhancer.py`` measure the same thing.
 """
 import cv2
 import numpy as np
 
-__all__ = ['auto_gamma', 'clahe', 'CLASSIC_BASELINES']
+__all__ = ['auto_gain', 'auto_gamma', 'clahe', 'CLASSIC_BASELINES']
 
 
 def _check_rgb8(image: np.ndarray) -> None:
@@ -14,6 +14,44 @@ def _check_rgb8(image: np.ndarray) -> None:
             and image.shape[-1] == 3):
         raise TypeError(f'expected an H x W x 3 uint8 image, got {type(image).__name__} '
                         f'{getattr(image, "shape", "")} {getattr(image, "dtype", "")}')
+
+
+def _check_target(target_mean: float) -> None:
+    if not 0 < target_mean < 1:
+        raise ValueError(f'target_mean must be in (0, 1), got {target_mean}')
+
+
+def auto_gain(image: np.ndarray, target_mean: float = 0.45) -> np.ndarray:
+    """One gain for all pixels (what a camera's exposure or a "brightness" slider does) that
+    takes the image's mean level to ``target_mean``, values above 1 clipped.
+
+    ``y = min(k x, 1)`` (x in [0, 1]). Under an sRGB-like power-law encoding this is an exact
+    exposure change in linear light, so on synthetic darkening (a scaled linear image) it is the
+    inverse up to noise and clipping; the gain is found on the 256-bin histogram (the clipped
+    mean grows monotonically with ``k``). Images already at or above the target are returned
+    unchanged.
+
+    Args:
+        image (np.ndarray): H x W x 3 uint8 (RGB or BGR: the gain is the same per channel).
+        target_mean (float): Mean level of the result, in (0, 1). Defaults to 0.45 (as
+            :func:`auto_gamma`).
+
+    Returns:
+        np.ndarray: H x W x 3 uint8.
+    """
+    _check_rgb8(image)
+    _check_target(target_mean)
+    levels = np.arange(256) / 255
+    share = np.bincount(image.ravel(), minlength=256) / image.size
+    if float(share @ levels) >= target_mean:
+        return image.copy()
+    low, high = 1.0, 255.0  # the clipped mean at k = 255 is that of the non-zero share: >= 1/255
+    for _ in range(40):  # bisection in log k: far below a grey level
+        middle = np.sqrt(low * high)
+        low, high = (middle, high) if share @ np.minimum(middle * levels, 1) < target_mean \
+            else (low, middle)
+    table = np.round(255 * np.minimum(np.sqrt(low * high) * levels, 1)).astype(np.uint8)
+    return cv2.LUT(image, table)
 
 
 def auto_gamma(image: np.ndarray, target_mean: float = 0.45) -> np.ndarray:
@@ -30,8 +68,7 @@ def auto_gamma(image: np.ndarray, target_mean: float = 0.45) -> np.ndarray:
         np.ndarray: H x W x 3 uint8.
     """
     _check_rgb8(image)
-    if not 0 < target_mean < 1:
-        raise ValueError(f'target_mean must be in (0, 1), got {target_mean}')
+    _check_target(target_mean)
     mean = float(image.mean()) / 255
     if mean >= target_mean:
         return image.copy()
@@ -63,4 +100,4 @@ def clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8,
 
 
 #: name -> function of an RGB uint8 image, for tables.
-CLASSIC_BASELINES = {'auto gamma': auto_gamma, 'CLAHE': clahe}
+CLASSIC_BASELINES = {'auto gain': auto_gain, 'auto gamma': auto_gamma, 'CLAHE': clahe}

@@ -1,8 +1,8 @@
-"""The simple baselines of every comparison: auto gamma and CLAHE."""
+"""The simple baselines of every comparison: auto gain, auto gamma and CLAHE."""
 import numpy as np
 import pytest
 
-from mmlowlight.apis.classic_baselines import CLASSIC_BASELINES, auto_gamma, clahe
+from mmlowlight.apis.classic_baselines import CLASSIC_BASELINES, auto_gain, auto_gamma, clahe
 
 
 def dark_image():
@@ -16,6 +16,24 @@ def test_auto_gamma_reaches_the_target_mean_and_keeps_bright_images():
     assert out.mean() / 255 == pytest.approx(0.45, abs=0.08)
     bright = np.full((4, 4, 3), 200, np.uint8)
     assert np.array_equal(auto_gamma(bright), bright)
+
+
+def test_auto_gain_is_one_gain_that_reaches_the_target_mean():
+    image = dark_image()
+    out = auto_gain(image, 0.3)
+    assert out.dtype == np.uint8 and out.shape == image.shape
+    assert out.mean() / 255 == pytest.approx(0.3, abs=1 / 255)
+    # One gain: the ratio is the same for every unclipped, not-too-dark pixel.
+    keep = (image >= 20) & (out < 255)
+    ratios = out[keep] / image[keep]
+    assert ratios.max() - ratios.min() < 0.1 and ratios.mean() > 2
+    # Clipped, not wrapped: a lamp stays white.
+    image[:2, :2] = 120
+    assert (auto_gain(image, 0.3)[:2, :2] == 255).all()
+    bright = np.full((4, 4, 3), 200, np.uint8)
+    assert np.array_equal(auto_gain(bright), bright)
+    with pytest.raises(ValueError, match='target_mean.*1.5'):
+        auto_gain(image, 1.5)
 
 
 def test_clahe_brightens_and_keeps_the_channel_order():

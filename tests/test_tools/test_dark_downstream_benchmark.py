@@ -32,8 +32,8 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
         results = json.load(f)
     rows = results['per_seed']['3']
     assert set(rows) == {
-        'normal light', 'dark', 'dark + auto gamma', 'dark + CLAHE',
-        'dark + SGZ default pipeline',
+        'normal light', 'dark', 'dark + auto gain', 'dark + auto gamma', 'dark + CLAHE',
+        "dark + gain to the scene's mean (oracle)", 'dark + SGZ default pipeline',
         '0 labels, adapted: model as guide', '0 labels, adapted: zero-reference only (control)',
         'few labels (4): model-only fine-tune (control)',
         'few labels (4): joint SGZ + model fine-tune',
@@ -57,6 +57,22 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
     assert '[seed 3]' not in capsys.readouterr().out
     with open(osp.join(work, f'results_{task}.json')) as f:
         assert json.load(f)['per_seed'] == results['per_seed']
+
+
+def test_the_oracle_gain_restores_each_scene_mean(tmp_path):
+    import cv2
+    import numpy as np
+    tool = load_tool()
+    root = tmp_path / 'data'
+    rng = np.random.default_rng(0)
+    for folder, level in (('images', 110), ('dark', 12)):
+        (root / folder / 'val').mkdir(parents=True)
+        image = np.clip(rng.normal(level, level / 3, (16, 16, 3)), 0, 255).astype(np.uint8)
+        cv2.imwrite(str(root / folder / 'val' / '0.png'), image)
+    tool.write_baseline(str(root), 'gain_oracle')
+    out = cv2.imread(str(root / 'gain_oracle' / 'val' / '0.png'))
+    normal = cv2.imread(str(root / 'images' / 'val' / '0.png'))
+    assert abs(out.mean() - normal.mean()) < 1.5
 
 
 def test_summary_and_recovery():

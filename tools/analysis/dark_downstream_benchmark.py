@@ -10,14 +10,20 @@ No real low-light detection or segmentation set can be downloaded here, so each 
    ResNet-18-V1c (``--task seg``, mIoU);
 3. measures it on the dark val split under three label budgets:
 
-   - **0 labels** (the frozen model trained on normal light): no enhancement, auto gamma,
-     CLAHE (:mod:`mmlowlight.apis.classic_baselines`), official SGZ, and the package's
-     default pipeline, the last two in ``LowLight{Det,Seg}DataPreprocessor`` exactly as the
+   - **0 labels** (the frozen model trained on normal light): no enhancement, auto gain,
+     auto gamma, CLAHE (:mod:`mmlowlight.apis.classic_baselines`), official SGZ, and the
+     package's default pipeline, the last two in ``LowLight{Det,Seg}DataPreprocessor`` exactly as the
      shipped configs build them (``enhancer=None``: the pipeline each checkpoint records);
    - **few labels** (``--few-labels`` labelled dark train images) and **all labels**: the
      model fine-tuned on them with SGZ trained jointly (``freeze=False``, the zero-reference
      aux losses through ``AuxLossHook``) against the control that fine-tunes the model alone,
      the same iterations, data and optimiser.
+
+One row is a reference, not an enhancer: ``gain to the scene's mean (oracle)`` reads each
+scene's normal-light image to choose the one gain that restores its mean level, i.e. the
+exposure correction a perfect meter would make (no denoising). The dark copies are exact
+exposure changes of the scene in linear light, so on this data a plain gain is nearly the
+right tone curve and the rows above it tell how far an enhancer gets beyond a good meter.
 
 Every row is reported as the share of the score lost to darkness that it wins back,
 ``(score - dark) / (normal - dark)``, mean ± std over the seeds, next to the raw scores. A
@@ -121,20 +127,39 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 # ----------------------------------------------------------------------------- one seed ----
 def make_data(root: str, args: argparse.Namespace, seed: int) -> None:
-    """Night scenes + dark copies, and the dark val images under the classic baselines."""
-    import cv2
-
-    from mmlowlight.apis.classic_baselines import auto_gamma, clahe
+    """Night scenes and their dark copies."""
     from mmlowlight.datasets.synthetic import generate_night_scenes_dataset
     size = (args.image_size, args.image_size)
     generate_night_scenes_dataset(root, {'train': args.num_train, 'val': args.num_val},
                                   seed=seed, image_size=size, level_range=tuple(args.levels))
-    for name, fn in (('gamma', auto_gamma), ('clahe', lambda im: clahe(im, bgr=True))):
-        out_dir = osp.join(root, name, 'val')
-        os.makedirs(out_dir, exist_ok=True)
-        for file in sorted(os.listdir(osp.join(root, 'dark', 'val'))):
-            image = cv2.imread(osp.join(root, 'dark', 'val', file), cv2.IMREAD_COLOR)
-            cv2.imwrite(osp.join(out_dir, file), fn(image))
+
+
+#: Folder under the data root -> how its val images come from a dark image (BGR uint8) and
+#: the scene's normal-light image (only the oracle reads it).
+BASELINES = {
+    'gain': lambda dark, normal: _baseline('auto_gain')(dark),
+    'gamma': lambda dark, normal: _baseline('auto_gamma')(dark),
+    'clahe': lambda dark, normal: _baseline('clahe')(dark, bgr=True),
+    # A ceiling, not an enhancer: the one gain that gives the dark copy its scene's mean level.
+    'gain_oracle': lambda dark, normal: _baseline('auto_gain')(
+        dark, min(float(normal.mean()) / 255, 0.99)),
+}
+
+
+def _baseline(name: str) -> Callable:
+    from mmlowlight.apis import classic_baselines
+    return getattr(classic_baselines, name)
+
+
+def write_baseline(root: str, name: str) -> None:
+    """The dark val images under :data:`BASELINES` ``[name]``, in ``<root>/<name>/val``."""
+    import cv2
+    out_dir = osp.join(root, name, 'val')
+    os.makedirs(out_dir, exist_ok=True)
+    for file in sorted(os.listdir(osp.join(root, 'dark', 'val'))):
+        dark = cv2.imread(osp.join(root, 'dark', 'val', file), cv2.IMREAD_COLOR)
+        normal = cv2.imread(osp.join(root, 'images', 'val', file), cv2.IMREAD_COLOR)
+        cv2.imwrite(osp.join(out_dir, file), BASELINES[name](dark, normal))
 
 
 def enhancer_overrides(args: argparse.Namespace) -> dict:
@@ -325,8 +350,11 @@ class SeedRun:
 
         score('normal light', 'images', model)
         score('dark', 'dark', model)
-        score('dark + auto gamma', 'gamma', model)
-        score('dark + CLAHE', 'clahe', model)
+        for row, folder in (('dark + auto gain', 'gain'), ('dark + auto gamma', 'gamma'),
+                            ('dark + CLAHE', 'clahe'),
+                            ('dark + gain to the scene\'s mean (oracle)', 'gain_oracle')):
+            self.phase(f'baseline {folder}', data, lambda: write_baseline(self.root, folder))
+            score(row, folder, model)
         if osp.isfile(args.official_checkpoint):
             score('dark + official SGZ', 'dark', model,
                   self.sgz(args.official_checkpoint, True), dict(ckpt=args.official_checkpoint))

@@ -41,9 +41,9 @@ def comparisons(rows: List[str]) -> List[tuple]:
     """(label, row, row it is compared with) of the questions the benchmark answers."""
     pairs = [('SGZ default pipeline - official SGZ (frozen)', 'dark + SGZ default pipeline',
               'dark + official SGZ')]
-    best_trivial = [r for r in ('dark + auto gamma', 'dark + CLAHE') if r in rows]
+    trivial = [r for r in ('dark + auto gain', 'dark + auto gamma', 'dark + CLAHE') if r in rows]
     pairs += [(f'SGZ default pipeline - {r[len("dark + "):]} (frozen)',
-               'dark + SGZ default pipeline', r) for r in best_trivial]
+               'dark + SGZ default pipeline', r) for r in trivial]
     guided = '0 labels, adapted: model as guide'
     pairs += [('adapted with the model as guide - frozen default', guided,
                'dark + SGZ default pipeline'),
