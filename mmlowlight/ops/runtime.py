@@ -63,6 +63,8 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
         return f'{type(model).__name__} has no {", ".join(missing)}'
     if model.training:
         return 'the model is in training mode'
+    if getattr(getattr(model, 'exposure_control', None), 'gain_share', 0) > 0:
+        return 'the exposure control has a gain_share (the fast path implements the curve alone)'
     denoiser = getattr(model, 'denoiser', None)
     if denoiser is not None and not all(hasattr(denoiser, name) for name in _DENOISER_API):
         return (f'the model has a full-resolution denoiser ({type(denoiser).__name__}) without '

@@ -194,6 +194,23 @@ class SGZEnhancer(BaseModule):
             return factor
         return self.exposure_control(small, factor, self.num_iterations)
 
+    def input_gain(self, small: Tensor) -> Optional[Tensor]:
+        """The linear gain the exposure control applies before the curve, or None.
+
+        ``x <- min(g x, 1)`` with ``g`` (N, 1, 1, 1) from ``exposure_control.input_gain`` where
+        the exposure control has a ``gain_share`` > 0 (see :class:`CurveExposureControl`);
+        None otherwise (the curve alone).
+
+        Args:
+            small (Tensor): The EFE's input (N, 3, h, w), RGB in [0, 1].
+
+        Returns:
+            Tensor | None: (N, 1, 1, 1) gains >= 1, or None.
+        """
+        if getattr(self.exposure_control, 'gain_share', 0) <= 0:
+            return None
+        return self.exposure_control.input_gain(small)
+
     def downscale(self, x: Tensor) -> Tensor:
         """The EFE's input: ``x`` resized by ``1 / scale_factor`` (``x`` itself at scale 1).
 
@@ -260,16 +277,21 @@ class SGZEnhancer(BaseModule):
                 f'SGZEnhancer expects an (N, 3, H, W) RGB tensor, got shape {tuple(x.shape)}')
         if x.shape[-2] < 1 or x.shape[-1] < 1:
             raise ValueError(f'SGZEnhancer needs H, W >= 1, got shape {tuple(x.shape)}')
-        if self.denoiser is None:
+        if self.denoiser is None and getattr(self.exposure_control, 'gain_share', 0) <= 0:
             factor = self.estimate_factor(x)
         else:
             small = self.downscale(x)
             factor_low = self.refine_low_res_factor(small, self.efe(small))
             factor = self.upsample_factor(factor_low, x)
-            denoised = self.denoiser(x, factor_low, self.num_iterations)
-            if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-                denoised = denoised.contiguous(memory_format=torch.channels_last)
-            x = denoised
+            gain = self.input_gain(small)
+            if gain is not None:
+                x = (x * gain.to(x.dtype)).clamp(max=1)
+            if self.denoiser is not None:
+                denoised = self.denoiser(x, factor_low, self.num_iterations)
+                if x.is_contiguous(memory_format=torch.channels_last) and \
+                        not x.is_contiguous():
+                    denoised = denoised.contiguous(memory_format=torch.channels_last)
+                x = denoised
         # The curve squares x eight times: half precision loses visible detail, so the RIE
         # always runs in float32, also under autocast.
         with torch.autocast(device_type=x.device.type, enabled=False):

@@ -80,7 +80,8 @@ class TestCurveExposureControl:
         dict(target_level=0), dict(max_level=1.5), dict(level_slope=-1),
         dict(lit_keys=(0.5, 0.4)), dict(lit_keys=(0.1,)), dict(max_scale=0),
         dict(search_size=0), dict(search_steps=0), dict(highlight_quantile=0),
-        dict(spatial_variation=-0.1), dict(spatial_variation=1.5)
+        dict(spatial_variation=-0.1), dict(spatial_variation=1.5), dict(gain_share=-0.1),
+        dict(gain_share=1.0)
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
@@ -169,3 +170,66 @@ def test_scale_aware_grad_sees_that_alpha_undoes_a_uniform_scaling():
         along.append(float((factor.grad * raw).sum()))
     assert torch.equal(outputs[0], outputs[1])
     assert abs(along[1]) < 1e-3 * abs(along[0])
+
+
+class TestGainShare:
+    """A share of the lift done by one linear gain before the curve."""
+
+    def test_gain_is_the_share_of_the_lift_and_one_where_nothing_is_lifted(self):
+        control = CurveExposureControl(gain_share=0.5)
+        dark, lit = _scene(0.05), _scene(0.5, highlight=1.0)
+        lift = float(control.target(dark)) / float(dark.mean())
+        assert float(control.input_gain(dark)) == pytest.approx(lift**0.5, rel=0.02)
+        assert float(control.input_gain(lit)) == 1.0
+        assert float(CurveExposureControl().input_gain(dark)) == 1.0
+
+    def test_gained_image_and_curve_reach_the_target_with_a_weaker_map(self):
+        curve_only, shared = CurveExposureControl(), CurveExposureControl(gain_share=0.6)
+        x = _scene(0.05)
+        level = {}
+        for name, control in (('curve', curve_only), ('shared', shared)):
+            factor = control(x, _brightening(x))
+            start = (x * control.input_gain(x)).clamp(max=1)
+            level[name] = float(recurrent_enhance(start, factor).mean())
+            assert level[name] == pytest.approx(float(control.target(x)), abs=0.005)
+            level[name + ' map'] = float(factor.abs().mean())
+        assert level['shared map'] < 0.6 * level['curve map']
+
+    def test_enhancer_applies_the_gain_before_denoiser_and_curve(self):
+        torch.manual_seed(0)
+        model = SGZEnhancer(scale_factor=4, exposure_control=dict(
+            type='CurveExposureControl', gain_share=0.6),
+            denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+        model.init_weights()
+        x = _scene(0.04, size=(48, 64))
+        with torch.no_grad():
+            out, factor = model(x)
+            small = model.downscale(x)
+            gain = model.input_gain(small)
+            start = model.denoiser((x * gain).clamp(max=1), model.refine_low_res_factor(
+                small, model.efe(small)), model.num_iterations)
+        assert torch.allclose(out, recurrent_enhance(start, factor), atol=1e-6)
+        assert float(gain) > 1.5
+        # Lit images: no gain, the same output as the curve alone gives.
+        lit = _scene(0.5, highlight=1.0, size=(48, 64))
+        with torch.no_grad():
+            with_gain = model(lit)[0]
+            model.exposure_control.gain_share = 0.0
+            assert torch.equal(with_gain, model(lit)[0])
+
+    def test_gradient_reaches_the_network(self):
+        model = SGZEnhancer(scale_factor=2, exposure_control=dict(
+            type='CurveExposureControl', gain_share=0.5))
+        model.init_weights()
+        out, _ = model(_scene(0.05, size=(16, 16)))
+        out.mean().backward()
+        assert all(p.grad is not None and torch.isfinite(p.grad).all()
+                   for p in model.parameters())
+
+    def test_the_fast_path_hands_it_to_the_torch_path(self):
+        from mmlowlight.ops.runtime import fast_path_unsupported
+        model = SGZEnhancer(scale_factor=4, exposure_control=dict(
+            type='CurveExposureControl', gain_share=0.5)).eval()
+        assert 'gain_share' in fast_path_unsupported(model)
+        model.exposure_control.gain_share = 0.0
+        assert fast_path_unsupported(model) is None
