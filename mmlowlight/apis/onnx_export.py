@@ -59,9 +59,11 @@ class OnnxEnhancer(nn.Module):
             factor_low, size=(height, width), mode='bilinear', align_corners=True)
         gain = enhancer.input_gain(small)
         if gain is not None:
-            x = (x * gain).clamp(max=1)
+            x = x * gain
         if enhancer.denoiser is not None:
             x = enhancer.denoiser(x, factor_low, enhancer.num_iterations)
+        elif gain is not None:
+            x = x.clamp(max=1)
         return recurrent_enhance(x, factor, enhancer.num_iterations), factor
 
 

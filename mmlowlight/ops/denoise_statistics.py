@@ -184,8 +184,8 @@ def frame_statistics(denoiser: torch.nn.Module, frames: np.ndarray, bgr: bool = 
 
 def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: Tensor,
                          num_iterations: int, bgr: bool = False, threads: int = 1,
-                         statistics: Optional[Tuple[Tensor, Tensor]] = None
-                         ) -> Tuple[np.ndarray, ...]:
+                         statistics: Optional[Tuple[Tensor, Tensor]] = None,
+                         gain: Optional[np.ndarray] = None) -> Tuple[np.ndarray, ...]:
     """The low-resolution maps of a :class:`NoiseAdaptiveGuidedFilter` for frames.
 
     Args:
@@ -197,6 +197,8 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         threads (int): Worker threads of the pooling. Defaults to 1.
         statistics (tuple[Tensor, Tensor], optional): :func:`frame_statistics` of ``frames``
             if already computed.
+        gain (np.ndarray, optional): (N,) gains that multiply the frames before the denoiser
+            (``SGZEnhancer.input_gain``); the maps then apply to the frames themselves.
 
     Returns:
         tuple[np.ndarray, ...]: (N, 3, h', w') float32 maps for ``apply_curve_maps(...,
@@ -204,6 +206,9 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         ``(a, b, c)`` (``x' = a x_mid + c x + b``, ``x_mid`` the 3 x 3 mean).
     """
     pooled, sigma = statistics or frame_statistics(denoiser, frames, bgr, threads)
+    if gain is not None:  # the statistics of the gained frames (pooling and noise are linear)
+        gain_t = torch.from_numpy(np.asarray(gain, np.float32)).view(-1, 1, 1, 1)
+        pooled, sigma = pooled * gain_t, sigma * gain_t
     if is_stock(denoiser, STOCK_DENOISER):
         maps = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
                                           sigma.numpy(), num_iterations)
@@ -213,6 +218,9 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
                                                                   num_iterations))
     if denoiser.detail_radius == 0:
         maps = maps[:2]  # c = 0
+    if gain is not None:  # a (g x_mid) + c (g x) + b: the gain folded into a and c
+        g = np.asarray(gain, np.float32).reshape(-1, 1, 1, 1)
+        maps = (maps[0] * g, maps[1]) + tuple(m * g for m in maps[2:])
     if bgr:
         maps = tuple(m[:, ::-1] for m in maps)
     return tuple(np.ascontiguousarray(m) for m in maps)

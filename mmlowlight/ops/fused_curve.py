@@ -97,13 +97,13 @@ def _shared_affine_row(line, out, r0, r1, v0, v1, a0, a1, b0, b1, u0, u1, scale,
     """As ``_shared_row``, the curve on ``a * line * scale + b``."""
     if num_iterations == 8:
         for k in range(line.shape[0]):
-            x = max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
-                b0[k] * u0 + b1[k] * u1), np.float32(0))
+            x = min(max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1), np.float32(0)), np.float32(1))
             out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
     else:
         for k in range(line.shape[0]):
-            x = max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
-                b0[k] * u0 + b1[k] * u1), np.float32(0))
+            x = min(max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1), np.float32(0)), np.float32(1))
             out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
                                  max_value)
 
@@ -116,14 +116,16 @@ def _shared_detail_row(line, sums, weight, out, r0, r1, v0, v1, a0, a1, b0, b1, 
     if num_iterations == 8:
         for k in range(line.shape[0]):
             mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
-            x = max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
-                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0))
+            x = min(max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
+                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0)),
+                np.float32(1))
             out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
     else:
         for k in range(line.shape[0]):
             mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
-            x = max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
-                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0))
+            x = min(max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
+                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0)),
+                np.float32(1))
             out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
                                  max_value)
 
@@ -230,11 +232,11 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
             x = np.float32(line[k]) * scale
             if has_detail:
                 mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
-                x = max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * x
-                        + (b0[k] * u0 + b1[k] * u1), np.float32(0))
+                x = min(max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * x
+                            + (b0[k] * u0 + b1[k] * u1), np.float32(0)), np.float32(1))
             elif has_affine:
-                x = max((a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1),
-                        np.float32(0))
+                x = min(max((a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1),
+                            np.float32(0)), np.float32(1))
             for step in range(num_iterations):
                 x = _curve(x, f0[step, k] * v0 + f1[step, k] * v1, 1)
             out[k] = _to_integer(x, max_value)

@@ -27,8 +27,8 @@ import torch
 
 from .sampling import linear_taps
 
-__all__ = ['exposure_scale', 'exposure_controlled_factor', 'guided_filter_coefficients',
-           'is_stock', 'STOCK_DENOISER', 'STOCK_EXPOSURE_CONTROL', 'STOCK_REFINE']
+__all__ = ['exposure_scale', 'exposure_gain', 'exposure_controlled_factor',
+           'guided_filter_coefficients', 'is_stock', 'STOCK_DENOISER', 'STOCK_EXPOSURE_CONTROL', 'STOCK_REFINE']
 
 #: The classes (and method) whose math the kernels here reproduce.
 STOCK_DENOISER = ('mmlowlight.models.denoisers.noise_adaptive_guided_filter.'
@@ -145,18 +145,54 @@ def _bisect_scale(small, factor, target, num_iterations, search_steps, max_scale
 
 
 @numba.njit(nogil=True, cache=True)
+def _gained(target, mean, gain_share):
+    """``CurveExposureControl.input_gain`` of one thumbnail with its target and mean level."""
+    return _F32(max(target / max(mean, _F32(1e-4)), _F32(1)) ** gain_share)
+
+
+@numba.njit(nogil=True, cache=True)
 def _exposure_scales(small, factor, ys, xs, num_iterations, search_steps, max_scale, rank,
-                     target_args):
+                     target_args, gain_share):
     """Per image ``alpha`` of ``CurveExposureControl.solve_scale`` (N,) float32."""
     alpha = np.zeros(small.shape[0], np.float32)
     for n in range(small.shape[0]):
         thumb = _resize(small[n], *ys, *xs)
         target, mean = _level_target(thumb, rank, *target_args)
+        if gain_share > 0:  # the curve starts from the gained thumbnail
+            gained = thumb * _gained(target, mean, gain_share)
+            thumb = np.minimum(gained, np.ones_like(gained))
+            mean = _mean(thumb)
         if target > mean + _F32(1e-4):  # else exactly 0: the identity
             flat_factor = _resize(factor[n], *ys, *xs).reshape(factor.shape[1], -1)
             alpha[n] = _bisect_scale(thumb.reshape(3, -1), flat_factor, target,
                                      num_iterations, search_steps, max_scale)
     return alpha
+
+
+@numba.njit(nogil=True, cache=True)
+def _exposure_gains(small, ys, xs, rank, target_args, gain_share):
+    gains = np.ones(small.shape[0], np.float32)
+    for n in range(small.shape[0]):
+        thumb = _resize(small[n], *ys, *xs)
+        target, mean = _level_target(thumb, rank, *target_args)
+        gains[n] = _gained(target, mean, gain_share)
+    return gains
+
+
+def _search_args(control, small: np.ndarray) -> tuple:
+    """The thumbnail taps, the highlight rank and the target's arguments of the search."""
+    size = control.search_size
+    ys = tuple(linear_taps(small.shape[2], size, False))
+    xs = tuple(linear_taps(small.shape[3], size, False))
+    count = size * size
+    rank = min(count - 1, int(control.highlight_quantile * (count - 1) + 0.5))
+    start, stop = control.lit_keys
+    # float32, as PyTorch casts Python scalars for float32 tensors (stop - start is computed
+    # in Python, before the cast).
+    target_args = (_F32(control.target_level), _F32(control.reference_mean),
+                   _F32(control.level_slope), _F32(control.max_level), _F32(stop),
+                   _F32(stop - start))
+    return ys, xs, rank, target_args
 
 
 def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
@@ -174,19 +210,26 @@ def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
     """
     small = np.ascontiguousarray(small, np.float32)
     factor = np.ascontiguousarray(factor, np.float32)
-    size = control.search_size
-    ys = tuple(linear_taps(small.shape[2], size, False))
-    xs = tuple(linear_taps(small.shape[3], size, False))
-    count = size * size
-    rank = min(count - 1, int(control.highlight_quantile * (count - 1) + 0.5))
-    start, stop = control.lit_keys
-    # float32, as PyTorch casts Python scalars for float32 tensors (stop - start is computed
-    # in Python, before the cast).
-    target_args = (_F32(control.target_level), _F32(control.reference_mean),
-                   _F32(control.level_slope), _F32(control.max_level), _F32(stop),
-                   _F32(stop - start))
+    ys, xs, rank, target_args = _search_args(control, small)
     return _exposure_scales(small, factor, ys, xs, num_iterations, control.search_steps,
-                            _F32(control.max_scale), rank, target_args)
+                            _F32(control.max_scale), rank, target_args,
+                            _F32(getattr(control, 'gain_share', 0.0)))
+
+
+def exposure_gain(control, small: np.ndarray) -> np.ndarray:
+    """``CurveExposureControl.input_gain`` of thumbnails: the gain before the curve.
+
+    Args:
+        control (CurveExposureControl): The model's exposure control.
+        small (np.ndarray): The EFE's input (N, 3, h, w) float32, RGB in [0, 1].
+
+    Returns:
+        np.ndarray: (N,) float32 gains >= 1 (ones at ``gain_share = 0``).
+    """
+    small = np.ascontiguousarray(small, np.float32)
+    ys, xs, rank, target_args = _search_args(control, small)
+    return _exposure_gains(small, ys, xs, rank, target_args,
+                           _F32(getattr(control, 'gain_share', 0.0)))
 
 
 def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,

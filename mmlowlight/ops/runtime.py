@@ -8,14 +8,17 @@ step is a pass over main memory. Here only the thumbnail is ever float:
    that ``SGZEnhancer.downscale`` samples, straight from the uint8/uint16 frame;
 2. the EFE runs on the thumbnail (:func:`~mmlowlight.ops.efe_runtime.efe_forward`: onnxruntime
    or PyTorch), then the model's own ``refine_low_res_factor`` (thumbnail-sized; for the stock
-   ``CurveExposureControl`` its numba version, :mod:`~mmlowlight.ops.low_res_kernels`);
+   ``CurveExposureControl`` its numba version, :mod:`~mmlowlight.ops.low_res_kernels`),
+   with the gain before the curve where the exposure control has a ``gain_share`` (folded into
+   the denoiser's maps: ``x' = a x_mid + c x + b`` of the gained frame is ``(g a) x_mid +
+   (g c) x + b``, its statistics those of the frame times ``g``);
 3. :func:`~mmlowlight.ops.fused_curve.apply_curve_maps` upsamples the low-resolution factor map
    and runs the curve, rounding and clamping, in one multi-threaded pass, integer to integer.
 
 The output differs from the reference by float rounding only (at most 1 grey level, in very few
 pixels). Extra memory is the output frame plus thumbnail-sized buffers.
 """
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
@@ -27,7 +30,7 @@ from .downscale import downscale_frames
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
 from .low_res_kernels import (STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor,
-                              is_stock)
+                              exposure_gain, is_stock)
 
 __all__ = ['fast_path_unsupported', 'low_res_factor', 'enhance_frames']
 
@@ -63,9 +66,11 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
         return f'{type(model).__name__} has no {", ".join(missing)}'
     if model.training:
         return 'the model is in training mode'
-    if getattr(getattr(model, 'exposure_control', None), 'gain_share', 0) > 0:
-        return 'the exposure control has a gain_share (the fast path implements the curve alone)'
     denoiser = getattr(model, 'denoiser', None)
+    if denoiser is None and getattr(getattr(model, 'exposure_control', None), 'gain_share',
+                                    0) > 0:
+        return ('the exposure control has a gain_share and there is no denoiser (the fast '
+                'path folds the gain into the denoiser\'s maps)')
     if denoiser is not None and not all(hasattr(denoiser, name) for name in _DENOISER_API):
         return (f'the model has a full-resolution denoiser ({type(denoiser).__name__}) without '
                 f'low-resolution affine coefficients')
@@ -105,6 +110,12 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         Tensor: (N, C, h, w) float32 in [-1, 1], RGB channel order, C = 3 or
         3 * num_iterations.
     """
+    return _refine_low_res_factor(model, *_efe_factor(model, frames, bgr, backend, threads))
+
+
+def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: Optional[str],
+                threads: Optional[int]) -> Tuple[np.ndarray, Tensor]:
+    """The EFE's input (N, 3, h, w) RGB and its raw factor map."""
     small = downscale_frames(frames, model.scale_factor, bgr=bgr)
     # Large thumbnails run with at most MEMORY_BUDGET x one frame of EFE activations in flight,
     # whose freed pages go back to the system before the output frame is allocated (the worker
@@ -118,7 +129,18 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
                          max_pixels=max_pixels)
     if max_pixels is not None:
         release_free_memory()
-    return _refine_low_res_factor(model, small, factor)
+    return small, factor
+
+
+def _input_gain(model: torch.nn.Module, small: np.ndarray) -> Optional[np.ndarray]:
+    """``model.input_gain`` (N,) of the EFE's input, None without a gain before the curve."""
+    control = getattr(model, 'exposure_control', None)
+    if getattr(control, 'gain_share', 0) <= 0:
+        return None
+    if is_stock(control, STOCK_EXPOSURE_CONTROL):
+        return exposure_gain(control, small)
+    with torch.inference_mode():
+        return model.input_gain(torch.from_numpy(small)).float().flatten().numpy()
 
 
 def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor
@@ -182,14 +204,16 @@ def enhance_frames(model: torch.nn.Module,
         # the EFE runs, whose threads leave the cores partly idle (1080p: 9.7 against 11.7 ms).
         statistics = worker_pool(1, 'mmlowlight-statistics').submit(
             frame_statistics, denoiser, frames, bgr, 1)
-    factor = low_res_factor(model, frames, bgr=bgr, backend=backend, threads=threads)
+    small, factor = _efe_factor(model, frames, bgr, backend, threads)
+    factor = _refine_low_res_factor(model, small, factor)
+    gain = _input_gain(model, small)
     if factor_transform is not None:
         factor = factor_transform(factor)
     affine = None
     if denoiser is not None:
         affine = denoiser_affine_maps(
             denoiser, frames, factor, model.num_iterations, bgr=bgr, threads=threads,
-            statistics=None if statistics is None else statistics.result())
+            statistics=None if statistics is None else statistics.result(), gain=gain)
     factor = factor.numpy()
     if bgr:
         factor = _reverse_channels(factor)

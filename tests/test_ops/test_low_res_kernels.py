@@ -8,7 +8,8 @@ from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter
 from mmlowlight.models.enhancers import CurveExposureControl
 from mmlowlight.ops import enhance_frames
 from mmlowlight.ops.low_res_kernels import (_capped_nth_smallest, exposure_controlled_factor,
-                                            exposure_scale, guided_filter_coefficients)
+                                            exposure_gain, exposure_scale,
+                                            guided_filter_coefficients)
 from tests.enhancer_helpers import random_enhancer
 
 
@@ -41,7 +42,8 @@ def _factor(shape, channels=3, seed=1):
 @pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])
 @pytest.mark.parametrize('shape', [(1, 1), (7, 13), (90, 160)])
 @pytest.mark.parametrize('channels', [3, 24])
-@pytest.mark.parametrize('shaping', [{}, dict(share_channels=False, spatial_variation=1.0)])
+@pytest.mark.parametrize('shaping', [{}, dict(share_channels=False, spatial_variation=1.0),
+                                     dict(gain_share=0.6)])
 def test_exposure_matches_torch(kind, shape, channels, shaping):
     control = CurveExposureControl(**shaping)
     small, factor = _image(kind, shape), _factor(shape, channels)
@@ -52,6 +54,9 @@ def test_exposure_matches_torch(kind, shape, channels, shaping):
                                rtol=1e-5, atol=0)
     np.testing.assert_allclose(exposure_controlled_factor(control, small, factor, 8),
                                reference.numpy(), rtol=1e-5, atol=1e-7)
+    with torch.inference_mode():
+        gain = control.input_gain(torch.from_numpy(small))
+    np.testing.assert_allclose(exposure_gain(control, small), gain.flatten(), rtol=1e-6)
 
 
 @pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])

@@ -54,11 +54,13 @@ def test_other_configurations(kwargs):
     _assert_within_one_level(enhance_frames(model, frames), _reference(model, frames))
 
 
+@pytest.mark.parametrize('gain_share', [0.0, 0.6])
 @pytest.mark.parametrize('bgr', [False, True])
 @pytest.mark.parametrize('shape', [(1, 1, 1, 3), (2, 37, 61, 3), (1, 96, 128, 3)])
-def test_denoiser_and_exposure_control_match_the_reference(shape, bgr):
-    model = random_enhancer(scale_factor=12, exposure_control=dict(type='CurveExposureControl'),
-                            denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+def test_denoiser_and_exposure_control_match_the_reference(shape, bgr, gain_share):
+    model = random_enhancer(scale_factor=12, exposure_control=dict(
+        type='CurveExposureControl', gain_share=gain_share),
+        denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
     frames = _frames(shape)
     _assert_within_one_level(enhance_frames(model, frames, bgr=bgr),
                              _reference(model, frames, bgr))
@@ -94,6 +96,9 @@ def test_unsupported_models_are_named():
     assert 'denoiser' in fast_path_unsupported(denoised)
     with_denoiser = random_enhancer(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
     assert fast_path_unsupported(with_denoiser) is None
+    # A gain before the curve rides on the denoiser's maps: without a denoiser, the torch path.
+    gained = random_enhancer(exposure_control=dict(type='CurveExposureControl', gain_share=0.5))
+    assert 'gain_share' in fast_path_unsupported(gained)
     assert 'has no' in fast_path_unsupported(torch.nn.Conv2d(3, 3, 1))
     with pytest.raises(ValueError, match='training mode'):
         enhance_frames(random_enhancer().train(), _frames((1, 4, 4, 3)))
@@ -113,3 +118,22 @@ def test_default_weights_black_level_match_the_reference():
     _assert_within_one_level(out, _reference(model, frames))
     model.denoiser.black_percentile = 0
     assert out.astype(float).mean() < enhance_frames(model, frames).astype(float).mean() - 1
+
+
+def test_default_weights_with_a_gain_before_the_curve_match_the_reference():
+    # A dark scene with a lamp that the gain pushes past white: clipped after the denoiser in
+    # both paths (the fast one folds the gain into the denoiser's maps).
+    from mmlowlight.apis import init_enhancer
+    rng = np.random.default_rng(1)
+    ramp = np.linspace(2, 30, 96)[None, :, None] * np.array([1.0, 0.9, 1.2])
+    frames = np.clip(ramp + rng.normal(0, 2, (2, 72, 96, 3)), 0, 255)
+    frames[:, 20:30, 40:52] = 200
+    frames = frames.astype(np.uint8)
+    model = init_enhancer(exposure_control=dict(
+        type='CurveExposureControl', share_channels=True, spatial_variation=0.5,
+        max_level=0.44, gain_share=0.6))
+    out = enhance_frames(model, frames)
+    _assert_within_one_level(out, _reference(model, frames))
+    assert (out[:, 22:28, 42:50] == 255).all()
+    model.exposure_control.gain_share = 0.0
+    assert np.abs(out.astype(float) - enhance_frames(model, frames)).mean() > 1

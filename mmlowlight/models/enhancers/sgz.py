@@ -285,13 +285,18 @@ class SGZEnhancer(BaseModule):
             factor = self.upsample_factor(factor_low, x)
             gain = self.input_gain(small)
             if gain is not None:
-                x = (x * gain.to(x.dtype)).clamp(max=1)
+                # Clipped after the denoiser (whose output lies in [0, 1]), which sees the
+                # gained image whole: its statistics are then those of x times g, which the
+                # fast runtime computes from x's.
+                x = x * gain.to(x.dtype)
             if self.denoiser is not None:
                 denoised = self.denoiser(x, factor_low, self.num_iterations)
                 if x.is_contiguous(memory_format=torch.channels_last) and \
                         not x.is_contiguous():
                     denoised = denoised.contiguous(memory_format=torch.channels_last)
                 x = denoised
+            elif gain is not None:
+                x = x.clamp(max=1)
         # The curve squares x eight times: half precision loses visible detail, so the RIE
         # always runs in float32, also under autocast.
         with torch.autocast(device_type=x.device.type, enabled=False):
