@@ -28,7 +28,8 @@ import torch
 from .sampling import linear_taps
 
 __all__ = ['exposure_scale', 'exposure_gain', 'exposure_controlled_factor',
-           'guided_filter_coefficients', 'is_stock', 'STOCK_DENOISER', 'STOCK_EXPOSURE_CONTROL', 'STOCK_REFINE']
+           'guided_filter_coefficients', 'is_stock', 'STOCK_DENOISER', 'STOCK_EXPOSURE_CONTROL',
+           'STOCK_REFINE']
 
 #: The classes (and method) whose math the kernels here reproduce.
 STOCK_DENOISER = ('mmlowlight.models.denoisers.noise_adaptive_guided_filter.'

@@ -12,8 +12,9 @@ No real low-light detection or segmentation set can be downloaded here, so each 
 
    - **0 labels** (the frozen model trained on normal light): no enhancement, auto gain,
      auto gamma, CLAHE (:mod:`mmlowlight.apis.classic_baselines`), official SGZ, and the
-     package's default pipeline, the last two in ``LowLight{Det,Seg}DataPreprocessor`` exactly as the
-     shipped configs build them (``enhancer=None``: the pipeline each checkpoint records);
+     package's default pipeline, the last two in ``LowLight{Det,Seg}DataPreprocessor``
+     exactly as the shipped configs build them (``enhancer=None``: the pipeline each
+     checkpoint records);
    - **few labels** (``--few-labels`` labelled dark train images) and **all labels**: the
      model fine-tuned on them with SGZ trained jointly (``freeze=False``, the zero-reference
      aux losses through ``AuxLossHook``) against the control that fine-tunes the model alone,
