@@ -75,6 +75,16 @@ def test_the_oracle_gain_restores_each_scene_mean(tmp_path):
     assert abs(out.mean() - normal.mean()) < 1.5
 
 
+def test_weights_are_known_by_their_content(tmp_path):
+    tool = load_tool()
+    path = tmp_path / 'w.pth'
+    path.write_bytes(b'one')
+    first = tool.weights_id(str(path))
+    assert first.startswith(str(path)) and tool.weights_id(str(path)) == first
+    path.write_bytes(b'two')
+    assert tool.weights_id(str(path)) != first
+
+
 def test_summary_and_recovery():
     tool = load_tool()
     assert tool.recovery(0.5, 0.8, 0.2) == pytest.approx(50.0)

@@ -39,7 +39,8 @@ Example (both parts, 3 seeds, 2 seeds at a time on a 2-core machine)::
 
 Finished phases are kept in ``<work-dir>/seed_<n>/phases.json`` with the settings that made
 them, so an interrupted run continues where it stopped and a rerun with other settings redoes
-only what they change.
+only what they change (weights are known by their content: republished weights at the same
+path are measured again).
 """
 import argparse
 import contextlib
@@ -358,16 +359,17 @@ class SeedRun:
             score(row, folder, model)
         if osp.isfile(args.official_checkpoint):
             score('dark + official SGZ', 'dark', model,
-                  self.sgz(args.official_checkpoint, True), dict(ckpt=args.official_checkpoint))
+                  self.sgz(args.official_checkpoint, True),
+                  dict(ckpt=weights_id(args.official_checkpoint)))
         default = args.enhancer_checkpoint or DEFAULT_CHECKPOINT
         overrides = enhancer_overrides(args)
         # (overrides enter the settings only when given: records of plain runs stay valid)
-        which = dict(ckpt=default) | (dict(overrides=overrides) if overrides else {})
+        which = dict(ckpt=weights_id(default)) | (dict(overrides=overrides) if overrides else {})
         score('dark + SGZ default pipeline', 'dark', model, self.sgz(default, True, overrides),
               which)
         if 'adapt' in args.budgets:
             adapt = trained | dict(iters=args.adapt_iters, lr=args.adapt_lr,
-                                   threshold=args.guide_threshold, ckpt=default,
+                                   threshold=args.guide_threshold, ckpt=weights_id(default),
                                    guide_weight=args.guide_weight,
                                    anchor=[args.anchor_weight, args.anchor_margin],
                                    exposure_grad='scale-aware')
@@ -433,6 +435,14 @@ def _strip_seeds(argv: List[str]) -> List[str]:
         skip = False
         out.append(token)
     return out
+
+
+def weights_id(path: str) -> str:
+    """``path`` and the start of its content's SHA-256: the phases of other weights at the
+    same path (the package's default, republished) are measured again."""
+    import hashlib
+    with open(path, 'rb') as f:
+        return f'{path}#{hashlib.sha256(f.read()).hexdigest()[:12]}'
 
 
 def _read_json(path: str) -> Optional[dict]:
