@@ -57,13 +57,7 @@ class OnnxEnhancer(nn.Module):
         factor_low = enhancer.refine_low_res_factor(small, enhancer.efe(small))
         factor = factor_low if scale == 1 else F.interpolate(
             factor_low, size=(height, width), mode='bilinear', align_corners=True)
-        gain = enhancer.input_gain(small)
-        if gain is not None:
-            x = x * gain
-        if enhancer.denoiser is not None:
-            x = enhancer.denoiser(x, factor_low, enhancer.num_iterations)
-        elif gain is not None:
-            x = x.clamp(max=1)
+        x = enhancer.curve_input(x, small, factor_low)
         return recurrent_enhance(x, factor, enhancer.num_iterations), factor
 
 

@@ -92,40 +92,47 @@ def _shared_row(line, out, r0, r1, v0, v1, scale, max_value, num_iterations):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+def _curve_input(x, knee, rate):
+    """``SGZEnhancer.curve_input``'s end: ``x`` >= 0 with the values above ``knee`` rolled
+    off (``rate`` 0: clamped to 1 only; see ``CurveExposureControl.roll_off``)."""
+    x = max(x, np.float32(0))
+    excess = max(x - knee, np.float32(0))
+    return min(min(x, knee) + excess / (np.float32(1) + rate * excess), np.float32(1))
+
+
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
 def _shared_affine_row(line, out, r0, r1, v0, v1, a0, a1, b0, b1, u0, u1, scale, max_value,
-                       num_iterations):
-    """As ``_shared_row``, the curve on ``a * line * scale + b``."""
+                       num_iterations, knee, rate):
+    """As ``_shared_row``, the curve on ``a * line * scale + b`` (see ``_curve_input``)."""
     if num_iterations == 8:
         for k in range(line.shape[0]):
-            x = min(max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
-                b0[k] * u0 + b1[k] * u1), np.float32(0)), np.float32(1))
+            x = _curve_input((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1), knee, rate)
             out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
     else:
         for k in range(line.shape[0]):
-            x = min(max((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
-                b0[k] * u0 + b1[k] * u1), np.float32(0)), np.float32(1))
+            x = _curve_input((a0[k] * u0 + a1[k] * u1) * (np.float32(line[k]) * scale) + (
+                b0[k] * u0 + b1[k] * u1), knee, rate)
             out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
                                  max_value)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
 def _shared_detail_row(line, sums, weight, out, r0, r1, v0, v1, a0, a1, b0, b1, c0, c1, u0, u1,
-                       scale, max_value, num_iterations):
+                       scale, max_value, num_iterations, knee, rate):
     """As ``_shared_affine_row``, the curve on ``a * x_mid + c * line * scale + b``;
     ``x_mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]`` (see ``_vertical_sums``)."""
     if num_iterations == 8:
         for k in range(line.shape[0]):
             mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
-            x = min(max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
-                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0)),
-                np.float32(1))
+            x = _curve_input((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
+                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), knee, rate)
             out[k] = _to_integer(_curve8(x, r0[k] * v0 + r1[k] * v1), max_value)
     else:
         for k in range(line.shape[0]):
             mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
-            x = min(max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
-                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), np.float32(0)),
-                np.float32(1))
+            x = _curve_input((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * (
+                np.float32(line[k]) * scale) + (b0[k] * u0 + b1[k] * u1), knee, rate)
             out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
                                  max_value)
 
@@ -160,7 +167,7 @@ def _to_integer(x, max_value):
 def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, max_value,
                 factor, fy0, fy1, fw0, fw1, fi0, fi1, flam,
                 has_affine, a_map, b_map, ay0, ay1, aw0, aw1, ai0, ai1, alam,
-                has_detail, c_map, above, below, column_weight, in_place):
+                has_detail, c_map, above, below, column_weight, in_place, knee, rates):
     """Output rows ``[row_start, row_stop)`` of ``dst`` (N * H, W * 3) from ``src`` (same).
 
     ``factor`` (N, h, w * 3 * S), ``a_map``/``b_map``/``c_map`` (N, ha, wa * 3): channels-last
@@ -169,7 +176,8 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
     ``below`` the input rows ``row_start - 1`` and ``row_stop`` as they were before any task
     started (``dst`` may be ``src``), ``column_weight`` (3, W * 3) the weights of the window
     sums of 1, 2 or 3 rows (see ``_column_weights``), ``in_place``: ``dst`` shares ``src``'s
-    memory.
+    memory. ``knee``, ``rates`` (N,): the roll-off of the affine map's result (see
+    ``_curve_input``).
     """
     width3 = src.shape[1]
     f_expanded = np.empty((2, n_maps, width3), np.float32)
@@ -222,21 +230,22 @@ def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, m
             weight = column_weight[rows - 1]  # scale / the window's pixel count
             if n_maps == 1:
                 _shared_detail_row(line, sums, weight, out, f0[0], f1[0], v0, v1, a0, a1, b0,
-                                   b1, c0, c1, u0, u1, scale, max_value, num_iterations)
+                                   b1, c0, c1, u0, u1, scale, max_value, num_iterations, knee,
+                                   rates[n])
                 continue
         if n_maps == 1:
             _shared_affine_row(line, out, f0[0], f1[0], v0, v1, a0, a1, b0, b1, u0, u1, scale,
-                               max_value, num_iterations)
+                               max_value, num_iterations, knee, rates[n])
             continue
         for k in range(width3):  # one map per step (Zero-DCE): rare, not vectorised
             x = np.float32(line[k]) * scale
             if has_detail:
                 mid = (sums[k] + sums[k + 3] + sums[k + 6]) * weight[k]
-                x = min(max((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1) * x
-                            + (b0[k] * u0 + b1[k] * u1), np.float32(0)), np.float32(1))
+                x = _curve_input((a0[k] * u0 + a1[k] * u1) * mid + (c0[k] * u0 + c1[k] * u1)
+                                 * x + (b0[k] * u0 + b1[k] * u1), knee, rates[n])
             elif has_affine:
-                x = min(max((a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1),
-                            np.float32(0)), np.float32(1))
+                x = _curve_input((a0[k] * u0 + a1[k] * u1) * x + (b0[k] * u0 + b1[k] * u1),
+                                 knee, rates[n])
             for step in range(num_iterations):
                 x = _curve(x, f0[step, k] * v0 + f1[step, k] * v1, 1)
             out[k] = _to_integer(x, max_value)
@@ -299,7 +308,8 @@ def apply_curve_maps(frames: np.ndarray,
                      num_iterations: int = 8,
                      affine: Optional[Tuple[np.ndarray, ...]] = None,
                      threads: int = 1,
-                     out: Optional[np.ndarray] = None) -> np.ndarray:
+                     out: Optional[np.ndarray] = None,
+                     rolloff: Optional[Tuple[float, np.ndarray]] = None) -> np.ndarray:
     """Enhance integer frames with low-resolution factor (and affine) maps in one pass.
 
     Args:
@@ -314,9 +324,14 @@ def apply_curve_maps(frames: np.ndarray,
             the curve runs on ``max(a * x_mid + c * x + b, 0)``, ``x_mid`` the mean of the
             3 x 3 pixels around each pixel inside its image (the denoiser's two-scale form:
             its smoothing weight on the 3 x 3 mean, part of the pixel itself added back).
+            The result is clamped to 1 as well.
         threads (int): Worker threads. Defaults to 1.
         out (np.ndarray, optional): Where to write the result (frames' shape and dtype); may be
             ``frames`` itself.
+        rolloff (tuple[float, np.ndarray], optional): ``(knee, rates)``, rates (N,): the affine
+            map's result above ``knee`` is rolled off, ``min(v, knee) + d / (1 + rate * d)``
+            with ``d = max(v - knee, 0)``, before the clamp
+            (``CurveExposureControl.roll_off``; with ``affine`` only). None: clamped only.
 
     Returns:
         np.ndarray: The enhanced frames, N x H x W x 3, frames' dtype.
@@ -353,6 +368,11 @@ def apply_curve_maps(frames: np.ndarray,
         a_tables = _MapTables(np.zeros((1, 3, 1, 1), np.float32), 1, 1)
         b_rows = a_tables.rows
     c_rows = _channels_last_rows(affine[2]) if detail else b_rows
+    knee, rates = (1.0, np.zeros(n, np.float32)) if rolloff is None else rolloff
+    rates = np.ascontiguousarray(rates, np.float32).reshape(-1)
+    if rates.shape[0] != n or (rolloff is not None and affine is None):
+        raise ValueError(f'rolloff needs affine maps and one rate per frame ({n}), got '
+                         f'{rates.shape[0]} rates, affine {affine is not None}')
     rows_total = n * height
     src_rows, dst_rows = src.reshape(rows_total, -1), out.reshape(rows_total, -1)
     max_value = np.float32(np.iinfo(src.dtype).max)
@@ -374,7 +394,8 @@ def apply_curve_maps(frames: np.ndarray,
         _curve_rows(src_rows, dst_rows, start, stop, height, num_iterations, n_maps, max_value,
                     factor_tables.rows, *factor_tables.y, *factor_tables.x,
                     affine is not None, a_tables.rows, b_rows, *a_tables.y, *a_tables.x,
-                    detail, c_rows, *halos[task], column_weight, in_place)
+                    detail, c_rows, *halos[task], column_weight, in_place, np.float32(knee),
+                    rates)
 
     if tasks == 1:
         run(0)

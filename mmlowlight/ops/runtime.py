@@ -11,7 +11,8 @@ step is a pass over main memory. Here only the thumbnail is ever float:
    ``CurveExposureControl`` its numba version, :mod:`~mmlowlight.ops.low_res_kernels`),
    with the gain before the curve where the exposure control has a ``gain_share`` (folded into
    the denoiser's maps: ``x' = a x_mid + c x + b`` of the gained frame is ``(g a) x_mid +
-   (g c) x + b``, its statistics those of the frame times ``g``);
+   (g c) x + b``, its statistics those of the frame times ``g``; the curve pass rolls off
+   the highlights);
 3. :func:`~mmlowlight.ops.fused_curve.apply_curve_maps` upsamples the low-resolution factor map
    and runs the curve, rounding and clamping, in one multi-threaded pass, integer to integer.
 
@@ -217,5 +218,9 @@ def enhance_frames(model: torch.nn.Module,
     factor = factor.numpy()
     if bgr:
         factor = _reverse_channels(factor)
+    rolloff = None
+    if gain is not None:
+        control = model.exposure_control
+        rolloff = (control.knee, control.rolloff_rate(torch.from_numpy(gain)).numpy())
     return apply_curve_maps(frames, factor, model.num_iterations, affine=affine,
-                            threads=threads, out=out)
+                            threads=threads, out=out, rolloff=rolloff)

@@ -121,8 +121,8 @@ def test_default_weights_black_level_match_the_reference():
 
 
 def test_default_weights_with_a_gain_before_the_curve_match_the_reference():
-    # A dark scene with a lamp that the gain pushes past white: clipped after the denoiser in
-    # both paths (the fast one folds the gain into the denoiser's maps).
+    # A dark scene with a lamp that the gain pushes past white: rolled off after the denoiser
+    # in both paths (the fast one folds the gain into the denoiser's maps).
     from mmlowlight.apis import init_enhancer
     rng = np.random.default_rng(1)
     ramp = np.linspace(2, 30, 96)[None, :, None] * np.array([1.0, 0.9, 1.2])
@@ -134,6 +134,6 @@ def test_default_weights_with_a_gain_before_the_curve_match_the_reference():
         max_level=0.44, gain_share=0.6))
     out = enhance_frames(model, frames)
     _assert_within_one_level(out, _reference(model, frames))
-    assert (out[:, 22:28, 42:50] == 255).all()
+    assert (out[:, 22:28, 42:50] >= 250).all()
     model.exposure_control.gain_share = 0.0
     assert np.abs(out.astype(float) - enhance_frames(model, frames)).mean() > 1

@@ -362,18 +362,18 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
             a, b, c (Tensor): :meth:`coefficients` (N, 3, h, w).
 
         Returns:
-            Tensor: (N, 3, H, W) in [0, 1].
+            Tensor: (N, 3, H, W), >= 0.
         """
         # Always resized (an exact copy at equal sizes, i.e. scale 1 or 1-pixel sides): no
         # shape-dependent branch, for the ONNX export.
         a, b = _resize(a, x), _resize(b, x)
-        # Clamped to the curve's domain: below the black level the map is negative, and the
-        # curve runs away there; above 1 (the black level's re-stretch, a gain before the
-        # curve) it would darken.
+        # Clamped: below the black level the map is negative, and the curve runs away there.
+        # (Values above 1 are left to the enhancer: SGZEnhancer.curve_input clamps them or
+        # rolls them off.)
         if self.detail_radius == 0:
-            return torch.addcmul(b, a, x).clamp(0, 1)
+            return torch.addcmul(b, a, x).clamp(min=0)
         smoothed = _box(x, self.detail_radius)
-        return torch.addcmul(torch.addcmul(b, a, smoothed), _resize(c, x), x).clamp(0, 1)
+        return torch.addcmul(torch.addcmul(b, a, smoothed), _resize(c, x), x).clamp(min=0)
 
     def forward(self, x: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
         """Denoise ``x`` for the curve that ``factor`` will apply.

@@ -28,9 +28,12 @@ Before the search, the map itself is reshaped (both steps plain arithmetic on th
   pale); a part of that variation still lifts the shadows.
 
 With ``gain_share = beta > 0`` a part of the lift is one linear gain applied to the image before
-the curve, ``x <- min(g x, 1)`` with ``g = (target / mean) ** beta`` (:meth:`input_gain`; under an
+the curve, ``x <- g x`` with ``g = (target / mean) ** beta`` (:meth:`input_gain`; under an
 sRGB-like power-law encoding an exposure change in linear light), and the curve only does the
-rest: the search then runs on the gained thumbnail. The curve is concave, so reaching a mid-grey
+rest: the search then runs on the gained thumbnail (clipped at 1). In the enhancer the denoiser
+works on the gained image, and its values above ``knee`` are then rolled off into ``[knee, 1]``
+(:meth:`roll_off`: ``g`` itself maps to 1, the slope at the knee is 1) instead of being
+clipped, so highlights keep their gradations. The curve is concave, so reaching a mid-grey
 mean it lifts dim light (a lamp's glow, the sky next to it) far more than an exposure change
 would, and compresses the scene's contrast; a gain keeps both. Measured with the default weights
 (``tools/analysis/evaluate_enhancer.py`` columns, torch reference, 2026-12-06), beta 0 / 0.5 /
@@ -84,6 +87,8 @@ class CurveExposureControl(BaseModule):
             map as estimated, 0: one curve per image). Defaults to 0.5.
         gain_share (float): Share ``beta`` in [0, 1) of the lift (in log terms) done by one
             linear gain before the curve (see above); 0: the curve alone. Defaults to 0.
+        knee (float): Level in (0, 1) above which the gained image is rolled off rather than
+            clipped (with ``gain_share`` only). Defaults to 0.8.
         scale_aware_grad (bool): In training, give the gradient alpha's dependence on the map's
             strength (the search itself runs without gradient; see :meth:`forward`): without
             it, losses that prefer a weaker map shrink it unseen until ``max_scale`` caps alpha
@@ -108,6 +113,7 @@ class CurveExposureControl(BaseModule):
                  share_channels: bool = True,
                  spatial_variation: float = 0.5,
                  gain_share: float = 0.0,
+                 knee: float = 0.8,
                  scale_aware_grad: bool = False) -> None:
         super().__init__()
         for name, value in (('target_level', target_level), ('reference_mean', reference_mean),
@@ -139,6 +145,9 @@ class CurveExposureControl(BaseModule):
         if not 0 <= gain_share < 1:
             raise ValueError(f'gain_share must be in [0, 1), got {gain_share!r}')
         self.gain_share = float(gain_share)
+        if not 0 < knee < 1:
+            raise ValueError(f'knee must be in (0, 1), got {knee!r}')
+        self.knee = float(knee)
         self.share_channels = bool(share_channels)
         self.spatial_variation = float(spatial_variation)
         self.scale_aware_grad = bool(scale_aware_grad)
@@ -201,6 +210,26 @@ class CurveExposureControl(BaseModule):
         mean = small.mean(dim=(1, 2, 3)).clamp(min=1e-4)
         lift = (self.target(small) / mean).clamp(min=1)
         return (lift ** self.gain_share).view(-1, 1, 1, 1)
+
+    def roll_off(self, x: Tensor, gain: Tensor) -> Tensor:
+        """The gained image's values above ``knee`` rolled off into [knee, 1], then clamped to
+        [0, 1]: ``min(x, k) + d / (1 + rolloff_rate(g) * d)``, ``d = max(x - k, 0)``.
+
+        Args:
+            x (Tensor): (N, 3, H, W), the gained (and denoised) image, >= 0.
+            gain (Tensor): Its :meth:`input_gain` (N, 1, 1, 1).
+
+        Returns:
+            Tensor: (N, 3, H, W) in [0, 1]; ``x`` clamped where the gain is 1.
+        """
+        excess = (x - self.knee).clamp(min=0)
+        rate = self.rolloff_rate(gain).to(x.dtype)
+        return (x.clamp(max=self.knee) + excess / (1 + rate * excess)).clamp(0, 1)
+
+    def rolloff_rate(self, gain: Tensor) -> Tensor:
+        """``c`` of :meth:`roll_off` for gains ``g``: ``(g - 1) / ((1 - k) (g - k))``, the rate
+        that takes ``g`` (a white pixel before the gain) to 1; 0 at ``g = 1`` (the identity)."""
+        return (gain - 1) / ((1 - self.knee) * (gain - self.knee))
 
     @torch.no_grad()
     def solve_scale(self, small: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:

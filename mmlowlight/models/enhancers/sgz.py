@@ -211,6 +211,34 @@ class SGZEnhancer(BaseModule):
             return None
         return self.exposure_control.input_gain(small)
 
+    def curve_input(self, x: Tensor, small: Tensor, factor_low: Tensor) -> Tensor:
+        """What the curve runs on: ``x`` times the exposure control's gain (where it has a
+        ``gain_share``), denoised (where there is a denoiser), its highlights rolled off into
+        [0, 1] (:meth:`CurveExposureControl.roll_off`; clamped to [0, 1] without a gain).
+
+        The denoiser sees the gained image whole (not clipped), so its statistics are those of
+        ``x`` times ``g``, which the fast runtime computes from ``x``'s.
+
+        Args:
+            x (Tensor): RGB images (N, 3, H, W) in [0, 1].
+            small (Tensor): :meth:`downscale` of ``x``.
+            factor_low (Tensor): The refined factor map at ``small``'s resolution.
+
+        Returns:
+            Tensor: (N, 3, H, W) in [0, 1] (``x`` itself without a gain and a denoiser).
+        """
+        gain = self.input_gain(small)
+        if gain is not None:
+            x = x * gain.to(x.dtype)
+        if self.denoiser is not None:
+            denoised = self.denoiser(x, factor_low, self.num_iterations)
+            if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+                denoised = denoised.contiguous(memory_format=torch.channels_last)
+            x = denoised
+        if gain is not None:
+            return self.exposure_control.roll_off(x, gain)
+        return x.clamp(0, 1) if self.denoiser is not None else x
+
     def downscale(self, x: Tensor) -> Tensor:
         """The EFE's input: ``x`` resized by ``1 / scale_factor`` (``x`` itself at scale 1).
 
@@ -283,20 +311,7 @@ class SGZEnhancer(BaseModule):
             small = self.downscale(x)
             factor_low = self.refine_low_res_factor(small, self.efe(small))
             factor = self.upsample_factor(factor_low, x)
-            gain = self.input_gain(small)
-            if gain is not None:
-                # Clipped after the denoiser (whose output lies in [0, 1]), which sees the
-                # gained image whole: its statistics are then those of x times g, which the
-                # fast runtime computes from x's.
-                x = x * gain.to(x.dtype)
-            if self.denoiser is not None:
-                denoised = self.denoiser(x, factor_low, self.num_iterations)
-                if x.is_contiguous(memory_format=torch.channels_last) and \
-                        not x.is_contiguous():
-                    denoised = denoised.contiguous(memory_format=torch.channels_last)
-                x = denoised
-            elif gain is not None:
-                x = x.clamp(max=1)
+            x = self.curve_input(x, small, factor_low)
         # The curve squares x eight times: half precision loses visible detail, so the RIE
         # always runs in float32, also under autocast.
         with torch.autocast(device_type=x.device.type, enabled=False):

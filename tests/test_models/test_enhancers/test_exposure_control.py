@@ -81,7 +81,7 @@ class TestCurveExposureControl:
         dict(lit_keys=(0.5, 0.4)), dict(lit_keys=(0.1,)), dict(max_scale=0),
         dict(search_size=0), dict(search_steps=0), dict(highlight_quantile=0),
         dict(spatial_variation=-0.1), dict(spatial_variation=1.5), dict(gain_share=-0.1),
-        dict(gain_share=1.0)
+        dict(gain_share=1.0), dict(knee=0), dict(knee=1)
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
@@ -206,8 +206,9 @@ class TestGainShare:
             out, factor = model(x)
             small = model.downscale(x)
             gain = model.input_gain(small)
-            start = model.denoiser(x * gain, model.refine_low_res_factor(
-                small, model.efe(small)), model.num_iterations)
+            start = model.exposure_control.roll_off(model.denoiser(
+                x * gain, model.refine_low_res_factor(small, model.efe(small)),
+                model.num_iterations), gain)
         assert torch.allclose(out, recurrent_enhance(start, factor), atol=1e-6)
         assert float(gain) > 1.5
         # Lit images: no gain, the same output as the curve alone gives.
@@ -216,6 +217,21 @@ class TestGainShare:
             with_gain = model(lit)[0]
             model.exposure_control.gain_share = 0.0
             assert torch.equal(with_gain, model(lit)[0])
+
+    def test_roll_off_keeps_the_mid_tones_and_takes_the_gained_white_to_one(self):
+        control = CurveExposureControl(gain_share=0.5, knee=0.8)
+        gain = torch.tensor([1.0, 3.0]).view(2, 1, 1, 1)
+        x = torch.linspace(0, 3, 301).view(1, 1, 1, -1).expand(2, 3, 1, 301)
+        out = control.roll_off(x, gain)
+        assert torch.equal(out[0], x[0].clamp(max=1))  # gain 1: clamped only
+        below = x[1] <= 0.8
+        assert torch.equal(out[1][below], x[1][below])
+        assert float(out[1, 0, 0, -1]) == pytest.approx(1.0, abs=1e-6)  # g -> 1
+        steps = out[1, 0, 0].diff()
+        assert (steps >= 0).all() and float(out[1].max()) <= 1
+        # Slope 1 at the knee, flattening above it: no clipped plateau below g.
+        assert float(steps[80]) == pytest.approx(0.01, rel=0.05)
+        assert float(steps[-1]) > 0
 
     def test_gradient_reaches_the_network(self):
         model = SGZEnhancer(scale_factor=2, exposure_control=dict(
