@@ -75,6 +75,28 @@ def test_affine_maps_at_their_own_resolution(channels, dtype):
     assert np.array_equal(identity, apply_curve_maps(frames, factor, 8))
 
 
+def test_rolloff_matches_the_exposure_control():
+    """Gained maps (a > 1) push highlights past 1: rolled off like CurveExposureControl."""
+    from mmlowlight.models.enhancers import CurveExposureControl
+    frames, factor = _case((2, 37, 61, 3), (3, 4), np.uint8, 3)
+    a = np.full((2, 3, 4, 5), 3.0, np.float32)
+    b = np.zeros_like(a)
+    control = CurveExposureControl(gain_share=0.5, knee=0.8)
+    gain = torch.tensor([3.0, 1.0]).view(2, 1, 1, 1)
+    rates = control.rolloff_rate(gain).flatten().numpy()
+    got = apply_curve_maps(frames, factor, 8, affine=(a, b), rolloff=(0.8, rates))
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255
+    curve_input = control.roll_off(x * 3, gain)
+    f = F.interpolate(torch.from_numpy(factor), size=(37, 61), mode='bilinear',
+                      align_corners=True)
+    expected = recurrent_enhance(curve_input, f, 8).clamp(0, 1)
+    expected = (expected * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    _assert_within_one_level(got, expected, np.uint8)
+    # Rate 0 (the second frame) is the plain clamp.
+    clamped = apply_curve_maps(frames[1:], factor[1:], 8, affine=(a[1:], b[1:]))
+    assert np.array_equal(got[1:], clamped)
+
+
 def _detail_maps(n, low_shape, seed=2):
     rng = np.random.default_rng(seed)
     return (rng.uniform(0.2, 0.9, (n, 3, *low_shape)).astype(np.float32),
@@ -164,6 +186,9 @@ def test_kernels_are_cached_on_disk():
      ValueError, 'c '),
     (dict(affine=(np.ones((1, 3, 2, 2), np.float32),)), ValueError, r'\(a, b\) or \(a, b, c\)'),
     (dict(out=np.zeros((1, 4, 4, 3), np.uint16)), ValueError, 'out must be'),
+    (dict(rolloff=(0.8, np.zeros(1, np.float32))), ValueError, 'rolloff needs affine'),
+    (dict(affine=(np.ones((1, 3, 2, 2), np.float32), np.zeros((1, 3, 2, 2), np.float32)),
+          rolloff=(0.8, np.zeros(2, np.float32))), ValueError, '2 rates'),
 ])
 def test_invalid_arguments(kwargs, error, match):
     args = dict(frames=np.zeros((1, 4, 4, 3), np.uint8),
