@@ -23,7 +23,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', default=osp.join(REPO_ROOT, 'docs', 'en', '_static',
                                                   'before_after.png'))
     parser.add_argument('--height', type=positive_int, default=220,
-                        help='height of each row in pixels (default: 220)')
+                        help='height of the widest row in pixels; the others are scaled to '
+                        'its width (default: 220)')
     return parser.parse_args(argv)
 
 
@@ -62,9 +63,13 @@ def main(argv=None) -> int:
         scale = args.height / pair.shape[0]
         rows.append(cv2.resize(pair, (round(pair.shape[1] * scale), args.height),
                                interpolation=cv2.INTER_AREA))
-    width = max(row.shape[1] for row in rows)  # narrower rows padded with white
-    strip = np.concatenate([np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0)),
-                                   constant_values=255) for row in rows], axis=0)
+    # Every row as wide as the widest (a square photo's row becomes taller): no white gaps.
+    width = max(row.shape[1] for row in rows)
+    rows = [cv2.resize(row, (width, round(row.shape[0] * width / row.shape[1])),
+                       interpolation=cv2.INTER_AREA) if row.shape[1] != width else row
+            for row in rows]
+    strip = np.concatenate([np.pad(row, ((0, 4), (0, 0), (0, 0)), constant_values=255)
+                            for row in rows], axis=0)
     ok, png = cv2.imencode('.png', cv2.cvtColor(strip, cv2.COLOR_RGB2BGR),
                            [cv2.IMWRITE_PNG_COMPRESSION, 9])
     if not ok:
