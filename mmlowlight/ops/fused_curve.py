@@ -91,7 +91,7 @@ def _shared_row(line, out, r0, r1, v0, v1, scale, max_value, num_iterations):
             out[k] = _to_integer(x, max_value)
 
 
-@numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
+@numba.njit(nogil=True, cache=True, fastmath=True, inline='always', error_model='numpy')
 def _curve_input(x, knee, rate):
     """``SGZEnhancer.curve_input``'s end: ``x`` >= 0 with the values above ``knee`` rolled
     off (``rate`` 0: clamped to 1 only; see ``CurveExposureControl.roll_off``)."""
@@ -163,7 +163,9 @@ def _to_integer(x, max_value):
     return np.rint(min(max(x, np.float32(0)), np.float32(1)) * max_value)
 
 
-@numba.njit(nogil=True, cache=True, fastmath=True)
+# error_model='numpy': the roll-off's division must not get Python's zero-division check, a
+# branch that keeps LLVM from vectorising the row loops (3x slower at 1080p).
+@numba.njit(nogil=True, cache=True, fastmath=True, error_model='numpy')
 def _curve_rows(src, dst, row_start, row_stop, height, num_iterations, n_maps, max_value,
                 factor, fy0, fy1, fw0, fw1, fi0, fi1, flam,
                 has_affine, a_map, b_map, ay0, ay1, aw0, aw1, ai0, ai1, alam,

@@ -35,17 +35,16 @@ works on the gained image, and its values above ``knee`` are then rolled off int
 (:meth:`roll_off`: ``g`` itself maps to 1, the slope at the knee is 1) instead of being
 clipped, so highlights keep their gradations. The curve is concave, so reaching a mid-grey
 mean it lifts dim light (a lamp's glow, the sky next to it) far more than an exposure change
-would, and compresses the scene's contrast; a gain keeps both. Measured with the default weights
-(``tools/analysis/evaluate_enhancer.py`` columns, torch reference, 2026-12-06), beta 0 / 0.5 /
-0.6 / 0.7 / 0.8: ``lol_val_pairs`` 19.75 / 19.79 / 19.75 / 19.64 / 19.35 dB, night-pair SSIM
-0.695 / 0.709 / 0.715 / 0.721 / 0.726, night halo 0.079 / 0.071 / 0.067 / 0.062 / 0.055, and a
-frozen detector on the downstream benchmark's dark scenes 70 / 76 / - / - / 79 % of the mAP
-recovered (seeds 0-2). The fast CPU runtime does not implement it yet: such a model runs on the
-torch path.
+would, and compresses the scene's contrast; a gain keeps both. Measured with the default
+weights' network (``tools/analysis/evaluate_enhancer.py`` columns and the frozen detector of
+``tools/analysis/dark_downstream_benchmark.py``, seeds 0-2, 2026-12-06), beta 0 / 0.5 / 0.6 /
+0.7: ``lol_val_pairs`` 19.75 / 19.79 / 19.75 / 19.63 dB, night-pair SSIM 0.695 / 0.709 / 0.715 /
+0.722, night halo 0.079 / 0.071 / 0.067 / 0.062, detection mAP recovered 70 / 76 / 77 / 78 %
+(knee 0.8; the default weights record beta 0.6 with knee 0.6).
 
 ``alpha`` is found by bisection on a fixed-size copy of the thumbnail under ``no_grad``; gradients
-still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX, and the fast
-CPU runtime, which calls :meth:`SGZEnhancer.refine_low_res_factor`).
+still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX); the fast CPU
+runtime reproduces it in numba (:mod:`mmlowlight.ops.low_res_kernels`), tested against it.
 """
 from typing import Sequence, Tuple
 
