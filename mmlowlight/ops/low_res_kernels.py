@@ -214,7 +214,7 @@ def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
     ys, xs, rank, target_args = _search_args(control, small)
     return _exposure_scales(small, factor, ys, xs, num_iterations, control.search_steps,
                             _F32(control.max_scale), rank, target_args,
-                            _F32(getattr(control, 'gain_share', 0.0)))
+                            _F32(control.gain_share))
 
 
 def exposure_gain(control, small: np.ndarray) -> np.ndarray:
@@ -230,7 +230,7 @@ def exposure_gain(control, small: np.ndarray) -> np.ndarray:
     small = np.ascontiguousarray(small, np.float32)
     ys, xs, rank, target_args = _search_args(control, small)
     return _exposure_gains(small, ys, xs, rank, target_args,
-                           _F32(getattr(control, 'gain_share', 0.0)))
+                           _F32(control.gain_share))
 
 
 def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,

@@ -68,8 +68,7 @@ def fast_path_unsupported(model: torch.nn.Module) -> Optional[str]:
     if model.training:
         return 'the model is in training mode'
     denoiser = getattr(model, 'denoiser', None)
-    if denoiser is None and getattr(getattr(model, 'exposure_control', None), 'gain_share',
-                                    0) > 0:
+    if denoiser is None and getattr(model, 'has_input_gain', False):
         return ('the exposure control has a gain_share and there is no denoiser (the fast '
                 'path folds the gain into the denoiser\'s maps)')
     if denoiser is not None and not all(hasattr(denoiser, name) for name in _DENOISER_API):
@@ -135,9 +134,9 @@ def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: 
 
 def _input_gain(model: torch.nn.Module, small: np.ndarray) -> Optional[np.ndarray]:
     """``model.input_gain`` (N,) of the EFE's input, None without a gain before the curve."""
-    control = getattr(model, 'exposure_control', None)
-    if getattr(control, 'gain_share', 0) <= 0:
+    if not getattr(model, 'has_input_gain', False):
         return None
+    control = model.exposure_control
     if is_stock(control, STOCK_EXPOSURE_CONTROL):
         return exposure_gain(control, small)
     with torch.inference_mode():

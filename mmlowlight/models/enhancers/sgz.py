@@ -194,12 +194,18 @@ class SGZEnhancer(BaseModule):
             return factor
         return self.exposure_control(small, factor, self.num_iterations)
 
+    @property
+    def has_input_gain(self) -> bool:
+        """Whether the exposure control does part of the lift as a gain before the curve (a
+        ``gain_share`` > 0, see :class:`CurveExposureControl`)."""
+        return getattr(self.exposure_control, 'gain_share', 0) > 0
+
     def input_gain(self, small: Tensor) -> Optional[Tensor]:
         """The linear gain the exposure control applies before the curve, or None.
 
-        ``x <- min(g x, 1)`` with ``g`` (N, 1, 1, 1) from ``exposure_control.input_gain`` where
-        the exposure control has a ``gain_share`` > 0 (see :class:`CurveExposureControl`);
-        None otherwise (the curve alone).
+        ``g`` (N, 1, 1, 1) from ``exposure_control.input_gain`` where :attr:`has_input_gain`
+        (:meth:`curve_input` multiplies the image by it and rolls off the highlights); None
+        otherwise (the curve alone).
 
         Args:
             small (Tensor): The EFE's input (N, 3, h, w), RGB in [0, 1].
@@ -207,7 +213,7 @@ class SGZEnhancer(BaseModule):
         Returns:
             Tensor | None: (N, 1, 1, 1) gains >= 1, or None.
         """
-        if getattr(self.exposure_control, 'gain_share', 0) <= 0:
+        if not self.has_input_gain:
             return None
         return self.exposure_control.input_gain(small)
 
@@ -305,7 +311,7 @@ class SGZEnhancer(BaseModule):
                 f'SGZEnhancer expects an (N, 3, H, W) RGB tensor, got shape {tuple(x.shape)}')
         if x.shape[-2] < 1 or x.shape[-1] < 1:
             raise ValueError(f'SGZEnhancer needs H, W >= 1, got shape {tuple(x.shape)}')
-        if self.denoiser is None and getattr(self.exposure_control, 'gain_share', 0) <= 0:
+        if self.denoiser is None and not self.has_input_gain:
             factor = self.estimate_factor(x)
         else:
             small = self.downscale(x)
