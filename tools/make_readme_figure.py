@@ -57,17 +57,12 @@ def main(argv=None) -> int:
     model = init_enhancer()
     darks = [dark for name, (_, dark) in demo_inputs().items() if name != 'chelsea']
     darks.append(night_scene())
-    rows = []
-    for dark in darks:
-        pair = np.concatenate([dark, enhance(model, dark)], axis=1)
-        scale = args.height / pair.shape[0]
-        rows.append(cv2.resize(pair, (round(pair.shape[1] * scale), args.height),
-                               interpolation=cv2.INTER_AREA))
-    # Every row as wide as the widest (a square photo's row becomes taller): no white gaps.
-    width = max(row.shape[1] for row in rows)
-    rows = [cv2.resize(row, (width, round(row.shape[0] * width / row.shape[1])),
-                       interpolation=cv2.INTER_AREA) if row.shape[1] != width else row
-            for row in rows]
+    pairs = [np.concatenate([dark, enhance(model, dark)], axis=1) for dark in darks]
+    # Every row as wide as the widest at --height (a square photo's row becomes taller): no
+    # white gaps. One resize per row, straight from the full-size pair.
+    width = max(round(pair.shape[1] * args.height / pair.shape[0]) for pair in pairs)
+    rows = [cv2.resize(pair, (width, round(pair.shape[0] * width / pair.shape[1])),
+                       interpolation=cv2.INTER_AREA) for pair in pairs]
     strip = np.concatenate([np.pad(row, ((0, 4), (0, 0), (0, 0)), constant_values=255)
                             for row in rows], axis=0)
     ok, png = cv2.imencode('.png', cv2.cvtColor(strip, cv2.COLOR_RGB2BGR),
