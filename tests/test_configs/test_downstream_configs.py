@@ -144,6 +144,7 @@ def test_config_gives_the_model_the_photo_enhancer(path):
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
     assert type(preprocessor.enhancer.exposure_control).__name__ == 'CurveExposureControl'
     assert type(preprocessor.enhancer.denoiser).__name__ == 'NoiseAdaptiveGuidedFilter'
+    assert preprocessor.enhancer.has_input_gain  # v2.3's gain before the curve, as recorded
     assert 'CurveExposureControl' in preprocessor.pipeline_description
     preprocessor.eval()
     dark = _dark_photo()
