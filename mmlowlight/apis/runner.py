@@ -196,7 +196,11 @@ def distributed_session() -> Iterator[None]:
     mmengine leaves the group to interpreter shutdown. A rank that finished first then closes its
     gloo connections while another still talks to it, and that one aborts ("terminate called
     without an active exception"): torchrun reports a failed run although training finished.
-    On an error the barrier is skipped (the other ranks may never reach it).
+    A barrier alone still left a window: the first rank out of it could close its connections
+    while the barrier's last message to another was in flight (about 1 run in 10 on a loaded
+    2-core machine). So each rank, out of the barrier, counts itself in the rendezvous store,
+    and none destroys the group before all have. On an error both are skipped (the other ranks
+    may never reach them).
     """
     finished = False
     try:
@@ -206,4 +210,17 @@ def distributed_session() -> Iterator[None]:
         if dist.is_available() and dist.is_initialized():
             if finished:
                 dist.barrier()
+                _wait_for_all_ranks('mmlowlight/distributed_session/out_of_barrier')
             dist.destroy_process_group()
+
+
+def _wait_for_all_ranks(key: str, poll_seconds: float = 0.01) -> None:
+    """Count this rank in ``key`` of the default group's store and wait until every rank has
+    (the store is TCP, not the group's gloo connections)."""
+    import time
+
+    from torch.distributed.distributed_c10d import _get_default_store
+    store, world_size = _get_default_store(), dist.get_world_size()
+    store.add(key, 1)
+    while store.add(key, 0) < world_size:
+        time.sleep(poll_seconds)
