@@ -117,7 +117,7 @@ def test_default_weights_black_level_match_the_reference():
     out = enhance_frames(model, frames)
     _assert_within_one_level(out, _reference(model, frames))
     model.denoiser.black_percentile = 0
-    assert out.astype(float).mean() < enhance_frames(model, frames).astype(float).mean() - 1
+    assert out.astype(float).mean() < enhance_frames(model, frames).astype(float).mean() - 0.5
 
 
 def test_default_weights_with_a_gain_before_the_curve_match_the_reference():
