@@ -163,7 +163,9 @@ class NoiseAdaptiveGuidedFilter(BaseModule):
     Args:
         scale (int): Downscale of the coefficient statistics. Defaults to 8 (chosen by
             ``tools/analysis/compare_denoisers.py``: 4 denoises a little better at ~5x the cost
-            of the low-resolution work, 12 clearly worse).
+            of the low-resolution work, 12 clearly worse). The default weights record 4 (v2.4:
+            smoothing that follows object edges more closely helps a detector trained on
+            normal light, +3-4 points of recovered mAP in the downstream benchmark).
         radius (int): Box radius at that resolution (``scale * (2 radius + 1)`` full-resolution
             pixels per window side). Defaults to 1.
         strength (float): ``sqrt(eps) / sigma`` where the gain is large: structures whose
