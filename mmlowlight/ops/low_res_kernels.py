@@ -508,7 +508,8 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
 
     Returns:
         tuple[np.ndarray, np.ndarray, np.ndarray]: ``a``, ``b``, ``c`` (N, 3, h, w) float32
-        (``c`` is 0 at ``detail_radius = 0``).
+        (``c`` is 0 at ``detail_radius = 0``), each a view of a channels-last (N, h, w, 3)
+        array.
     """
     x_low = np.ascontiguousarray(x_low, np.float32)
     factor = np.ascontiguousarray(factor, np.float32)
@@ -521,7 +522,12 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     params = (_F32(denoiser.strength ** 2), _F32(denoiser.tolerance), black_rank,
               _F32(denoiser.max_black), _F32(denoiser.black_knee), _F32(_TINY),
               2 * denoiser.detail_radius + 1)
-    a, b, c = np.empty_like(x_low), np.empty_like(x_low), np.empty_like(x_low)
+    # Channels-last buffers seen as (N, 3, h, w): the fused curve pass reads the maps as
+    # channels-last rows, which these give it without a transposed copy (0.6 ms per map at
+    # 1080p with the coefficients at 1/4 resolution).
+    n = x_low.shape[0]
+    a, b, c = (np.empty((n, height, width, 3), np.float32).transpose(0, 3, 1, 2)
+               for _ in range(3))
     _coefficients(x_low, factor, sigma, down, up, num_iterations, denoiser.radius, params, a, b,
                   c)
     return a, b, c
