@@ -14,12 +14,13 @@ The rows, in plain words:
                     (torch.set_flush_denormal) that makes the official weights several times
                     faster on x86 CPUs: the fairest, fastest version of the official code
   fast, official    this package's fast CPU path with the official weights (uint8 in and out)
-  fast, size-(5,7)  the same on a frame 5 pixels narrower and 7 lower, per pixel: an odd size
-                    must not cost more
   default path      what `tools/enhance.py` runs: the package's default weights and pipeline
   reference         the plain PyTorch version of the same computation (slow, for checking)
 then the speed-ups against both official rows, how closely the fast path matches the
-reference (largest difference in grey levels), and the network's time per backend. Last, the
+reference (largest difference in grey levels), the fast path's time per pixel on a frame 5
+pixels narrower and 7 lower against the full size (an odd size must not cost more; the two
+sizes alternate, each timed call right after an untimed one of its own size, because a row's
+time depends on what ran before it), and the network's time per backend. Last, the
 peak memory of one large frame and the time of the first frame of a new process (what a user
 waits for once), each in fresh processes (--skip-memory and --skip-first-frame leave them out).
 
@@ -253,7 +254,6 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
             'official code': shipped.run,
             'official, flushed': flushed.run,
             'fast, official': lambda: enhance_batch(official, frame),
-            f'fast, {odd.shape[2]}x{odd.shape[1]}': lambda: enhance_batch(official, odd),
             'default path': lambda: enhance_batch(default, frame),
             'reference': lambda: enhance_batch(official, frame, fast=False),
         }
@@ -261,7 +261,6 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
     names = list(rows)
     pixels = {name: height * width for name in names}
     pixels['official code'] = pixels['official, flushed'] = shipped.pixels
-    pixels[names[4]] = odd.shape[1] * odd.shape[2]
     note = '' if shipped.shape == (height, width) else \
         f'  (official code on the {shipped.shape[1]}x{shipped.shape[0]} crop)'
     print(f'\n{width}x{height}{note}')
@@ -274,10 +273,28 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
               f'{per_pixel_official / per_pixel:10.1f}x {per_pixel_flushed / per_pixel:9.1f}x')
     fast_max, fast_equal = agreement(enhance_batch(official, frame),
                                      enhance_batch(official, frame, fast=False))
-    odd_cost = (seconds[names[4]] / pixels[names[4]]) / (seconds[names[3]] / pixels[names[3]])
+    odd_cost = odd_size_cost(official, frame, odd, args.repeats)
     print(f'  fast vs reference: max {fast_max} grey level(s), {100 * fast_equal:.4f} % equal; '
-          f'{names[4]}: {odd_cost:.2f}x the time per pixel of {width}x{height}')
+          f'fast, {odd.shape[2]}x{odd.shape[1]}: {odd_cost:.2f}x the time per pixel of '
+          f'{width}x{height}')
     efe_rows(official, frame)
+
+
+def odd_size_cost(model: SGZEnhancer, frame: np.ndarray, odd: np.ndarray, rounds: int) -> float:
+    """Time per pixel of the fast path on ``odd`` over that on ``frame``: the two sizes
+    alternate, and each timed call follows an untimed one of its own size. In the interleaved
+    rows whichever of the two sizes ran first after other work was slower for all its calls
+    (1080p, 2026-12-06, ``--quick``: 5.3 against 4.7 ns/pixel with 1920x1080 first, 5.9 against
+    4.8 with the odd size first; likely the allocator state the previous row leaves), so that
+    comparison measured the order, not the size."""
+    times: Dict[int, List[float]] = {0: [], 1: []}
+    for _ in range(rounds):
+        for index, image in enumerate((frame, odd)):
+            enhance_batch(model, image)
+            start = time.perf_counter()
+            enhance_batch(model, image)
+            times[index].append((time.perf_counter() - start) / image[0, ..., 0].size)
+    return statistics.median(times[1]) / statistics.median(times[0])
 
 
 def efe_rows(model: SGZEnhancer, frame: np.ndarray) -> None:
