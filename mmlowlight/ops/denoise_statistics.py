@@ -211,8 +211,8 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
     Returns:
         tuple[np.ndarray, ...]: (N, 3, h', w') float32 maps for ``apply_curve_maps(...,
         affine=maps)``: ``(a, b)`` at ``detail_radius = 0`` (``x' = a x + b``), else
-        ``(a, b, c)`` (``x' = a x_mid + c x + b``, ``x_mid`` the 3 x 3 mean); C-contiguous or
-        views of channels-last (N, h', w', 3) arrays.
+        ``(a, b, c)`` (``x' = a x_mid + c x + b``, ``x_mid`` the 3 x 3 mean), in any memory
+        layout (the stock kernel's: views of channels-last (N, h', w', 3) arrays).
     """
     pooled, sigma = statistics or frame_statistics(denoiser, frames, bgr, threads)
     if gain is not None:  # the statistics of the gained frames (pooling and noise are linear)
@@ -233,13 +233,6 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
             m *= g
     if bgr:
         maps = tuple(m[:, ::-1] for m in maps)
-    # Channels-last, what the fused curve pass reads without a transposed copy.
-    return tuple(m if _dense(m) else
-                 np.ascontiguousarray(m.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-                 for m in maps)
-
-
-def _dense(maps: np.ndarray) -> bool:
-    """(N, 3, h, w) maps laid out C-contiguous or channels-last contiguous (as the stock
-    kernel writes them, what the fused curve pass reads without a copy)."""
-    return maps.flags.c_contiguous or maps.transpose(0, 2, 3, 1).flags.c_contiguous
+    # As they are: the fused curve pass makes the one channels-last copy a layout needs (none
+    # for the stock kernel's maps).
+    return maps
