@@ -16,6 +16,9 @@
    frame by frame (lossless FFV1 both, so only the denoiser differs): mean absolute difference
    on the object's pixels and on its wake (pixels it covered in the last 8 frames); the same
    for a non-adaptive running average of 8 frames, for scale.
+5. Pans: the camera moving across a dark noisy scene (--pan-speed px per frame, FFV1): the
+   temporal denoiser following the camera, not following it, and off, each against the
+   noise-free frames enhanced frame by frame (mean absolute difference, fine detail).
 
 Each figure is printed with the command's settings; timings on a shared machine are noisy, so
 the ratios (both sides measured in the same run) are the figures to compare.
@@ -72,11 +75,39 @@ def noisy_dark_frames(width: int, height: int, count: int, exposure: float = 0.0
             electrons = linear.copy()
             x0 = (i * step) % max(1, width - side)
             electrons[height // 3:height // 3 + side, x0:x0 + side] = 0.25 * full_well * exposure
-        noise = rng.standard_normal(electrons.shape, dtype=np.float32)
-        noisy = electrons + noise * np.sqrt(electrons + read_noise ** 2)
-        dark = np.clip(noisy / full_well, 0, 1) ** (1 / _GAMMA)
-        frames.append(np.round(dark * 255).astype(np.uint8))
+        frames.append(_capture(electrons, full_well, read_noise, rng))
     return frames
+
+
+def _capture(electrons: np.ndarray, full_well: float, read_noise: float,
+             rng: Optional[np.random.Generator]) -> np.ndarray:
+    """8-bit sRGB of a linear exposure in electrons, with shot and read noise (rng None: the
+    noise-free frame)."""
+    if rng is not None:
+        noise = rng.standard_normal(electrons.shape, dtype=np.float32)
+        electrons = electrons + noise * np.sqrt(electrons + read_noise ** 2)
+    dark = np.clip(electrons / full_well, 0, 1) ** (1 / _GAMMA)
+    return np.round(dark * 255).astype(np.uint8)
+
+
+def panning_dark_frames(width: int, height: int, count: int, speed: int,
+                        exposure: float = 0.03, full_well: float = 3000.0,
+                        read_noise: float = 3.0, seed: int = 0
+                        ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """The camera of :func:`noisy_dark_frames` panning across the sample photo, ``speed``
+    pixels per frame to the right: the noisy frames and the same frames without noise."""
+    rng = np.random.default_rng(seed)
+    span = width + speed * count
+    photo = demo_images()['coffee']
+    photo = cv2.resize(photo, (span, max(height, round(photo.shape[0] * span / photo.shape[1]))),
+                       interpolation=cv2.INTER_AREA)[:height]
+    linear = (photo.astype(np.float32) / 255) ** _GAMMA * exposure * full_well
+    noisy, clean = [], []
+    for i in range(count):
+        view = np.ascontiguousarray(linear[:, speed * i:speed * i + width])
+        noisy.append(_capture(view, full_well, read_noise, rng))
+        clean.append(_capture(view, full_well, read_noise, None))
+    return noisy, clean
 
 
 def write_clip(path: str, frames: List[np.ndarray], codec: str = 'libx264',
@@ -260,6 +291,37 @@ def trail_rows(args, model, work: str) -> Dict[str, float]:
     return rows
 
 
+def _detail(frames: np.ndarray) -> float:
+    """Mean |Laplacian| of the frames' grey after a 1-pixel Gaussian (fine texture)."""
+    grey = frames.astype(np.float32).mean(axis=3)
+    return float(np.mean([np.abs(cv2.Laplacian(cv2.GaussianBlur(g, (0, 0), 1.0),
+                                                cv2.CV_32F)).mean() for g in grey]))
+
+
+def pan_rows(args, model, work: str) -> Dict[str, Tuple[float, float]]:
+    """A dark, noisy pan (lossless FFV1), enhanced with the temporal denoiser following the
+    camera, not following it, and off: each against the noise-free frames enhanced frame by
+    frame. Returns name -> (mean absolute difference, fine detail as a share of the
+    noise-free result's)."""
+    width, height = args.trail_size
+    noisy, clean = panning_dark_frames(width, height, args.trail_frames, args.pan_speed,
+                                       seed=3)
+    src = osp.join(work, 'pan.mkv')
+    write_clip(src, noisy, codec='ffv1')
+    truth = np.concatenate([enhance_batch(model, f[None]) for f in clean])[args.skip:]
+    rows = {}
+    for name, denoiser in (('following the camera', None),
+                           ('not following', dict(follow_camera=False)),
+                           ('denoiser off', False)):
+        out = osp.join(work, 'pan_out.mkv')
+        enhance_video(model, src, out, temporal_denoiser=denoiser, codec='ffv1',
+                      progress=False)
+        result = read_rgb_frames(out)[args.skip:]
+        error = float(np.abs(result.astype(np.float32) - truth).mean())
+        rows[name] = (error, _detail(result) / _detail(truth))
+    return rows
+
+
 def parse_size(text: str) -> Tuple[int, int]:
     width, height = (int(v) for v in text.lower().split('x'))
     return width, height
@@ -288,8 +350,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='frame size of the trail clip (default: 640x360)')
     parser.add_argument('--trail-frames', type=positive_int, default=40,
                         help='frames of the trail clip (default: 40)')
-    parser.add_argument('--only', nargs='*', default=['throughput', 'stages', 'noise', 'trail'],
-                        choices=['throughput', 'stages', 'noise', 'trail'],
+    parser.add_argument('--pan-speed', type=positive_int, default=3,
+                        help='pixels per frame of the pan clip (trail size and frames; '
+                        'default: 3)')
+    parser.add_argument('--only', nargs='*',
+                        default=['throughput', 'stages', 'noise', 'trail', 'pan'],
+                        choices=['throughput', 'stages', 'noise', 'trail', 'pan'],
                         help='figures to measure (default: all)')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -330,6 +396,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f'frames {args.skip}+, mean / mean absolute:')
             for name, (signed, absolute) in trail_rows(args, model, work).items():
                 print(f'  {name:<32} {signed:+6.2f} / {absolute:5.2f}')
+        if 'pan' in args.only:
+            w, h = args.trail_size
+            print(f'\npan, {w}x{h}, {args.pan_speed} px/frame: |x - noise-free result| (grey '
+                  f'levels) and fine detail (share of the noise-free result\'s), frames '
+                  f'{args.skip}+:')
+            for name, (error, detail) in pan_rows(args, model, work).items():
+                print(f'  {name:<22} {error:6.2f}   detail {detail:.2f}')
     return 0
 
 
