@@ -7,11 +7,12 @@ texture is fainter than the noise), so the filter averages it into streaks. Foll
 whole-frame translation, and shifting the filter's state with it, keeps that texture.
 
 The translation comes from OpenCV's phase correlation (``cv2.phaseCorrelate``) of reduced
-luma (1/4 scale at 1080p): the running mean against the new frame. The mean is nearly noise-free, so the estimate is
-stable on static scenes (rounded to whole pixels it is 0), and it measures the offset of the
-state itself, so estimation errors do not add up over frames. A shift is only taken where it
-lowers the mismatch between the two, and does not raise it clearly in most of the frame: a large moving object, or a zoom, whose
-correlation peak is not the background's, leaves the state as it is.
+luma (1/4 scale at 1080p), the running mean against the new frame, refined to the whole pixel
+on a full-resolution crop. The mean is nearly noise-free, so the estimate is stable on static
+scenes (rounded to whole pixels it is 0), and it measures the offset of the state itself, so
+estimation errors do not add up over frames. A shift is only taken where it lowers the
+mismatch between the two and does not raise it clearly in most of the frame: a large moving
+object, or a zoom, whose correlation peak is not the background's, leaves the state as it is.
 """
 from typing import Optional, Tuple
 
