@@ -294,8 +294,8 @@ def trail_rows(args, model, work: str) -> Dict[str, float]:
 def _detail(frames: np.ndarray) -> float:
     """Mean |Laplacian| of the frames' grey after a 1-pixel Gaussian (fine texture)."""
     grey = frames.astype(np.float32).mean(axis=3)
-    return float(np.mean([np.abs(cv2.Laplacian(cv2.GaussianBlur(g, (0, 0), 1.0),
-                                                cv2.CV_32F)).mean() for g in grey]))
+    smoothed = [cv2.GaussianBlur(g, (0, 0), 1.0) for g in grey]
+    return float(np.mean([np.abs(cv2.Laplacian(g, cv2.CV_32F)).mean() for g in smoothed]))
 
 
 def pan_rows(args, model, work: str) -> Dict[str, Tuple[float, float]]:
