@@ -40,7 +40,6 @@ from torch import Tensor, nn
 
 from mmlowlight.ops.temporal_denoise import motion_adaptive_step_numba
 from mmlowlight.registry import MODELS
-
 from .global_motion import estimate_translation, shift_plane_
 
 __all__ = ['MotionAdaptiveTemporalDenoiser', 'motion_adaptive_step_torch', 'estimate_noise_sigma']
