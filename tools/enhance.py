@@ -82,6 +82,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                        help='local difference, in noise sigmas, where a pixel starts to count '
                        'as moving (it stops being averaged from twice that); lower: fewer '
                        'trails, more noise left')
+    video.add_argument('--static-camera', action='store_true',
+                       help='do not follow camera pans and shake (the temporal denoiser shifts '
+                       'its state with the whole-frame motion by default)')
     parser.add_argument('--no-progress', action='store_true', help='hide progress bars')
     return parser.parse_args(argv)
 
@@ -92,7 +95,7 @@ def temporal_denoiser_config(args: argparse.Namespace):
         return False
     return dict(type='MotionAdaptiveTemporalDenoiser', max_frames=args.temporal_frames,
                 noise_sigma=args.noise_sigma, motion_low=args.motion_threshold,
-                motion_high=2 * args.motion_threshold)
+                motion_high=2 * args.motion_threshold, follow_camera=not args.static_camera)
 
 
 def main(argv=None) -> int:

@@ -227,3 +227,17 @@ def test_bad_video_reported_and_the_batch_goes_on(tmp_path, checkpoint, capsys):
     assert 'done 1, skipped 0, failed 1' in summary
     assert f'FAILED {tmp_path / "in" / "broken.mp4"}: not a video file FFmpeg can read' in summary
     assert sorted(os.listdir(tmp_path / 'out')) == ['good.mkv']
+
+
+def test_temporal_denoiser_options_reach_its_config():
+    """The video options become the MotionAdaptiveTemporalDenoiser config (and build)."""
+    from mmlowlight.apis.video import build_temporal_denoiser
+    args = enhance_tool.parse_args(['x.mp4', '-o', 'out', '--temporal-frames', '5',
+                                    '--motion-threshold', '1.5', '--static-camera'])
+    denoiser = build_temporal_denoiser(enhance_tool.temporal_denoiser_config(args))
+    assert (denoiser.max_frames, denoiser.motion_low, denoiser.motion_high) == (5, 1.5, 3.0)
+    assert denoiser.follow_camera is False
+    default = enhance_tool.temporal_denoiser_config(enhance_tool.parse_args(['x.mp4', '-o', 'o']))
+    assert build_temporal_denoiser(default).follow_camera is True
+    assert enhance_tool.temporal_denoiser_config(enhance_tool.parse_args(
+        ['x.mp4', '-o', 'o', '--no-temporal-denoise'])) is False
