@@ -35,6 +35,7 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
         'normal light', 'dark', 'dark + auto gain', 'dark + auto gamma', 'dark + CLAHE',
         "dark + gain to the scene's mean (oracle)", 'dark + SGZ default pipeline',
         '0 labels, adapted: model as guide', '0 labels, adapted: zero-reference only (control)',
+        "0 labels, settings chosen by the model's confidence",
         'few labels (4): model-only fine-tune (control)',
         'few labels (4): joint SGZ + model fine-tune',
         'all labels (12): model-only fine-tune (control)',
@@ -51,6 +52,14 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
     adapted = load_checkpoint_file(osp.join(work, 'seed_3', 'adapt_guide', 'iter_2.pth'))
     assert adapted['meta']['enhancer']['exposure_control']['type'] == 'CurveExposureControl'
     assert all(k.startswith('enhancer.') for k in adapted['state_dict'])
+    # The label-free choice: every candidate's confidence recorded, the most confident used.
+    with open(osp.join(work, 'seed_3', 'phases.json')) as f:
+        phases = json.load(f)
+    confidences = {label: phases[f'confidence {label}']['result']
+                   for label in tool.CONFIDENCE_CANDIDATES}
+    assert all(0 <= value <= 1 for value in confidences.values())
+    chosen = phases["eval 0 labels, settings chosen by the model's confidence"]['settings']
+    assert chosen['chosen'] == max(confidences, key=confidences.get)
     # A rerun takes every phase from phases.json: nothing is trained or evaluated again.
     capsys.readouterr()
     tool.main(argv)
@@ -83,6 +92,15 @@ def test_weights_are_known_by_their_content(tmp_path):
     assert first.startswith(str(path)) and tool.weights_id(str(path)) == first
     path.write_bytes(b'two')
     assert tool.weights_id(str(path)) != first
+
+
+def test_nested_overrides_merge_key_by_key():
+    tool = load_tool()
+    base = dict(scale_factor=2, exposure_control=dict(gain_share=0.6, knee=0.6))
+    got = tool.merged(base, dict(exposure_control=dict(gain_share=0.9), denoiser=None))
+    assert got == dict(scale_factor=2, exposure_control=dict(gain_share=0.9, knee=0.6),
+                       denoiser=None)
+    assert base['exposure_control']['gain_share'] == 0.6  # not modified
 
 
 def test_summary_and_recovery():

@@ -148,6 +148,29 @@ BASELINES = {
 }
 
 
+#: Enhancer settings (SGZEnhancer keys over the recorded pipeline) that the frozen model's
+#: confidence on unlabelled dark train images chooses among, in the "0 labels, settings chosen
+#: by the model's confidence" row: the default, more of the lift as one gain (the contrast a
+#: model trained on normal light knows) with a later roll-off, and a lighter denoiser. The
+#: output level is not among them: a darker output lowered the confidence and raised the mAP.
+CONFIDENCE_CANDIDATES = {
+    'default': {},
+    'gain share 0.85': dict(exposure_control=dict(gain_share=0.85)),
+    'gain share 0.95, knee 0.9': dict(exposure_control=dict(gain_share=0.95, knee=0.9)),
+    'denoiser strength 1.0': dict(denoiser=dict(strength=1.0)),
+}
+
+
+def merged(base: dict, extra: dict) -> dict:
+    """``base`` with ``extra``'s keys over it, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in extra.items():
+        old = out.get(key)
+        out[key] = merged(old, value) if isinstance(old, dict) and isinstance(value, dict) \
+            else value
+    return out
+
+
 def _baseline(name: str) -> Callable:
     from mmlowlight.apis import classic_baselines
     return getattr(classic_baselines, name)
@@ -257,21 +280,33 @@ class SeedRun:
     def evaluate(self, name: str, img_dir: str, checkpoint: str,
                  preprocessor: Optional[dict] = None) -> float:
         """bbox mAP (det) or mIoU (seg, as a fraction) of ``checkpoint`` on ``img_dir`` val."""
-        from mmengine.runner import Runner
-        cfg = self._base_cfg(name, self._model(preprocessor))
         if self.det:
             evaluator = dict(type='CocoMetric', metric='bbox',
                              ann_file=osp.join(self.root, 'annotations', 'val.json'))
         else:
             evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-        loader = self._loader(img_dir, 'val', False)
-        loader['batch_size'] = 8
-        cfg.merge_from_dict(dict(load_from=checkpoint, test_dataloader=loader,
-                                 test_evaluator=evaluator, test_cfg=dict(type='TestLoop')))
-        metrics = Runner.from_cfg(cfg).test()
+        metrics = self._test(name, self._loader(img_dir, 'val', False), checkpoint,
+                             preprocessor, evaluator)
         if self.det:  # CocoMetric returns {} when nothing was detected: an mAP of 0
             return float(metrics.get('coco/bbox_mAP', 0.0))
         return float(metrics['mIoU']) / 100
+
+    def confidence(self, name: str, checkpoint: str, preprocessor: dict) -> float:
+        """The frozen model's confidence (:class:`mmlowlight.evaluation.ModelConfidence`) on
+        the first ``--num-val`` dark *train* images, without their labels."""
+        loader = self._loader('dark', 'train', False, self.args.num_val)
+        metrics = self._test(name, loader, checkpoint, preprocessor,
+                             dict(type='mmlowlight.ModelConfidence'))
+        return float(metrics['confidence'])
+
+    def _test(self, name: str, loader: dict, checkpoint: str, preprocessor: Optional[dict],
+              evaluator: dict) -> dict:
+        from mmengine.runner import Runner
+        cfg = self._base_cfg(name, self._model(preprocessor))
+        loader['batch_size'] = 8
+        cfg.merge_from_dict(dict(load_from=checkpoint, test_dataloader=loader,
+                                 test_evaluator=evaluator, test_cfg=dict(type='TestLoop')))
+        return Runner.from_cfg(cfg).test()
 
     def sgz(self, checkpoint: str, freeze: bool, overrides: Optional[dict] = None) -> dict:
         """The low-light preprocessor as the shipped configs build it: the pipeline the
@@ -380,6 +415,23 @@ class SeedRun:
                     f'adapt_{key}', model, with_guide))
                 score(f'0 labels, adapted: {arm}', 'dark', model, self.sgz(adapted, True),
                       adapt)
+            # Label-free choice among settings: the one the frozen model is surest with.
+            chosen_settings = trained | which | dict(candidates=CONFIDENCE_CANDIDATES,
+                                                     images=args.num_val)
+            confidences = {}
+            for label, extra in CONFIDENCE_CANDIDATES.items():
+                key = 'confidence_' + ''.join(c if c.isalnum() else '_' for c in label)
+                confidences[label] = self.phase(
+                    f'confidence {label}', chosen_settings, lambda: self.confidence(
+                        key, model, self.sgz(default, True, merged(overrides, extra))))
+            best = max(confidences, key=confidences.get)
+            if any(name.startswith('confidence ') for name in self.timings):  # not cached
+                print(f'[seed {self.seed}] confidence: ' + ', '.join(
+                    f'{k} {v:.3f}' for k, v in confidences.items()) + f'; chosen: {best}',
+                      flush=True)
+            score('0 labels, settings chosen by the model\'s confidence', 'dark', model,
+                  self.sgz(default, True, merged(overrides, CONFIDENCE_CANDIDATES[best])),
+                  chosen_settings | dict(chosen=best))
         budgets = [(name, count, iters) for name, count, iters in (
             ('few', args.few_labels, args.few_iters), ('all', args.num_train, args.all_iters))
             if name in args.budgets]

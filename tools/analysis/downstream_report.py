@@ -48,7 +48,10 @@ def comparisons(rows: List[str]) -> List[tuple]:
     pairs += [('adapted with the model as guide - frozen default', guided,
                'dark + SGZ default pipeline'),
               ('adapted with the model as guide - zero-reference control', guided,
-               '0 labels, adapted: zero-reference only (control)')]
+               '0 labels, adapted: zero-reference only (control)'),
+              ('settings chosen by the model\'s confidence - frozen default',
+               '0 labels, settings chosen by the model\'s confidence',
+               'dark + SGZ default pipeline')]
     for row in rows:
         if row.endswith('joint SGZ + model fine-tune'):
             budget = row.split(':')[0]
