@@ -94,15 +94,6 @@ def test_weights_are_known_by_their_content(tmp_path):
     assert tool.weights_id(str(path)) != first
 
 
-def test_nested_overrides_merge_key_by_key():
-    tool = load_tool()
-    base = dict(scale_factor=2, exposure_control=dict(gain_share=0.6, knee=0.6))
-    got = tool.merged(base, dict(exposure_control=dict(gain_share=0.9), denoiser=None))
-    assert got == dict(scale_factor=2, exposure_control=dict(gain_share=0.9, knee=0.6),
-                       denoiser=None)
-    assert base['exposure_control']['gain_share'] == 0.6  # not modified
-
-
 def test_summary_and_recovery():
     tool = load_tool()
     assert tool.recovery(0.5, 0.8, 0.2) == pytest.approx(50.0)

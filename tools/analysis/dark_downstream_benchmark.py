@@ -161,16 +161,6 @@ CONFIDENCE_CANDIDATES = {
 }
 
 
-def merged(base: dict, extra: dict) -> dict:
-    """``base`` with ``extra``'s keys over it, nested dicts merged key by key."""
-    out = dict(base)
-    for key, value in extra.items():
-        old = out.get(key)
-        out[key] = merged(old, value) if isinstance(old, dict) and isinstance(value, dict) \
-            else value
-    return out
-
-
 def _baseline(name: str) -> Callable:
     from mmlowlight.apis import classic_baselines
     return getattr(classic_baselines, name)
@@ -416,21 +406,24 @@ class SeedRun:
                 score(f'0 labels, adapted: {arm}', 'dark', model, self.sgz(adapted, True),
                       adapt)
             # Label-free choice among settings: the one the frozen model is surest with.
+            from mmlowlight.models.enhancers.pipeline_config import merge_enhancer_args
             chosen_settings = trained | which | dict(candidates=CONFIDENCE_CANDIDATES,
                                                      images=args.num_val)
             confidences = {}
             for label, extra in CONFIDENCE_CANDIDATES.items():
                 key = 'confidence_' + ''.join(c if c.isalnum() else '_' for c in label)
+                candidate = self.sgz(default, True, merge_enhancer_args(overrides, extra))
                 confidences[label] = self.phase(
-                    f'confidence {label}', chosen_settings, lambda: self.confidence(
-                        key, model, self.sgz(default, True, merged(overrides, extra))))
+                    f'confidence {label}', chosen_settings,
+                    lambda: self.confidence(key, model, candidate))
             best = max(confidences, key=confidences.get)
             if any(name.startswith('confidence ') for name in self.timings):  # not cached
                 print(f'[seed {self.seed}] confidence: ' + ', '.join(
                     f'{k} {v:.3f}' for k, v in confidences.items()) + f'; chosen: {best}',
                       flush=True)
             score('0 labels, settings chosen by the model\'s confidence', 'dark', model,
-                  self.sgz(default, True, merged(overrides, CONFIDENCE_CANDIDATES[best])),
+                  self.sgz(default, True, merge_enhancer_args(
+                      overrides, CONFIDENCE_CANDIDATES[best])),
                   chosen_settings | dict(chosen=best))
         budgets = [(name, count, iters) for name, count, iters in (
             ('few', args.few_labels, args.few_iters), ('all', args.num_train, args.all_iters))
