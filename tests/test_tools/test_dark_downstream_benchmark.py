@@ -55,8 +55,9 @@ def test_every_regime_runs_and_reruns_from_its_record(task, tmp_path, capsys):
     # The label-free choice: every candidate's confidence recorded, the most confident used.
     with open(osp.join(work, 'seed_3', 'phases.json')) as f:
         phases = json.load(f)
+    from mmlowlight.apis import ENHANCER_CANDIDATES
     confidences = {label: phases[f'confidence {label}']['result']
-                   for label in tool.CONFIDENCE_CANDIDATES}
+                   for label in ENHANCER_CANDIDATES}
     assert all(0 <= value <= 1 for value in confidences.values())
     chosen = phases["eval 0 labels, settings chosen by the model's confidence"]['settings']
     assert chosen['chosen'] == max(confidences, key=confidences.get)

@@ -148,19 +148,6 @@ BASELINES = {
 }
 
 
-#: Enhancer settings (SGZEnhancer keys over the recorded pipeline) that the frozen model's
-#: confidence on unlabelled dark train images chooses among, in the "0 labels, settings chosen
-#: by the model's confidence" row: the default, more of the lift as one gain (the contrast a
-#: model trained on normal light knows) with a later roll-off, and a lighter denoiser. The
-#: output level is not among them: a darker output lowered the confidence and raised the mAP.
-CONFIDENCE_CANDIDATES = {
-    'default': {},
-    'gain share 0.85': dict(exposure_control=dict(gain_share=0.85)),
-    'gain share 0.95, knee 0.9': dict(exposure_control=dict(gain_share=0.95, knee=0.9)),
-    'denoiser strength 1.0': dict(denoiser=dict(strength=1.0)),
-}
-
-
 def _baseline(name: str) -> Callable:
     from mmlowlight.apis import classic_baselines
     return getattr(classic_baselines, name)
@@ -405,12 +392,14 @@ class SeedRun:
                     f'adapt_{key}', model, with_guide))
                 score(f'0 labels, adapted: {arm}', 'dark', model, self.sgz(adapted, True),
                       adapt)
-            # Label-free choice among settings: the one the frozen model is surest with.
+            # Label-free choice among settings (mmlowlight.apis.choose_enhancer_settings, here
+            # on the benchmark's own loaders): the one the frozen model is surest with.
+            from mmlowlight.apis import ENHANCER_CANDIDATES
             from mmlowlight.models.enhancers.pipeline_config import merge_enhancer_args
-            chosen_settings = trained | which | dict(candidates=CONFIDENCE_CANDIDATES,
+            chosen_settings = trained | which | dict(candidates=ENHANCER_CANDIDATES,
                                                      images=args.num_val)
             confidences = {}
-            for label, extra in CONFIDENCE_CANDIDATES.items():
+            for label, extra in ENHANCER_CANDIDATES.items():
                 key = 'confidence_' + ''.join(c if c.isalnum() else '_' for c in label)
                 candidate = self.sgz(default, True, merge_enhancer_args(overrides, extra))
                 confidences[label] = self.phase(
@@ -423,7 +412,7 @@ class SeedRun:
                       flush=True)
             score('0 labels, settings chosen by the model\'s confidence', 'dark', model,
                   self.sgz(default, True, merge_enhancer_args(
-                      overrides, CONFIDENCE_CANDIDATES[best])),
+                      overrides, ENHANCER_CANDIDATES[best])),
                   chosen_settings | dict(chosen=best))
         budgets = [(name, count, iters) for name, count, iters in (
             ('few', args.few_labels, args.few_iters), ('all', args.num_train, args.all_iters))
