@@ -398,10 +398,11 @@ class SeedRun:
             from mmlowlight.models.enhancers.pipeline_config import merge_enhancer_args
             chosen_settings = trained | which | dict(candidates=ENHANCER_CANDIDATES,
                                                      images=args.num_val)
+            candidates = {label: self.sgz(default, True, merge_enhancer_args(overrides, extra))
+                          for label, extra in ENHANCER_CANDIDATES.items()}
             confidences = {}
-            for label, extra in ENHANCER_CANDIDATES.items():
+            for label, candidate in candidates.items():
                 key = 'confidence_' + ''.join(c if c.isalnum() else '_' for c in label)
-                candidate = self.sgz(default, True, merge_enhancer_args(overrides, extra))
                 confidences[label] = self.phase(
                     f'confidence {label}', chosen_settings,
                     lambda: self.confidence(key, model, candidate))
@@ -411,9 +412,7 @@ class SeedRun:
                     f'{k} {v:.3f}' for k, v in confidences.items()) + f'; chosen: {best}',
                       flush=True)
             score('0 labels, settings chosen by the model\'s confidence', 'dark', model,
-                  self.sgz(default, True, merge_enhancer_args(
-                      overrides, ENHANCER_CANDIDATES[best])),
-                  chosen_settings | dict(chosen=best))
+                  candidates[best], chosen_settings | dict(chosen=best))
         budgets = [(name, count, iters) for name, count, iters in (
             ('few', args.few_labels, args.few_iters), ('all', args.num_train, args.all_iters))
             if name in args.budgets]

@@ -31,9 +31,6 @@ class ModelConfidence(BaseMetric):
 
     default_prefix: Optional[str] = ''
 
-    def __init__(self, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-
     @staticmethod
     def image_confidence(sample: Mapping) -> float:
         """The confidence of one data sample (a dict or a data element), in [0, 1].
