@@ -16,9 +16,10 @@
    frame by frame (lossless FFV1 both, so only the denoiser differs): mean absolute difference
    on the object's pixels and on its wake (pixels it covered in the last 8 frames); the same
    for a non-adaptive running average of 8 frames, for scale.
-5. Pans: the camera moving across a dark noisy scene (--pan-speed px per frame, FFV1): the
-   temporal denoiser following the camera, not following it, and off, each against the
-   noise-free frames enhanced frame by frame (mean absolute difference, fine detail).
+5. Camera motion over a dark noisy scene (FFV1): a pan (--pan-speed px per frame) and a forward
+   drive (--zoom-rate per frame, the scene expanding from the centre): the temporal denoiser
+   following the motion, not following it, and off, each against the noise-free frames
+   enhanced frame by frame (mean absolute difference, fine detail).
 
 Each figure is printed with the command's settings; timings on a shared machine are noisy, so
 the ratios (both sides measured in the same run) are the figures to compare.
@@ -32,7 +33,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
-from cli_types import non_negative_int, positive_int  # noqa: E402
+from cli_types import non_negative_int, number, positive_int  # noqa: E402
 
 # Before torch loads OpenMP (see tools/enhance.py).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
@@ -90,12 +91,13 @@ def _capture(electrons: np.ndarray, full_well: float, read_noise: float,
     return np.round(dark * 255).astype(np.uint8)
 
 
-def panning_dark_frames(width: int, height: int, count: int, speed: int,
-                        exposure: float = 0.03, full_well: float = 3000.0,
-                        read_noise: float = 3.0, seed: int = 0
-                        ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
-    """The camera of :func:`noisy_dark_frames` panning across the sample photo, ``speed``
-    pixels per frame to the right: the noisy frames and the same frames without noise."""
+def moving_dark_frames(width: int, height: int, count: int, speed: int = 0,
+                       zoom_rate: float = 0.0, exposure: float = 0.03,
+                       full_well: float = 3000.0, read_noise: float = 3.0, seed: int = 0
+                       ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """The camera of :func:`noisy_dark_frames` moving over the sample photo: panning ``speed``
+    pixels per frame to the right, and driving forward (the view magnified by ``1 +
+    zoom_rate`` per frame about its centre). The noisy frames and the same without noise."""
     rng = np.random.default_rng(seed)
     span = width + speed * count
     photo = demo_images()['coffee']
@@ -104,7 +106,15 @@ def panning_dark_frames(width: int, height: int, count: int, speed: int,
     linear = (photo.astype(np.float32) / 255) ** _GAMMA * exposure * full_well
     noisy, clean = [], []
     for i in range(count):
-        view = np.ascontiguousarray(linear[:, speed * i:speed * i + width])
+        # The output pixel (x, y) shows the photo at centre + ((x, y) - centre) / magnification.
+        magnification = (1 + zoom_rate) ** i
+        centre_x, centre_y = speed * i + (width - 1) / 2, (height - 1) / 2
+        warp = np.float32([[1 / magnification, 0, centre_x - (width - 1) / 2 / magnification],
+                           [0, 1 / magnification, centre_y - (height - 1) / 2 / magnification]])
+        view = cv2.warpAffine(linear, warp, (width, height),
+                              flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REFLECT)
+        view = np.clip(view, 0, None)
         noisy.append(_capture(view, full_well, read_noise, rng))
         clean.append(_capture(view, full_well, read_noise, None))
     return noisy, clean
@@ -298,27 +308,28 @@ def _detail(frames: np.ndarray) -> float:
     return float(np.mean([np.abs(cv2.Laplacian(g, cv2.CV_32F)).mean() for g in smoothed]))
 
 
-def pan_rows(args, model, work: str) -> Dict[str, Tuple[float, float]]:
-    """A dark, noisy pan (lossless FFV1), enhanced with the temporal denoiser following the
-    camera, not following it, and off: each against the noise-free frames enhanced frame by
-    frame. Returns name -> (mean absolute difference, fine detail as a share of the
-    noise-free result's)."""
+def motion_rows(args, model, work: str) -> Dict[str, Tuple[float, float]]:
+    """Dark, noisy camera motion (lossless FFV1): a pan and a forward drive, each enhanced with
+    the temporal denoiser following the motion, not following it, and off, against the
+    noise-free frames enhanced frame by frame. Returns 'clip: row' -> (mean absolute
+    difference, fine detail as a share of the noise-free result's)."""
     width, height = args.trail_size
-    noisy, clean = panning_dark_frames(width, height, args.trail_frames, args.pan_speed,
-                                       seed=3)
-    src = osp.join(work, 'pan.mkv')
-    write_clip(src, noisy, codec='ffv1')
-    truth = np.concatenate([enhance_batch(model, f[None]) for f in clean])[args.skip:]
     rows = {}
-    for name, denoiser in (('following the camera', None),
-                           ('not following', dict(follow_camera=False)),
-                           ('denoiser off', False)):
-        out = osp.join(work, 'pan_out.mkv')
-        enhance_video(model, src, out, temporal_denoiser=denoiser, codec='ffv1',
-                      progress=False)
-        result = read_rgb_frames(out)[args.skip:]
-        error = float(np.abs(result.astype(np.float32) - truth).mean())
-        rows[name] = (error, _detail(result) / _detail(truth))
+    for clip, motion in (('pan', dict(speed=args.pan_speed)),
+                         ('forward', dict(zoom_rate=args.zoom_rate))):
+        noisy, clean = moving_dark_frames(width, height, args.trail_frames, seed=3, **motion)
+        src = osp.join(work, f'{clip}.mkv')
+        write_clip(src, noisy, codec='ffv1')
+        truth = np.concatenate([enhance_batch(model, f[None]) for f in clean])[args.skip:]
+        for name, denoiser in (('following the motion', None),
+                               ('not following', dict(follow_motion=False)),
+                               ('denoiser off', False)):
+            out = osp.join(work, f'{clip}_out.mkv')
+            enhance_video(model, src, out, temporal_denoiser=denoiser, codec='ffv1',
+                          progress=False)
+            result = read_rgb_frames(out)[args.skip:]
+            error = float(np.abs(result.astype(np.float32) - truth).mean())
+            rows[f'{clip}: {name}'] = (error, _detail(result) / _detail(truth))
     return rows
 
 
@@ -353,9 +364,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--pan-speed', type=positive_int, default=3,
                         help='pixels per frame of the pan clip (trail size and frames; '
                         'default: 3)')
+    parser.add_argument('--zoom-rate', type=number(0, 0.1, low_open=True), default=0.01,
+                        help='magnification per frame of the forward-drive clip (trail size '
+                        'and frames; default: 0.01)')
     parser.add_argument('--only', nargs='*',
-                        default=['throughput', 'stages', 'noise', 'trail', 'pan'],
-                        choices=['throughput', 'stages', 'noise', 'trail', 'pan'],
+                        default=['throughput', 'stages', 'noise', 'trail', 'motion'],
+                        choices=['throughput', 'stages', 'noise', 'trail', 'motion'],
                         help='figures to measure (default: all)')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -396,13 +410,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f'frames {args.skip}+, mean / mean absolute:')
             for name, (signed, absolute) in trail_rows(args, model, work).items():
                 print(f'  {name:<32} {signed:+6.2f} / {absolute:5.2f}')
-        if 'pan' in args.only:
+        if 'motion' in args.only:
             w, h = args.trail_size
-            print(f'\npan, {w}x{h}, {args.pan_speed} px/frame: |x - noise-free result| (grey '
-                  f'levels) and fine detail (share of the noise-free result\'s), frames '
-                  f'{args.skip}+:')
-            for name, (error, detail) in pan_rows(args, model, work).items():
-                print(f'  {name:<22} {error:6.2f}   detail {detail:.2f}')
+            print(f'\ncamera motion, {w}x{h}, pan {args.pan_speed} px/frame, forward drive '
+                  f'{args.zoom_rate:.1%}/frame: |x - noise-free result| (grey levels) and fine '
+                  f'detail (share of the noise-free result\'s), frames {args.skip}+:')
+            for name, (error, detail) in motion_rows(args, model, work).items():
+                print(f'  {name:<31} {error:6.2f}   detail {detail:.2f}')
     return 0
 
 

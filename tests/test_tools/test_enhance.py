@@ -236,8 +236,8 @@ def test_temporal_denoiser_options_reach_its_config():
                                     '--motion-threshold', '1.5', '--static-camera'])
     denoiser = build_temporal_denoiser(enhance_tool.temporal_denoiser_config(args))
     assert (denoiser.max_frames, denoiser.motion_low, denoiser.motion_high) == (5, 1.5, 3.0)
-    assert denoiser.follow_camera is False
+    assert denoiser.follow_motion is False
     default = enhance_tool.temporal_denoiser_config(enhance_tool.parse_args(['x.mp4', '-o', 'o']))
-    assert build_temporal_denoiser(default).follow_camera is True
+    assert build_temporal_denoiser(default).follow_motion is True
     assert enhance_tool.temporal_denoiser_config(enhance_tool.parse_args(
         ['x.mp4', '-o', 'o', '--no-temporal-denoise'])) is False

@@ -22,11 +22,15 @@ frames). ``sigma`` is estimated per frame from the differences to the running me
 mean absolute deviation on a subsample, robust to the moving pixels) unless given. A scene cut
 (most coarse blocks of the frame change by well over the noise) restarts the filter.
 
-Camera pans and shake: a few pixels' shift of fine texture in a dark, noisy frame is fainter
-than the noise, so the per-pixel test above calls it static and the average smears it into
-streaks. The filter therefore follows the whole-frame translation first
-(:mod:`.global_motion`): the running means and counts are shifted with the camera, and the
-pixels the shift brings in start afresh from the new frame.
+Motion: where the camera pans, shakes or drives forward, or an object moves, a few pixels' shift
+of fine texture in a dark, noisy frame is fainter than the noise, so the per-pixel test above
+calls it static and the average smears it into streaks; where the test does see the motion, the
+average restarts and the noise comes back. The filter therefore follows the motion first
+in two steps: the running means and counts are shifted by the whole-frame translation
+(:mod:`.global_motion`: whole pixels, robust on texture fainter than the noise), then warped
+along what camera motion is left, a homography fitted to the optical flow from the new frame
+to the shifted mean (:mod:`.projective_motion`: forward motion, zoom, roll). The pixels the
+motion brings in start afresh from the new frame.
 
 Working on the decoded YUV planes is also the cheapest place: 1.5 bytes per pixel instead of
 the 3 of RGB, before any colour conversion.
@@ -41,6 +45,7 @@ from torch import Tensor, nn
 from mmlowlight.ops.temporal_denoise import motion_adaptive_step_numba
 from mmlowlight.registry import MODELS
 from .global_motion import estimate_translation, shift_plane_
+from .projective_motion import estimate_homography, warp_state_
 
 __all__ = ['MotionAdaptiveTemporalDenoiser', 'motion_adaptive_step_torch', 'estimate_noise_sigma']
 
@@ -154,15 +159,15 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
             moving. Defaults to 4.0.
         scene_cut (float): Fraction of 16 x 16 blocks whose mean must change by more than
             ``max(2, sigma)`` grey levels for a scene cut, in (0, 1]. Defaults to 0.5.
-        follow_camera (bool): Shift the state with the whole-frame translation (camera pans
-            and shake) before each frame. Defaults to True (a 2 px/frame pan over dark texture:
-            see ``tests/test_models/test_video_denoisers``).
+        follow_motion (bool): Shift and warp the state with the camera's motion (pans, shake,
+            forward motion, zoom, roll) before each frame. Defaults to True (a pan and a
+            forward drive over dark texture: see ``tests/test_models/test_video_denoisers``).
         backend (str): ``'numba'`` (default; the fast kernel) or ``'torch'`` (the reference).
     """
 
     def __init__(self, max_frames: int = 8, noise_sigma: Optional[float] = None,
                  motion_low: float = 1.0, motion_high: float = 2.0, motion_spike: float = 4.0,
-                 scene_cut: float = 0.5, follow_camera: bool = True,
+                 scene_cut: float = 0.5, follow_motion: bool = True,
                  backend: str = 'numba') -> None:
         super().__init__()
         if int(max_frames) != max_frames or max_frames < 1:
@@ -183,11 +188,13 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
         self.motion_low, self.motion_high, self.motion_spike = motion_low, motion_high, \
             motion_spike
         self.scene_cut = scene_cut
-        self.follow_camera = bool(follow_camera)
+        self.follow_motion = bool(follow_motion)
         self.backend = backend
         self.scene_cuts = 0
-        #: Frames whose state was shifted with the camera.
+        #: Frames whose state was shifted with the whole-frame translation.
         self.camera_shifts = 0
+        #: Frames whose state was warped along a homography after that.
+        self.motion_warps = 0
         self.reset()
 
     def reset(self) -> None:
@@ -237,7 +244,14 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
             sigmas = [0.7 * old + 0.3 * new for old, new in zip(self._sigmas, sigmas)]
         return sigmas
 
-    def _follow_camera(self, planes: Sequence[np.ndarray]) -> None:
+    def _follow_motion(self, planes: Sequence[np.ndarray]) -> None:
+        self._follow_translation(planes)
+        homography = estimate_homography(self._means[0], planes[0])
+        if homography is not None:
+            self.motion_warps += 1
+            warp_state_(self._means, self._counts, homography, planes)
+
+    def _follow_translation(self, planes: Sequence[np.ndarray]) -> None:
         shift = estimate_translation(self._means[0], planes[0])
         if shift is None:
             return
@@ -291,8 +305,8 @@ class MotionAdaptiveTemporalDenoiser(nn.Module):
             for out, plane in zip(outs, planes):
                 out[...] = plane
             return list(outs)
-        if self.follow_camera:
-            self._follow_camera(planes)
+        if self.follow_motion:
+            self._follow_motion(planes)
         self._sigmas = self._update_sigmas(planes)
         params = (self.motion_low, self.motion_high, self.motion_spike, float(self.max_frames))
         if self.backend == 'numba':

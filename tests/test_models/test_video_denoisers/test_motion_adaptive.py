@@ -36,8 +36,11 @@ def test_numba_matches_torch_reference(height, width, chroma):
     frames[3][0][5:15, 5:20] = 200  # something moves in
     if not chroma:
         frames = [f[:1] for f in frames]
-    fast = _run(MotionAdaptiveTemporalDenoiser(backend='numba'), frames)
-    reference = _run(MotionAdaptiveTemporalDenoiser(backend='torch'), frames)
+    # The step kernels compared: with motion following on, the float rounding of the two
+    # kernels' means can tip the flow's acceptance one way or the other.
+    fast = _run(MotionAdaptiveTemporalDenoiser(backend='numba', follow_motion=False), frames)
+    reference = _run(MotionAdaptiveTemporalDenoiser(backend='torch', follow_motion=False),
+                     frames)
     for got, want in zip(fast, reference):
         for a, b in zip(got, want):
             diff = np.abs(a.astype(int) - b)
@@ -201,7 +204,7 @@ def test_camera_pan_keeps_fine_texture(backend):
     frames, truths = clip(16, 3)
     followed = MotionAdaptiveTemporalDenoiser(backend=backend)
     panned = error(followed, frames, truths)
-    smeared = error(MotionAdaptiveTemporalDenoiser(follow_camera=False, backend=backend),
+    smeared = error(MotionAdaptiveTemporalDenoiser(follow_motion=False, backend=backend),
                     frames, truths)
     assert followed.camera_shifts >= 12
     assert panned < 1.15 * static
@@ -235,7 +238,7 @@ def test_camera_pan_moves_subsampled_chroma_by_its_own_pixels():
     static = chroma_error(MotionAdaptiveTemporalDenoiser(), frames(0))
     followed = MotionAdaptiveTemporalDenoiser()
     panned = chroma_error(followed, frames(1))
-    smeared = chroma_error(MotionAdaptiveTemporalDenoiser(follow_camera=False), frames(1))
+    smeared = chroma_error(MotionAdaptiveTemporalDenoiser(follow_motion=False), frames(1))
     # A shift of under a pixel at the reduced scale may round to none; the next frame's then
     # covers two pixels.
     assert followed.camera_shifts >= 5
