@@ -1,5 +1,6 @@
 """MotionAdaptiveTemporalDenoiser: the numba kernel against the PyTorch reference, static noise
 averaged away, moving objects and scene cuts passed through, arguments and the registry."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -243,3 +244,46 @@ def test_camera_pan_moves_subsampled_chroma_by_its_own_pixels():
     # covers two pixels.
     assert followed.camera_shifts >= 5
     assert panned < 1.2 * static and smeared > 2 * panned
+
+
+@pytest.mark.parametrize('backend', ['numba', 'torch'])
+def test_forward_drive_is_followed(backend):
+    """A dark, noisy frame magnified 1.5 % per frame about its centre (a camera driving
+    forward): followed (a homography after the translation), the output is far closer to the
+    noise-free frames than the noisy frames are (measured 1.2 grey levels against 2.4; static
+    scene 0.75); not followed, the expanding texture is averaged into smears, further off than
+    the noisy frames (4.2)."""
+    rng = np.random.default_rng(9)
+    grain = F.avg_pool2d(torch.from_numpy(rng.normal(0, 1, (1, 1, 200, 300)).astype(
+        np.float32)), 5, 1, 2)[0, 0].numpy()
+    scene = 35 + 8 * grain / grain.std()
+    height, width = 120, 200
+    centre = ((scene.shape[1] - 1) / 2, (scene.shape[0] - 1) / 2)
+
+    def clip(rate):
+        frames, truths = [], []
+        for i in range(16):
+            warp = cv2.getRotationMatrix2D(centre, 0, (1 + rate) ** i)
+            view = cv2.warpAffine(scene, warp, scene.shape[::-1], flags=cv2.INTER_CUBIC)
+            truth = view[40:40 + height, 50:50 + width]
+            chroma = np.full((height // 2, width // 2), 128, np.float32)
+            frames.append(_noisy([truth, chroma, chroma], rng, sigma=3.0))
+            truths.append(truth)
+        return frames, truths
+
+    def error(denoiser, frames, truths):
+        out = _run(denoiser, frames)
+        return np.mean([np.abs(o[0].astype(np.float32) - t).mean()
+                        for o, t in zip(out[8:], truths[8:])])
+
+    static = error(MotionAdaptiveTemporalDenoiser(backend=backend), *clip(0))
+    frames, truths = clip(0.015)
+    followed = MotionAdaptiveTemporalDenoiser(backend=backend)
+    driven = error(followed, frames, truths)
+    smeared = error(MotionAdaptiveTemporalDenoiser(follow_motion=False, backend=backend),
+                    frames, truths)
+    noisy = np.mean([np.abs(f[0].astype(np.float32) - t).mean()
+                     for f, t in zip(frames[8:], truths[8:])])
+    assert followed.motion_warps >= 12
+    assert static < driven < 0.6 * noisy
+    assert smeared > max(noisy, 2.5 * driven)
