@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-__all__ = ['estimate_translation', 'shift_plane_']
+__all__ = ['estimate_translation', 'shift_plane_', 'reduced_pair']
 
 #: Longest side of the reduced luma the translation is measured on: 1/4 scale at 1080p
 #: (noise / 4; 2.7 ms per frame here), 1/8 at 4K, never less than 1/2.
@@ -34,14 +34,35 @@ _TOLERANCE = 0.3
 _REFINE_CROP = 256
 
 
-def _scale(shape: Tuple[int, int]) -> int:
-    return max(2, max(shape) // _REDUCED_SIDE)
+def reduced_pair(reference: np.ndarray, current: np.ndarray, longest_side: int
+                 ) -> Optional[Tuple[np.ndarray, np.ndarray, int]]:
+    """Both luma planes area-averaged to about ``longest_side`` pixels on their longer side.
 
+    Args:
+        reference (np.ndarray): (H, W) luma the state is aligned to, any real dtype.
+        current (np.ndarray): (H, W) luma of the new frame, same size.
+        longest_side (int): The reduction is ``max(2, max(H, W) // longest_side)``.
 
-def _reduced(plane: np.ndarray, scale: int) -> np.ndarray:
-    height, width = plane.shape
-    return cv2.resize(plane, (width // scale, height // scale),
-                      interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
+    Returns:
+        tuple | None: float32 ``(reference, current, scale)`` at 1/scale; None when a side of
+        the reduced planes would be under 16 pixels (too small to measure motion).
+
+    Raises:
+        ValueError: The planes are not 2-D or differ in size.
+    """
+    if reference.ndim != 2 or reference.shape != current.shape:
+        raise ValueError(f'expected two 2-D planes of one size, got {reference.shape} and '
+                         f'{current.shape}')
+    scale = max(2, max(reference.shape) // longest_side)
+    if min(reference.shape) < scale * _MIN_SIDE:
+        return None
+    height, width = reference.shape
+
+    def reduced(plane: np.ndarray) -> np.ndarray:
+        return cv2.resize(plane, (width // scale, height // scale),
+                          interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
+
+    return reduced(reference), reduced(current), scale
 
 
 def estimate_translation(reference: np.ndarray, current: np.ndarray
@@ -61,13 +82,10 @@ def estimate_translation(reference: np.ndarray, current: np.ndarray
     Raises:
         ValueError: The planes are not 2-D or differ in size.
     """
-    if reference.ndim != 2 or reference.shape != current.shape:
-        raise ValueError(f'expected two 2-D planes of one size, got {reference.shape} and '
-                         f'{current.shape}')
-    scale = _scale(reference.shape)
-    if min(reference.shape) < scale * _MIN_SIDE:
+    reduced = reduced_pair(reference, current, _REDUCED_SIDE)
+    if reduced is None:
         return None
-    ref, cur = _reduced(reference, scale), _reduced(current, scale)
+    ref, cur, scale = reduced
     window = cv2.createHanningWindow((ref.shape[1], ref.shape[0]), cv2.CV_32F)
     (shift_x, shift_y), _ = cv2.phaseCorrelate(ref, cur, window)
     dy, dx = int(round(shift_y * scale)), int(round(shift_x * scale))

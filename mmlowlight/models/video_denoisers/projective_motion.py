@@ -32,10 +32,12 @@ noise-free frames' against 0.65-0.88 bicubic); the chroma means, which hold litt
 texture, bilinearly (a third of the cost). The frames-averaged counts move with the nearest
 source pixel; pixels whose source lies outside the frame start afresh from the new frame.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
+
+from .global_motion import reduced_pair
 
 __all__ = ['estimate_homography', 'warp_state_']
 
@@ -46,8 +48,6 @@ _REDUCED_SIDE = 320
 #: reduced size: its fit was 0.3-0.5 px off on a 2 % zoom, 1 brings that to 0.1 px; 0 costs
 #: 4x more for 0.08).
 _FINEST_SCALE = 1
-#: Fewest pixels per side at that scale: smaller frames are not measured.
-_MIN_SIDE = 16
 #: Motion under this many full-resolution pixels everywhere counts as none.
 SNAP = 0.3
 #: Largest mismatch after the warp, as a share of that before, for the motion to be taken: on
@@ -62,16 +62,6 @@ _STRETCH = (1.0, 99.5)
 _FIT_STEP = 4
 #: RANSAC's inlier distance, in reduced pixels.
 _FIT_TOLERANCE = 1.0
-
-
-def _scale(shape: Tuple[int, int]) -> int:
-    return max(2, max(shape) // _REDUCED_SIDE)
-
-
-def _reduced(plane: np.ndarray, scale: int) -> np.ndarray:
-    height, width = plane.shape
-    return cv2.resize(plane, (width // scale, height // scale),
-                      interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
 
 
 def _regridded(homography: np.ndarray, ratio_x: float, ratio_y: float) -> np.ndarray:
@@ -101,13 +91,10 @@ def estimate_homography(reference: np.ndarray, current: np.ndarray) -> Optional[
     Raises:
         ValueError: The planes are not 2-D or differ in size.
     """
-    if reference.ndim != 2 or reference.shape != current.shape:
-        raise ValueError(f'expected two 2-D planes of one size, got {reference.shape} and '
-                         f'{current.shape}')
-    scale = _scale(reference.shape)
-    if min(reference.shape) < scale * _MIN_SIDE:
+    reduced = reduced_pair(reference, current, _REDUCED_SIDE)
+    if reduced is None:
         return None
-    ref, cur = _reduced(reference, scale), _reduced(current, scale)
+    ref, cur, scale = reduced
     low, high = np.percentile(ref[::2, ::2], _STRETCH)
     gain = 255 / max(float(high - low), 1.0)
 

@@ -28,6 +28,13 @@ def _run(denoiser, frames):
     return [[o.copy() for o in denoiser(f)] for f in frames]
 
 
+def _luma_error(denoiser, frames, truths, skip=8):
+    """Mean absolute difference of the filtered luma to the noise-free luma, frames skip+."""
+    out = _run(denoiser, frames)
+    return np.mean([np.abs(o[0].astype(np.float32) - t).mean()
+                    for o, t in zip(out[skip:], truths[skip:])])
+
+
 @pytest.mark.parametrize('height, width, chroma', [(48, 64, True), (31, 45, True),
                                                    (20, 30, False)])
 def test_numba_matches_torch_reference(height, width, chroma):
@@ -196,17 +203,12 @@ def test_camera_pan_keeps_fine_texture(backend):
             truths.append(truth)
         return frames, truths
 
-    def error(denoiser, frames, truths):
-        out = _run(denoiser, frames)
-        return np.mean([np.abs(o[0].astype(np.float32) - t).mean()
-                        for o, t in zip(out[8:], truths[8:])])
-
-    static = error(MotionAdaptiveTemporalDenoiser(backend=backend), *clip(16, 0))
+    static = _luma_error(MotionAdaptiveTemporalDenoiser(backend=backend), *clip(16, 0))
     frames, truths = clip(16, 3)
     followed = MotionAdaptiveTemporalDenoiser(backend=backend)
-    panned = error(followed, frames, truths)
-    smeared = error(MotionAdaptiveTemporalDenoiser(follow_motion=False, backend=backend),
-                    frames, truths)
+    panned = _luma_error(followed, frames, truths)
+    smeared = _luma_error(MotionAdaptiveTemporalDenoiser(follow_motion=False,
+                                                         backend=backend), frames, truths)
     assert followed.camera_shifts >= 12
     assert panned < 1.15 * static
     assert smeared > 1.5 * panned
@@ -271,17 +273,12 @@ def test_forward_drive_is_followed(backend):
             truths.append(truth)
         return frames, truths
 
-    def error(denoiser, frames, truths):
-        out = _run(denoiser, frames)
-        return np.mean([np.abs(o[0].astype(np.float32) - t).mean()
-                        for o, t in zip(out[8:], truths[8:])])
-
-    static = error(MotionAdaptiveTemporalDenoiser(backend=backend), *clip(0))
+    static = _luma_error(MotionAdaptiveTemporalDenoiser(backend=backend), *clip(0))
     frames, truths = clip(0.015)
     followed = MotionAdaptiveTemporalDenoiser(backend=backend)
-    driven = error(followed, frames, truths)
-    smeared = error(MotionAdaptiveTemporalDenoiser(follow_motion=False, backend=backend),
-                    frames, truths)
+    driven = _luma_error(followed, frames, truths)
+    smeared = _luma_error(MotionAdaptiveTemporalDenoiser(follow_motion=False,
+                                                         backend=backend), frames, truths)
     noisy = np.mean([np.abs(f[0].astype(np.float32) - t).mean()
                      for f, t in zip(frames[8:], truths[8:])])
     assert followed.motion_warps >= 12
