@@ -18,13 +18,16 @@ __all__ = ['ENHANCER_CANDIDATES', 'candidate_config', 'choose_enhancer_settings'
 
 #: The settings compared (SGZEnhancer keys over the pipeline the config builds): the default,
 #: more of the lift as one gain (the contrast a model trained on normal light knows) with a
-#: later roll-off, and a lighter denoiser. The output level is not among them: a darker output
+#: later roll-off, a lighter denoiser, and both (a detector's confidence rose with each, and
+#: most with both: see docs/en/benchmarks.md). The output level is not among them: a darker output
 #: raised the benchmark's mAP and lowered the detector's confidence.
 ENHANCER_CANDIDATES: Dict[str, dict] = {
     'default': {},
     'gain share 0.85': dict(exposure_control=dict(gain_share=0.85)),
     'gain share 0.95, knee 0.9': dict(exposure_control=dict(gain_share=0.95, knee=0.9)),
     'denoiser strength 1.0': dict(denoiser=dict(strength=1.0)),
+    'gain share 0.95, knee 0.9, denoiser strength 1.0': dict(
+        exposure_control=dict(gain_share=0.95, knee=0.9), denoiser=dict(strength=1.0)),
 }
 
 
