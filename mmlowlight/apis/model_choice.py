@@ -31,7 +31,8 @@ ENHANCER_CANDIDATES: Dict[str, dict] = {
 }
 
 
-def candidate_config(cfg: Config, overrides: Mapping) -> Config:
+def candidate_config(cfg: Config, overrides: Mapping,
+                     background_index: Optional[int] = None) -> Config:
     """A copy of a det/seg test config with ``overrides`` over its enhancer and
     :class:`~mmlowlight.evaluation.ModelConfidence` as the test evaluator.
 
@@ -42,6 +43,8 @@ def candidate_config(cfg: Config, overrides: Mapping) -> Config:
         overrides (Mapping): SGZEnhancer keys, e.g. ``dict(exposure_control=dict(
             gain_share=0.95))``, over what the preprocessor's ``enhancer`` builds (the
             checkpoint's recorded pipeline and the config's own keys).
+        background_index (int, optional): A segmentor's background class, left out of the
+            confidence (:class:`~mmlowlight.evaluation.ModelConfidence`). Defaults to None.
 
     Returns:
         Config: The new config.
@@ -62,11 +65,14 @@ def candidate_config(cfg: Config, overrides: Mapping) -> Config:
     preprocessor['enhancer'] = dict(type=enhancer_type,
                                     **merge_enhancer_args(enhancer, overrides))
     cfg.test_evaluator = dict(type='mmlowlight.ModelConfidence')
+    if background_index is not None:
+        cfg.test_evaluator['background_index'] = background_index
     return cfg
 
 
 def choose_enhancer_settings(cfg: Config, checkpoint: str,
-                             candidates: Optional[Mapping[str, Mapping]] = None
+                             candidates: Optional[Mapping[str, Mapping]] = None,
+                             background_index: Optional[int] = None
                              ) -> Tuple[str, Dict[str, float]]:
     """Run the model's test loop behind each candidate setting and pick the most confident.
 
@@ -76,6 +82,9 @@ def choose_enhancer_settings(cfg: Config, checkpoint: str,
         checkpoint (str): The model's weights.
         candidates (Mapping, optional): Name -> SGZEnhancer keys. Defaults to
             :data:`ENHANCER_CANDIDATES`.
+        background_index (int, optional): A segmentor's background class: its pixels do not
+            count in the confidence (on the benchmark the background swamped the objects'
+            confidence). Defaults to None (every pixel counts; detectors ignore it).
 
     Returns:
         tuple[str, dict]: The chosen name and every candidate's confidence in [0, 1].
@@ -85,6 +94,7 @@ def choose_enhancer_settings(cfg: Config, checkpoint: str,
         raise ValueError('no candidate settings to choose among')
     confidences = {}
     for name, overrides in candidates.items():
-        candidate = configure_testing(candidate_config(cfg, overrides), checkpoint)
+        candidate = configure_testing(candidate_config(cfg, overrides, background_index),
+                                      checkpoint)
         confidences[name] = float(build_runner(candidate).test()['confidence'])
     return max(confidences, key=confidences.get), confidences

@@ -53,6 +53,8 @@ def test_candidate_config_overrides_the_enhancer_and_the_evaluator():
         exposure_control=dict(gain_share=0.95, knee=0.9))
     assert got.test_evaluator == dict(type='mmlowlight.ModelConfidence')
     assert cfg.test_evaluator.type == 'CocoMetric'  # the input is left alone
+    assert candidate_config(cfg, {}, background_index=0).test_evaluator == dict(
+        type='mmlowlight.ModelConfidence', background_index=0)
     plain = Config(dict(model=dict(data_preprocessor=dict(
         type='mmlowlight.LowLightSegDataPreProcessor', enhancer=None))))
     assert candidate_config(plain, {}).model.data_preprocessor.enhancer == dict(
@@ -84,5 +86,13 @@ def test_tool_prints_the_choice_and_writes_it(tmp_path, capsys):
         choice = json.load(f)
     assert set(choice['confidence']) == set(ENHANCER_CANDIDATES)
     assert choice['enhancer'] == ENHANCER_CANDIDATES[choice['chosen']]
-    assert f"{choice['chosen']:<28}" in printed and '<- chosen' in printed
+    chosen_line = [line for line in printed.splitlines() if '<- chosen' in line]
+    assert len(chosen_line) == 1 and chosen_line[0].split()[:len(choice['chosen'].split())] == \
+        choice['chosen'].split()
     assert "enhancer=dict(type='mmlowlight.SGZEnhancer'" in printed
+
+
+def test_tool_passes_the_background_class_on():
+    import choose_enhancer_settings as tool
+    assert tool.parse_args(['c.py', 'w.pth']).background_index is None
+    assert tool.parse_args(['c.py', 'w.pth', '--background-index', '0']).background_index == 0

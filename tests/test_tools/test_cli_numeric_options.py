@@ -33,6 +33,7 @@ CASES = [
     ('benchmark_video.py', '--skip', '-1', []),
     ('benchmark_video.py', '--trail-frames', '0', []),
     ('benchmark_video.py', '--zoom-rate', '0', []),
+    ('analysis/choose_enhancer_settings.py', '--background-index', '-1', ['c.py', 'w.pth']),
     ('make_demo_input.py', '--exposure', '1.5', ['out']),
     ('make_demo_input.py', '--exposure', '0', ['out']),
     ('analysis/benchmark_train_step.py', '--batch', '0', []),

@@ -270,10 +270,15 @@ class SeedRun:
 
     def confidence(self, name: str, checkpoint: str, preprocessor: dict) -> float:
         """The frozen model's confidence (:class:`mmlowlight.evaluation.ModelConfidence`) on
-        the first ``--num-val`` dark *train* images, without their labels."""
+        the first ``--num-val`` dark *train* images, without their labels (a segmentor's over
+        the pixels it does not call background)."""
         loader = self._loader('dark', 'train', False, self.args.num_val)
-        metrics = self._test(name, loader, checkpoint, preprocessor,
-                             dict(type='mmlowlight.ModelConfidence'))
+        # Segmentation: the objects' confidence (class 0 is the scenes' background, most of
+        # every image: the mean over all pixels barely moved with the settings).
+        evaluator = dict(type='mmlowlight.ModelConfidence')
+        if not self.det:
+            evaluator['background_index'] = 0
+        metrics = self._test(name, loader, checkpoint, preprocessor, evaluator)
         return float(metrics['confidence'])
 
     def _test(self, name: str, loader: dict, checkpoint: str, preprocessor: Optional[dict],
@@ -397,7 +402,8 @@ class SeedRun:
             from mmlowlight.apis import ENHANCER_CANDIDATES
             from mmlowlight.models.enhancers.pipeline_config import merge_enhancer_args
             chosen_settings = trained | which | dict(candidates=ENHANCER_CANDIDATES,
-                                                     images=args.num_val)
+                                                     images=args.num_val) | (
+                {} if self.det else dict(background_index=0))
             candidates = {label: self.sgz(default, True, merge_enhancer_args(overrides, extra))
                           for label, extra in ENHANCER_CANDIDATES.items()}
             confidences = {}
