@@ -85,7 +85,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     video.add_argument('--static-camera', action='store_true',
                        help='do not follow the camera\'s motion (by default the temporal '
                        'denoiser moves its state with pans, shake and forward motion; a tripod '
-                       'clip saves the estimate, 3-5 ms per 1080p frame)')
+                       'clip saves the estimates, about 7 ms per 1080p frame)')
     parser.add_argument('--no-progress', action='store_true', help='hide progress bars')
     return parser.parse_args(argv)
 

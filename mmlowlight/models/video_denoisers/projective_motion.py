@@ -147,6 +147,7 @@ def warp_state_(means: List[np.ndarray], counts: List[np.ndarray], homography: n
             the frame take their value, with a count of 1.
     """
     luma_height, luma_width = means[0].shape
+    fresh = []  # per count plane: the pixels whose source lies outside the frame
     for k, mean in enumerate(means):
         height, width = mean.shape
         # The same motion on a grid ``ratio`` times coarser (subsampled chroma).
@@ -159,8 +160,9 @@ def warp_state_(means: List[np.ndarray], counts: List[np.ndarray], homography: n
             counts[k] = cv2.warpPerspective(counts[k], motion, (width, height),
                                             flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
                                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        fresh = counts[min(k, 1)] == 0
-        if fresh.any():
-            means[k][fresh] = planes[k][fresh]
-    for count in counts:
-        count[count == 0] = 1
+            fresh.append(counts[k] == 0)
+        outside = fresh[min(k, 1)]
+        if outside.any():
+            means[k][outside] = planes[k][outside]
+    for count, outside in zip(counts, fresh):
+        count[outside] = 1
