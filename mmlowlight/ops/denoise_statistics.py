@@ -202,7 +202,8 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         factor (Tensor): The low-resolution factor map (N, C, h, w), RGB order.
         num_iterations (int): The curve's steps.
         bgr (bool): Channel order of ``frames``; the maps come back in the same order.
-        threads (int): Worker threads of the pooling. Defaults to 1.
+        threads (int): Worker threads of the pooling and of the stock kernel's
+            coefficients. Defaults to 1.
         statistics (tuple[Tensor, Tensor], optional): :func:`frame_statistics` of ``frames``
             if already computed.
         gain (np.ndarray, optional): (N,) gains that multiply the frames before the denoiser
@@ -220,7 +221,7 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         pooled, sigma = pooled * gain_t, sigma * gain_t
     if is_stock(denoiser, STOCK_DENOISER):
         maps = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
-                                          sigma.numpy(), num_iterations)
+                                          sigma.numpy(), num_iterations, threads=threads)
     else:
         with torch.inference_mode():
             maps = tuple(m.numpy() for m in denoiser.coefficients(pooled, factor, sigma,

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 import torch
 
+from mmlowlight.utils import worker_pool
 from .sampling import linear_taps
 
 __all__ = ['exposure_scale', 'exposure_gain', 'exposure_controlled_factor',
@@ -66,8 +67,11 @@ def _resize(src, y0, y1, wy0, wy1, x0, x1, wx0, wx1):
     out_h, out_w = y0.shape[0], x0.shape[0]
     rows = np.empty((height, out_w), np.float32)
     out = np.empty((channels, out_h, out_w), np.float32)
+    # Only the input rows that the output rows use (a band of a larger output: see
+    # _band_coefficients); the tables never decrease.
+    first, last = (y0[0], y1[out_h - 1] + 1) if out_h else (0, 0)
     for c in range(channels):
-        for y in range(height):
+        for y in range(first, last):
             row, dest = src[c, y], rows[y]
             for ox in range(out_w):
                 dest[ox] = row[x0[ox]] * wx0[ox] + row[x1[ox]] * wx1[ox]
@@ -305,32 +309,37 @@ def _add(dest, src):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _box_inplace(x, radius, scratch):
+def _box_inplace(x, radius, scratch, first_row, total_height):
     """``_box`` of the guided filter, in place: each plane of x (C, h, w) replaced by its means
     over (2 radius + 1)^2 windows, border windows over what they hold; sums along W (into
     ``scratch`` (h, w)), then along H, each in tap order, as PyTorch's two convolutions.
 
+    ``x`` holds rows ``[first_row, first_row + h)`` of an image ``total_height`` rows high (a
+    band: the windows' pixel counts are the whole image's); rows within ``radius`` of the
+    band's ends that are not the image's come out wrong, and callers discard them.
+
     In place because fresh full-size arrays cost more than the arithmetic: at 1080p, scale 4,
-    the page faults of the kernel's temporaries took 3/4 of its time (12 against 3.5 ms).
-    Slices, so that every index runs from 0 and the inner loops vectorise."""
+    the page faults of the kernel's temporaries took 3/4 of its time (12 against 3.5 ms). Row by
+    row, every tap of a row while it is in the L1 cache (a pass over the plane per tap took 3x
+    longer). Slices, so that every index runs from 0 and the inner loops vectorise."""
     if radius == 0:
         return
     height, width = x.shape[1], x.shape[2]
-    count_h, count_w = _window_counts(height, radius), _window_counts(width, radius)
+    count_h = _window_counts(total_height, radius)[first_row:first_row + height]
+    count_w = _window_counts(width, radius)
     for c in range(x.shape[0]):
         plane = x[c]
-        scratch[:] = 0
-        for shift in range(-radius, radius + 1):
-            lo, hi = max(0, -shift), min(width, width - shift)
-            for y in range(height):
-                _add(scratch[y, lo:hi], plane[y, lo + shift:hi + shift])
-        plane[:] = 0
-        for shift in range(-radius, radius + 1):
-            lo, hi = max(0, -shift), min(height, height - shift)
-            for y in range(lo, hi):
-                _add(plane[y], scratch[y + shift])
+        for y in range(height):
+            source, dest = plane[y], scratch[y]
+            dest[:] = 0
+            for shift in range(-radius, radius + 1):
+                lo, hi = max(0, -shift), min(width, width - shift)
+                _add(dest[lo:hi], source[lo + shift:hi + shift])
         for y in range(height):
             row, count = plane[y], count_h[y]
+            row[:] = 0
+            for shift in range(max(-radius, -y), min(radius, height - 1 - y) + 1):
+                _add(row, scratch[y + shift])
             for k in range(width):
                 row[k] = row[k] / (count * count_w[k])
 
@@ -421,43 +430,58 @@ def _black_offset(thumb, factor, black, black_knee, num_iterations):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b,
-                        c):
-    """``coefficients`` of one image: (3, h, w) pooled, (C, h', w') factor, (3,) sigma;
-    ``down``/``up``: the tables to the factor's size and back. Writes ``a``, ``b``, ``c``
-    (3, h, w)."""
-    strength2, tolerance, black_rank, max_black, black_knee, tiny, detail_window = params
+def _thumbnail_maps(x_low, factor, down, num_iterations, params):
+    """The whole-image part of ``coefficients`` for one image, at the factor's resolution:
+    (3, h', w') black-level offset and curve gain, from (3, h, w) pooled and (C, h', w')
+    factor; ``down``: the tables to the factor's size."""
+    black_rank, max_black, black_knee = params[2], params[3], params[4]
     thumb = _resize(x_low, *down)
     if black_rank == 0:
-        offset = np.zeros_like(x_low)
-    else:
-        black = _black_level(x_low, black_rank, max_black)
-        thumb_offset = _black_offset(thumb, factor, black, black_knee, num_iterations)
-        offset = _resize(thumb_offset, *up)
-        for ch in range(3):
-            for y in range(thumb.shape[1]):
-                for x in range(thumb.shape[2]):
-                    shifted = ((thumb[ch, y, x] - thumb_offset[ch, y, x])
-                               / (_F32(1) - thumb_offset[ch, y, x]))
-                    thumb[ch, y, x] = max(shifted, _F32(0))
-    gain = _resize(_curve_gain(thumb, factor, num_iterations), *up)
+        return np.zeros_like(thumb), _curve_gain(thumb, factor, num_iterations)
+    black = _black_level(x_low, black_rank, max_black)
+    thumb_offset = _black_offset(thumb, factor, black, black_knee, num_iterations)
+    for ch in range(3):
+        for y in range(thumb.shape[1]):
+            for x in range(thumb.shape[2]):
+                shifted = ((thumb[ch, y, x] - thumb_offset[ch, y, x])
+                           / (_F32(1) - thumb_offset[ch, y, x]))
+                thumb[ch, y, x] = max(shifted, _F32(0))
+    return thumb_offset, _curve_gain(thumb, factor, num_iterations)
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
+def _band_coefficients(x_low, thumb_offset, thumb_gain, sigma, up, radius, params, row_start,
+                       row_stop, a, b, c):
+    """``coefficients`` of one image, rows ``[row_start, row_stop)``: (3, h, w) pooled, the
+    ``_thumbnail_maps``, (3,) sigma; ``up``: the tables from the factor's size to (h, w).
+    Writes those rows of ``a``, ``b``, ``c`` (3, h, w). The two box means of a row need the
+    pixels within 2 ``radius`` rows of it: the band computes its statistics that far beyond
+    its ends."""
+    strength2, tolerance, tiny, detail_window = params[0], params[1], params[5], params[6]
     channels, height, width = x_low.shape
+    first, last = max(0, row_start - 2 * radius), min(height, row_stop + 2 * radius)
+    rows = last - first
+    y0, y1, wy0, wy1, x0, x1, wx0, wx1 = up
+    offset = _resize(thumb_offset, y0[row_start:row_stop], y1[row_start:row_stop],
+                     wy0[row_start:row_stop], wy1[row_start:row_stop], x0, x1, wx0, wx1)
+    gain = _resize(thumb_gain, y0[first:last], y1[first:last], wy0[first:last], wy1[first:last],
+                   x0, x1, wx0, wx1)
     detail = detail_window > 1
     # One buffer for the box moments and then, pixel by pixel in place, the second box's
     # inputs (weight, (1 - weight) * mean, kept^2): see _box_inplace on fresh arrays.
-    work = np.empty((9 if detail else 6, height, width), np.float32)
+    work = np.empty((9 if detail else 6, rows, width), np.float32)
     for ch in range(3):
-        for y in range(height):
+        for y in range(rows):
             for x in range(width):
-                value = x_low[ch, y, x]
+                value = x_low[ch, first + y, x]
                 work[ch, y, x] = value
                 work[3 + ch, y, x] = value * value
-    scratch = np.empty((height, width), np.float32)
-    _box_inplace(work[:6], radius, scratch)
+    scratch = np.empty((rows, width), np.float32)
+    _box_inplace(work[:6], radius, scratch, first, height)
     for ch in range(3):
         smoothed_sigma = sigma[ch] / _F32(detail_window)
         noise = smoothed_sigma * smoothed_sigma
-        for y in range(height):
+        for y in range(rows):
             for x in range(width):
                 slope = max(gain[ch, y, x], _F32(1e-3))
                 lifted = tolerance / slope
@@ -470,22 +494,19 @@ def _image_coefficients(x_low, factor, sigma, down, up, num_iterations, radius, 
                 if detail:
                     kept = min(tolerance / max(slope * sigma[ch], tiny), _F32(1))
                     work[6 + ch, y, x] = kept * kept
-    _box_inplace(work, radius, scratch)
+    _box_inplace(work, radius, scratch, first, height)
     for ch in range(3):
-        for y in range(height):
+        for y in range(row_start, row_stop):
             for x in range(width):
-                keep = _F32(1) - offset[ch, y, x]
-                kept = work[6 + ch, y, x] if detail else _F32(0)
-                a[ch, y, x] = (work[ch, y, x] - kept) / keep
-                b[ch, y, x] = (work[3 + ch, y, x] - offset[ch, y, x]) / keep
+                keep = _F32(1) - offset[ch, y - row_start, x]
+                kept = work[6 + ch, y - first, x] if detail else _F32(0)
+                a[ch, y, x] = (work[ch, y - first, x] - kept) / keep
+                b[ch, y, x] = (work[3 + ch, y - first, x] - offset[ch, y - row_start, x]) / keep
                 c[ch, y, x] = kept / keep
 
 
-@numba.njit(nogil=True, cache=True, error_model='numpy')
-def _coefficients(x_low, factor, sigma, down, up, num_iterations, radius, params, a, b, c):
-    for n in range(x_low.shape[0]):
-        _image_coefficients(x_low[n], factor[n], sigma[n], down, up, num_iterations, radius,
-                            params, a[n], b[n], c[n])
+#: Pooled rows per band of the coefficients (1080p at scale 4: 270 rows, 4 bands).
+_COEFFICIENT_ROWS = 64
 
 
 def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, tuple]:
@@ -495,7 +516,7 @@ def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, 
 
 
 def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
-                               sigma: np.ndarray, num_iterations: int
+                               sigma: np.ndarray, num_iterations: int, threads: int = 1
                                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``NoiseAdaptiveGuidedFilter.coefficients`` of a pooled image.
 
@@ -505,6 +526,7 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
         factor (np.ndarray): The factor map (N, C, h', w') float32, any resolution.
         sigma (np.ndarray): Its ``estimate_noise`` (N, 3) (or (N, 3, 1, 1)) float32.
         num_iterations (int): The curve's steps.
+        threads (int): Worker threads (bands of rows). Defaults to 1.
 
     Returns:
         tuple[np.ndarray, np.ndarray, np.ndarray]: ``a``, ``b``, ``c`` (N, 3, h, w) float32
@@ -528,6 +550,22 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     n = x_low.shape[0]
     a, b, c = (np.empty((n, height, width, 3), np.float32).transpose(0, 3, 1, 2)
                for _ in range(3))
-    _coefficients(x_low, factor, sigma, down, up, num_iterations, denoiser.radius, params, a, b,
-                  c)
+    # Bands of rows on worker threads (the kernels release the GIL): at 1080p 5.0 ms on one
+    # thread; the whole-image part first (tiny, at the factor's resolution).
+    bands = max(1, min(threads * 2, -(-height // _COEFFICIENT_ROWS))) if threads > 1 else 1
+    bounds = np.linspace(0, height, bands + 1).astype(int)
+    jobs = []
+    for i in range(n):
+        thumb_offset, thumb_gain = _thumbnail_maps(x_low[i], factor[i], down, num_iterations,
+                                                   params)
+        jobs += [(x_low[i], thumb_offset, thumb_gain, sigma[i], up, denoiser.radius, params,
+                  int(start), int(stop), a[i], b[i], c[i])
+                 for start, stop in zip(bounds[:-1], bounds[1:])]
+    if threads == 1 or len(jobs) == 1:
+        for job in jobs:
+            _band_coefficients(*job)
+    else:
+        for future in [worker_pool(threads, 'mmlowlight-coefficients').submit(
+                _band_coefficients, *job) for job in jobs]:
+            future.result()
     return a, b, c

@@ -75,10 +75,15 @@ def test_affine_maps_at_their_own_resolution(channels, dtype):
     assert np.array_equal(identity, apply_curve_maps(frames, factor, 8))
 
 
-def test_rolloff_matches_the_exposure_control():
-    """Gained maps (a > 1) push highlights past 1: rolled off like CurveExposureControl."""
+@pytest.mark.parametrize('bright_rows', [None, slice(20, 23)])
+def test_rolloff_matches_the_exposure_control(bright_rows):
+    """Gained maps (a > 1) push highlights past 1: rolled off like CurveExposureControl.
+    With ``bright_rows`` only those rows reach the knee (the others skip the roll-off)."""
     from mmlowlight.models.enhancers import CurveExposureControl
     frames, factor = _case((2, 37, 61, 3), (3, 4), np.uint8, 3)
+    if bright_rows is not None:
+        frames //= 4  # 3 x at most 21 / 255: below the knee
+        frames[:, bright_rows, 30:] = 250
     a = np.full((2, 3, 4, 5), 3.0, np.float32)
     b = np.zeros_like(a)
     control = CurveExposureControl(gain_share=0.5, knee=0.8)

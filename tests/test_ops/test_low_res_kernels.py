@@ -82,6 +82,23 @@ def test_coefficients_match_torch(kind, shapes, options):
         assert not c.any()
 
 
+@pytest.mark.parametrize('options', [{}, dict(radius=2, black_percentile=5), dict(radius=0),
+                                     dict(detail_radius=0)])
+@pytest.mark.parametrize('height', [3, 130, 200])
+def test_coefficients_in_bands_of_rows_equal_one_thread(options, height):
+    """Bands of rows on worker threads (each with its box windows' margin) give the one-thread
+    result exactly, also at the bands' ends."""
+    denoiser = NoiseAdaptiveGuidedFilter(**options)
+    x_low = np.stack([_image('dark', (height, 47)), _image('noise', (height, 47))])[:, 0]
+    factor = np.concatenate([_factor((max(1, height // 3), 16))] * 2)
+    sigma = np.array([[0.01, 0.02, 0.0], [0.03, 0.0, 0.01]], np.float32)
+    single = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8)
+    for threads in (2, 3):
+        banded = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8, threads=threads)
+        for got, expected in zip(banded, single):
+            assert np.array_equal(got, expected)
+
+
 @pytest.mark.parametrize('values', [np.linspace(0, 0.1, 1000), np.zeros(500), np.full(300, 0.5),
                                     np.round(np.random.default_rng(0).random(2000), 2),
                                     np.random.default_rng(1).random(5000) * 1e-3, [0.02]])
