@@ -405,16 +405,6 @@ def _capped_nth_smallest(values, rank, cap):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _black_level(x_low, rank, max_black):
-    """``black_level`` of one (3, h, w) image: the ``rank``-th smallest value (1-based) of each
-    channel, capped at ``max_black``."""
-    black = np.empty(3, np.float32)
-    for c in range(3):
-        black[c] = _capped_nth_smallest(x_low[c].ravel(), rank, max_black)
-    return black
-
-
-@numba.njit(nogil=True, cache=True, error_model='numpy')
 def _black_offset(thumb, factor, black, black_knee, num_iterations):
     """``thumb_offset`` of ``coefficients``: the black level's share that the curve lifts."""
     grey = black.min()
@@ -430,15 +420,14 @@ def _black_offset(thumb, factor, black, black_knee, num_iterations):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _thumbnail_maps(x_low, factor, down, num_iterations, params):
+def _thumbnail_maps(x_low, factor, black, down, num_iterations, params):
     """The whole-image part of ``coefficients`` for one image, at the factor's resolution:
-    (3, h', w') black-level offset and curve gain, from (3, h, w) pooled and (C, h', w')
-    factor; ``down``: the tables to the factor's size."""
-    black_rank, max_black, black_knee = params[2], params[3], params[4]
+    (3, h', w') black-level offset and curve gain, from (3, h, w) pooled, (C, h', w') factor
+    and (3,) black level; ``down``: the tables to the factor's size."""
+    black_rank, black_knee = params[2], params[4]
     thumb = _resize(x_low, *down)
     if black_rank == 0:
         return np.zeros_like(thumb), _curve_gain(thumb, factor, num_iterations)
-    black = _black_level(x_low, black_rank, max_black)
     thumb_offset = _black_offset(thumb, factor, black, black_knee, num_iterations)
     for ch in range(3):
         for y in range(thumb.shape[1]):
@@ -550,22 +539,32 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     n = x_low.shape[0]
     a, b, c = (np.empty((n, height, width, 3), np.float32).transpose(0, 3, 1, 2)
                for _ in range(3))
-    # Bands of rows on worker threads (the kernels release the GIL): at 1080p 5.0 ms on one
-    # thread; the whole-image part first (tiny, at the factor's resolution).
+    # The black level of each channel, then bands of rows, on worker threads (the kernels
+    # release the GIL): at 1080p 5.0 ms on one thread. The whole-image part between them is
+    # tiny (at the factor's resolution).
+    black = np.zeros((n, 3), np.float32)
+    if black_rank:
+        planes = [(i, ch) for i in range(n) for ch in range(3)]
+        levels = _run(_capped_nth_smallest, [(x_low[i, ch].ravel(), black_rank, params[3])
+                                             for i, ch in planes], threads)
+        for (i, ch), level in zip(planes, levels):
+            black[i, ch] = level
     bands = max(1, min(threads * 2, -(-height // _COEFFICIENT_ROWS))) if threads > 1 else 1
     bounds = np.linspace(0, height, bands + 1).astype(int)
     jobs = []
     for i in range(n):
-        thumb_offset, thumb_gain = _thumbnail_maps(x_low[i], factor[i], down, num_iterations,
-                                                   params)
+        thumb_offset, thumb_gain = _thumbnail_maps(x_low[i], factor[i], black[i], down,
+                                                   num_iterations, params)
         jobs += [(x_low[i], thumb_offset, thumb_gain, sigma[i], up, denoiser.radius, params,
                   int(start), int(stop), a[i], b[i], c[i])
                  for start, stop in zip(bounds[:-1], bounds[1:])]
-    if threads == 1 or len(jobs) == 1:
-        for job in jobs:
-            _band_coefficients(*job)
-    else:
-        for future in [worker_pool(threads, 'mmlowlight-coefficients').submit(
-                _band_coefficients, *job) for job in jobs]:
-            future.result()
+    _run(_band_coefficients, jobs, threads)
     return a, b, c
+
+
+def _run(kernel, jobs: list, threads: int) -> list:
+    """``kernel(*job)`` of every job, on ``threads`` worker threads; their results."""
+    if threads == 1 or len(jobs) == 1:
+        return [kernel(*job) for job in jobs]
+    pool = worker_pool(threads, 'mmlowlight-coefficients')
+    return [future.result() for future in [pool.submit(kernel, *job) for job in jobs]]
