@@ -24,7 +24,7 @@ def test_any_size_side_by_side_and_quiet(capsys):
     out = captured.out
     for row in ('frame copy', 'official code', 'official, flushed', 'x flushed', 'fast, official',
                 'default path', 'reference', 'fast vs reference: max', 'EFE on the',
-                'EFE backend in use', '1 threads'):
+                'EFE backend in use', '1 threads', 'fastest calls: official'):
         assert row in out, row
     assert '(official code on the 36x60 crop)' in out and '25x13' in out
     assert 'INFO' not in out + captured.err  # no weight-initialisation logs
