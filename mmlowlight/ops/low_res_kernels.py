@@ -340,6 +340,11 @@ def _box_inplace(x, radius, scratch, first_row, total_height):
     height, width = x.shape[1], x.shape[2]
     count_h = _window_counts(total_height, radius)[first_row:first_row + height]
     count_w = _window_counts(width, radius)
+    # Pixels per window, for each row's count (a few distinct values), as PyTorch's product.
+    pixels = np.empty((2 * radius + 2, width), np.float32)
+    for count in range(1, 2 * radius + 2):
+        for k in range(width):
+            pixels[count, k] = _F32(count) * count_w[k]
     for c in range(x.shape[0]):
         plane = x[c]
         for y in range(height):
@@ -349,12 +354,12 @@ def _box_inplace(x, radius, scratch, first_row, total_height):
                 lo, hi = max(0, -shift), min(width, width - shift)
                 _add(dest[lo:hi], source[lo + shift:hi + shift])
         for y in range(height):
-            row, count = plane[y], count_h[y]
+            row, scale = plane[y], pixels[int(count_h[y])]
             row[:] = 0
             for shift in range(max(-radius, -y), min(radius, height - 1 - y) + 1):
                 _add(row, scratch[y + shift])
             for k in range(width):
-                row[k] = row[k] / (count * count_w[k])
+                row[k] = row[k] / scale[k]
 
 
 #: The black level's selection narrows its interval to at most this many values.
@@ -500,11 +505,11 @@ def _band_coefficients(x_low, thumb_offset, thumb_gain, sigma, up, radius, param
     for ch in range(3):
         for y in range(row_start, row_stop):
             for x in range(width):
-                keep = _F32(1) - offset[ch, y - row_start, x]
+                inverse = _F32(1) / (_F32(1) - offset[ch, y - row_start, x])
                 kept = work[6 + ch, y - first, x] if detail else _F32(0)
-                a[ch, y, x] = (work[ch, y - first, x] - kept) / keep
-                b[ch, y, x] = (work[3 + ch, y - first, x] - offset[ch, y - row_start, x]) / keep
-                c[ch, y, x] = kept / keep
+                a[ch, y, x] = (work[ch, y - first, x] - kept) * inverse
+                b[ch, y, x] = (work[3 + ch, y - first, x] - offset[ch, y - row_start, x]) * inverse
+                c[ch, y, x] = kept * inverse
 
 
 #: Pooled rows per band of the coefficients (1080p at scale 4: 270 rows, 4 bands).
