@@ -245,8 +245,9 @@ def _shaped_factor(control, factor: np.ndarray) -> np.ndarray:
     """``CurveExposureControl.shape_factor`` of an (N, C, h, w) float32 map, in NumPy.
 
     Not PyTorch's code: its operations at thumbnail size (1080p: 43,200 values) run on its
-    OpenMP threads, which then spin for a while on the cores the kernels after it need
-    (1080p default path: about 2 ms lost)."""
+    OpenMP threads, which then spin for a while on the cores the kernels after it need (the
+    1080p default path lost about 3 ms per frame to this and to the same in
+    ``denoiser_affine_maps``)."""
     if control.share_channels:
         n, channels, height, width = factor.shape
         shared = factor.reshape(n, channels // 3, 3, height, width).mean(axis=2,
@@ -354,12 +355,12 @@ def _box_inplace(x, radius, scratch, first_row, total_height):
                 lo, hi = max(0, -shift), min(width, width - shift)
                 _add(dest[lo:hi], source[lo + shift:hi + shift])
         for y in range(height):
-            row, scale = plane[y], pixels[int(count_h[y])]
+            row, window = plane[y], pixels[int(count_h[y])]
             row[:] = 0
             for shift in range(max(-radius, -y), min(radius, height - 1 - y) + 1):
                 _add(row, scratch[y + shift])
             for k in range(width):
-                row[k] = row[k] / scale[k]
+                row[k] = row[k] / window[k]
 
 
 #: The black level's selection narrows its interval to at most this many values.
