@@ -8,7 +8,8 @@ Per output row, in a buffer the size of one row (it stays in the L1/L2 cache):
    row is interpolated along W once and kept while the output rows between it and the next one
    are blended from the two expanded rows;
 2. ``x = v / max`` (``v`` uint8 or uint16), then ``x = max(a * x + b, 0)`` where affine maps
-   are given;
+   are given, the values above a knee rolled off with ``rolloff`` (into a row buffer; only the
+   blocks of 64 values that hold one pay for the roll-off's division);
 3. ``num_iterations`` steps of ``x <- x + r * (x**2 - x)`` (one shared ``r`` or one per step);
 4. ``round(clamp(x, 0, 1) * max)`` back to the input's integer type.
 
