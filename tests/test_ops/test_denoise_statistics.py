@@ -22,6 +22,16 @@ def test_pool_matches_reference(shape, scale):
                                atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize('scale', [200, 300])
+def test_pool_of_bright_frames_at_large_scales(scale):
+    """Full-range values over many rows: the column sums (uint16 up to 257 rows of uint8,
+    wider beyond) must not overflow."""
+    frames = np.full((1, 310, 20, 3), 255, np.uint8)
+    frames[0, ::7] = _frames((1, 310, 20, 3), high=256)[0, ::7]
+    reference = NoiseAdaptiveGuidedFilter(scale=scale).pool(to_model_input(frames, 'cpu'))
+    np.testing.assert_allclose(pool_frames(frames, scale), reference.numpy(), atol=1e-6, rtol=0)
+
+
 def test_pool_bgr_and_uint16():
     frames = _frames((1, 30, 41, 3), np.uint16, high=65535)
     reference = NoiseAdaptiveGuidedFilter(scale=4).pool(to_model_input(frames, "cpu")).numpy()
