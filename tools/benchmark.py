@@ -5,7 +5,8 @@
     python tools/benchmark.py --official-checkpoint /path/to/Epoch99.pth --sizes 1280x720
 
 Each size is timed on a dark photo (a sample image, resized and darkened). All rows run in turn,
-several rounds, and each row reports its median, so that a busy machine slows all rows alike.
+several rounds, and each row reports its median, so that a busy machine slows all rows alike;
+in each round a row's timed calls follow an untimed one of its own (as frame follows frame).
 The rows, in plain words:
   frame copy        copying the frame once: the fastest anything can touch every pixel
   official code     the original SGZ code (its network, as its test script runs it), in a
@@ -222,7 +223,10 @@ def interleaved_times(rows: Dict[str, Callable[[], object]], repeats: int
                       ) -> Dict[str, List[float]]:
     """Seconds of each call of each callable over ``repeats`` rounds (after one untimed warm-up
     round); in each round every row runs once, or 3 times where its warm-up took < 0.1 s (more
-    samples of the fast rows at little cost)."""
+    samples of the fast rows at little cost), each time right after an untimed call of its
+    own: a row's first call after other work was slower (the fast path with the official
+    weights, 1080p: 6-10 ms right after the official code's processes, 5 ms in a row), so
+    every row is timed as it runs frame after frame."""
     calls = {}
     for name, fn in rows.items():
         start = time.perf_counter()
@@ -231,6 +235,7 @@ def interleaved_times(rows: Dict[str, Callable[[], object]], repeats: int
     times: Dict[str, List[float]] = {name: [] for name in rows}
     for _ in range(repeats):
         for name, fn in rows.items():
+            fn()
             for _ in range(calls[name]):
                 start = time.perf_counter()
                 fn()
