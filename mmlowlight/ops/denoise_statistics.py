@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmlowlight.utils import worker_pool
+from mmlowlight.utils import run_jobs
 from .low_res_kernels import STOCK_DENOISER, guided_filter_coefficients, is_stock
 
 __all__ = ['pool_frames', 'noise_differences_sigma', 'frame_statistics', 'denoiser_affine_maps']
@@ -126,15 +126,10 @@ def pool_frames(frames: np.ndarray, scale: int, bgr: bool = False, threads: int 
     column_type = np.uint16 if largest < 2 ** 16 else np.int32 if largest < 2 ** 31 else np.int64
     columns = np.empty((tasks, width * 3), column_type)
     cells = np.empty((tasks, small_w * 3), np.int64)
-    if tasks == 1:
-        _pool_rows(src, out, columns[0], cells[0], scale, 0, total, max_value, bool(bgr))
-        return out
     # The process's long-lived workers: starting threads per frame cost more than the pooling.
-    pool = worker_pool(tasks, 'mmlowlight-pool')
-    for future in [pool.submit(_pool_rows, src, out, columns[i], cells[i], scale, int(a),
-                               int(b), max_value, bool(bgr))
-                   for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]:
-        future.result()
+    run_jobs(_pool_rows, [(src, out, columns[i], cells[i], scale, int(a), int(b), max_value,
+                           bool(bgr)) for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))],
+             tasks, 'mmlowlight-pool')
     return out
 
 

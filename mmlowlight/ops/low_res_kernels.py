@@ -29,7 +29,7 @@ from typing import Tuple
 import numba
 import numpy as np
 
-from mmlowlight.utils import worker_pool
+from mmlowlight.utils import run_jobs
 from .sampling import linear_taps
 
 __all__ = ['exposure_scale', 'exposure_gain', 'exposure_controlled_factor',
@@ -515,6 +515,8 @@ def _band_coefficients(x_low, thumb_offset, thumb_gain, sigma, up, radius, param
 
 #: Pooled rows per band of the coefficients (1080p at scale 4: 270 rows, 4 bands).
 _COEFFICIENT_ROWS = 64
+#: The name of the coefficients' worker pool.
+_POOL = 'mmlowlight-coefficients'
 
 
 def _aligned_taps(in_h: int, in_w: int, out_h: int, out_w: int) -> Tuple[tuple, tuple]:
@@ -564,8 +566,9 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     black = np.zeros((n, 3), np.float32)
     if black_rank:
         planes = [(i, ch) for i in range(n) for ch in range(3)]
-        levels = _run(_capped_nth_smallest, [(x_low[i, ch].ravel(), black_rank, params[3])
-                                             for i, ch in planes], threads)
+        levels = run_jobs(_capped_nth_smallest,
+                          [(x_low[i, ch].ravel(), black_rank, params[3]) for i, ch in planes],
+                          threads, _POOL)
         for (i, ch), level in zip(planes, levels):
             black[i, ch] = level
     bands = max(1, min(threads * 2, -(-height // _COEFFICIENT_ROWS))) if threads > 1 else 1
@@ -577,13 +580,5 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
         jobs += [(x_low[i], thumb_offset, thumb_gain, sigma[i], up, denoiser.radius, params,
                   int(start), int(stop), a[i], b[i], c[i])
                  for start, stop in zip(bounds[:-1], bounds[1:])]
-    _run(_band_coefficients, jobs, threads)
+    run_jobs(_band_coefficients, jobs, threads, _POOL)
     return a, b, c
-
-
-def _run(kernel, jobs: list, threads: int) -> list:
-    """``kernel(*job)`` of every job, on ``threads`` worker threads; their results."""
-    if threads == 1 or len(jobs) == 1:
-        return [kernel(*job) for job in jobs]
-    pool = worker_pool(threads, 'mmlowlight-coefficients')
-    return [future.result() for future in [pool.submit(kernel, *job) for job in jobs]]

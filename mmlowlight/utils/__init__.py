@@ -7,7 +7,7 @@ from .float_env import flushed_denormals, preserved_float_environment
 from .image import tensor_to_uint8_image
 from .memory import release_free_memory
 from .setup_env import register_all_modules
-from .threads import worker_pool
+from .threads import run_jobs, worker_pool
 
 __all__ = [
     'atomic_output', 'atomic_write_bytes', 'temporary_name', 'write_json_atomic',
@@ -15,6 +15,6 @@ __all__ = [
     'CheckpointNotFoundError', 'NotACheckpointError', 'DamagedCheckpointError',
     'UnsafeCheckpointError', 'NoEnhancerWeightsError', 'EnhancerMismatchError',
     'register_all_modules', 'tensor_to_uint8_image', 'DeviceNotAvailableError',
-    'available_devices', 'resolve_device', 'worker_pool', 'release_free_memory',
+    'available_devices', 'resolve_device', 'worker_pool', 'run_jobs', 'release_free_memory',
     'flushed_denormals', 'preserved_float_environment'
 ]

@@ -2,9 +2,9 @@
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-__all__ = ['worker_pool']
+__all__ = ['worker_pool', 'run_jobs']
 
 _POOLS: Dict[Tuple[int, str, int], ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -34,3 +34,24 @@ def worker_pool(workers: int, name: str, initializer: Optional[Callable[..., Non
             _POOLS[key] = ThreadPoolExecutor(workers, thread_name_prefix=name,
                                              initializer=initializer, initargs=initargs)
         return _POOLS[key]
+
+
+def run_jobs(kernel: Callable, jobs: Sequence[tuple], workers: int, name: str) -> List:
+    """``kernel(*job)`` of every job, on the pool ``worker_pool(workers, name)`` (in the
+    calling thread where ``workers`` is 1 or there is one job); their results, in order.
+
+    The kernels release the GIL (numba's ``nogil``): the jobs then run at once.
+
+    Args:
+        kernel (callable): Run once per job.
+        jobs (Sequence[tuple]): The arguments of each call.
+        workers (int): Worker threads (>= 1).
+        name (str): The pool's name (see :func:`worker_pool`).
+
+    Returns:
+        list: ``kernel``'s results, one per job. A job's exception is raised here.
+    """
+    if workers == 1 or len(jobs) == 1:
+        return [kernel(*job) for job in jobs]
+    pool = worker_pool(workers, name)
+    return [future.result() for future in [pool.submit(kernel, *job) for job in jobs]]

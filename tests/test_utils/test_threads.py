@@ -1,6 +1,8 @@
 import threading
 
-from mmlowlight.utils import worker_pool
+import pytest
+
+from mmlowlight.utils import run_jobs, worker_pool
 
 
 def test_one_pool_per_name_and_size():
@@ -20,3 +22,26 @@ def test_initializer_runs_in_each_worker():
 
     pool = worker_pool(1, 'test-init', initializer=mark, initargs=(7, ))
     assert pool.submit(lambda: local.value).result() == 7
+
+
+def test_run_jobs_in_order_on_the_pool_and_inline():
+    main = threading.current_thread().name
+
+    def job(value):
+        return value * 2, threading.current_thread().name
+
+    results = run_jobs(job, [(1, ), (2, ), (3, )], 2, 'test-jobs')
+    assert [value for value, _ in results] == [2, 4, 6]
+    assert all(name.startswith('test-jobs') for _, name in results)
+    assert run_jobs(job, [(5, )], 2, 'test-jobs') == [(10, main)]  # one job: no hand-off
+    assert [name for _, name in run_jobs(job, [(1, ), (2, )], 1, 'test-jobs')] == [main] * 2
+
+
+def test_run_jobs_raises_a_jobs_error():
+    def job(value):
+        if value == 2:
+            raise ValueError('bad job 2')
+        return value
+
+    with pytest.raises(ValueError, match='bad job 2'):
+        run_jobs(job, [(1, ), (2, ), (3, )], 2, 'test-jobs')
