@@ -20,12 +20,12 @@ The rows, in plain words:
 then the speed-ups against both official rows, the same from each row's fastest call (these
 shared cores slow a run now and then, the official code's long calls most), how closely the
 fast path matches the reference (largest difference in grey levels), the fast path's time per
-pixel on a frame 5
-pixels narrower and 7 lower against the full size (an odd size must not cost more; the two
-sizes alternate, each timed call right after an untimed one of its own size, because a row's
-time depends on what ran before it), and the network's time per backend. Last, the
-peak memory of one large frame and the time of the first frame of a new process (what a user
-waits for once), each in fresh processes (--skip-memory and --skip-first-frame leave them out).
+pixel on a frame 5 pixels narrower and 7 lower against the full size (an odd size must not cost
+more; the two sizes alternate, each timed call right after an untimed one of its own size,
+because a row's time depends on what ran before it), and the network's time per backend.
+Last, the peak memory of one large frame and the time of the first frame of a new process (what
+a user waits for once), each in fresh processes (--skip-memory and --skip-first-frame leave them
+out).
 
 The official weights are not part of this package: download ``weight/Epoch99.pth`` from the
 official repository (github.com/ShenZheng2000/Semantic-Guided-Low-Light-Image-Enhancement) and
@@ -243,10 +243,14 @@ def interleaved_times(rows: Dict[str, Callable[[], object]], repeats: int
     return times
 
 
+def medians(samples: Dict[str, List[float]]) -> Dict[str, float]:
+    """The median of each row's samples."""
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def interleaved_medians(rows: Dict[str, Callable[[], object]], repeats: int) -> Dict[str, float]:
     """The median of each row's :func:`interleaved_times`."""
-    return {name: statistics.median(values)
-            for name, values in interleaved_times(rows, repeats).items()}
+    return medians(interleaved_times(rows, repeats))
 
 
 def agreement(fast: np.ndarray, reference: np.ndarray) -> Tuple[int, float]:
@@ -272,7 +276,7 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
             'reference': lambda: enhance_batch(official, frame, fast=False),
         }
         samples = interleaved_times(rows, args.repeats)
-    seconds = {name: statistics.median(values) for name, values in samples.items()}
+    seconds = medians(samples)
     names = list(rows)
     pixels = {name: height * width for name in names}
     pixels['official code'] = pixels['official, flushed'] = shipped.pixels
