@@ -184,6 +184,10 @@ class SeedRun:
         self.args, self.seed, self.work_dir = args, seed, work_dir
         self.root = osp.join(work_dir, 'data')
         self.det = args.task == 'det'
+        #: The class a segmentor's confidence leaves out: 0, the scenes' background, most of
+        #: every image (the mean over all pixels barely moved with the settings); None for
+        #: detection.
+        self.background_index = None if self.det else 0
         self.phases_file = osp.join(work_dir, 'phases.json')
         self.phases = _read_json(self.phases_file) or {}
         self.timings: Dict[str, float] = {}
@@ -273,11 +277,8 @@ class SeedRun:
         the first ``--num-val`` dark *train* images, without their labels (a segmentor's over
         the pixels it does not call background)."""
         loader = self._loader('dark', 'train', False, self.args.num_val)
-        # Segmentation: the objects' confidence (class 0 is the scenes' background, most of
-        # every image: the mean over all pixels barely moved with the settings).
-        evaluator = dict(type='mmlowlight.ModelConfidence')
-        if not self.det:
-            evaluator['background_index'] = 0
+        evaluator = dict(type='mmlowlight.ModelConfidence',
+                         background_index=self.background_index)
         metrics = self._test(name, loader, checkpoint, preprocessor, evaluator)
         return float(metrics['confidence'])
 
@@ -402,8 +403,9 @@ class SeedRun:
             from mmlowlight.apis import ENHANCER_CANDIDATES
             from mmlowlight.models.enhancers.pipeline_config import merge_enhancer_args
             chosen_settings = trained | which | dict(candidates=ENHANCER_CANDIDATES,
-                                                     images=args.num_val) | (
-                {} if self.det else dict(background_index=0))
+                                                     images=args.num_val)
+            if self.background_index is not None:  # detection keys as before it existed
+                chosen_settings['background_index'] = self.background_index
             candidates = {label: self.sgz(default, True, merge_enhancer_args(overrides, extra))
                           for label, extra in ENHANCER_CANDIDATES.items()}
             confidences = {}
