@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from mmlowlight.utils import flushed_denormals, preserved_float_environment, worker_pool
+from mmlowlight.utils import flushed_denormals, preserved_float_environment, run_jobs
 from .onnx_writer import efe_model_bytes
 
 __all__ = ['EFE_BACKENDS', 'EfePlan', 'TileGrid', 'default_efe_backend', 'efe_forward',
@@ -304,25 +304,6 @@ def _efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str],
         out[i, :, top:top + h, left:left + w] = \
             result[0, :, top - y0:top - y0 + h, left - x0:left - x0 + w]
 
-    if parallel == 1:
-        for job in jobs:
-            tile(job)
-    else:
-        pool = worker_pool(parallel - 1, 'mmlowlight-efe', initializer=torch.set_flush_denormal,
-                           initargs=(True, ))
-        remaining = iter(jobs)
-        lock = threading.Lock()
-
-        def work() -> None:
-            while True:
-                with lock:
-                    job = next(remaining, None)
-                if job is None:
-                    return
-                tile(job)
-
-        helpers = [pool.submit(work) for _ in range(parallel - 1)]
-        work()
-        for helper in helpers:
-            helper.result()
+    run_jobs(tile, [(job, ) for job in jobs], parallel, 'mmlowlight-efe',
+             initializer=torch.set_flush_denormal, initargs=(True, ))
     return out

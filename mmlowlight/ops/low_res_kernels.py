@@ -391,13 +391,11 @@ def _sorted_in_place(values):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _capped_nth_smallest(values, rank, cap):
-    """min(the ``rank``-th smallest of ``values`` (1-based), ``cap``), exactly.
-
-    Bisection on the value (each step one vectorised count) down to an interval
-    ``(low, high]`` that holds it and at most ``_FEW`` values (or no float between ``low``
-    and ``high``), then a selection among those: ~10x faster than ``np.partition`` of all
-    values.
+def _bisected_nth_smallest(values, rank, cap):
+    """:func:`_capped_nth_smallest` by bisection on the value (each step one vectorised
+    count) down to an interval ``(low, high]`` that holds it and at most ``_FEW`` values (or no
+    float between ``low`` and ``high``), then a selection among those: ~10x faster than
+    ``np.partition`` of all values.
     """
     high = cap
     count_high = _count_at_most(values, high)
@@ -421,6 +419,42 @@ def _capped_nth_smallest(values, rank, cap):
             members[m] = values[k]
             m += 1
     return _sorted_in_place(members)[rank - count_low - 1]
+
+
+#: Values per block of :func:`_capped_nth_smallest`'s first bound.
+_MINIMUM_BLOCK = 64
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
+def _capped_nth_smallest(values, rank, cap):
+    """min(the ``rank``-th smallest of ``values`` (1-based), ``cap``), exactly.
+
+    For a low rank among many values (the black level: the 130th of 129,600 at 1080p) the
+    answer is first bounded from above by the ``rank``-th smallest of the minima of blocks of
+    ``_MINIMUM_BLOCK`` values (``rank`` blocks hold a value at most that large), and only the
+    values up to that bound are searched: one pass over all values instead of one per bisection
+    step (0.21 -> 0.09 ms per 1080p channel at scale 4).
+    """
+    blocks = values.shape[0] // _MINIMUM_BLOCK
+    if rank > blocks or blocks < 2 * _FEW:
+        return _bisected_nth_smallest(values, rank, cap)
+    minima = np.empty(blocks, np.float32)
+    for b in range(blocks):
+        block = values[b * _MINIMUM_BLOCK:(b + 1) * _MINIMUM_BLOCK]
+        least = block[0]
+        for k in range(1, _MINIMUM_BLOCK):
+            least = min(least, block[k])
+        minima[b] = least
+    bound = _bisected_nth_smallest(minima, rank, cap)
+    if not bound < cap:  # the answer may be the cap itself: search everything
+        return _bisected_nth_smallest(values, rank, cap)
+    members = np.empty(_count_at_most(values, bound), np.float32)
+    m = 0
+    for k in range(values.shape[0]):
+        if values[k] <= bound:
+            members[m] = values[k]
+            m += 1
+    return _bisected_nth_smallest(members, rank, bound)
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
@@ -561,7 +595,7 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     a, b, c = (np.empty((n, height, width, 3), np.float32).transpose(0, 3, 1, 2)
                for _ in range(3))
     # The black level of each channel, then bands of rows, on worker threads (the kernels
-    # release the GIL): at 1080p 5.0 ms on one thread. The whole-image part between them is
+    # release the GIL): at 1080p 3.4 ms on one thread. The whole-image part between them is
     # tiny (at the factor's resolution).
     black = np.zeros((n, 3), np.float32)
     if black_rank:

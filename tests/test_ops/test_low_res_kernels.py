@@ -111,6 +111,21 @@ def test_capped_nth_smallest(values, rank_share):
         assert _capped_nth_smallest(values, rank, cap) == expected
 
 
+@pytest.mark.parametrize('order', ['random', 'ascending', 'descending'])
+@pytest.mark.parametrize('rank', [1, 130, 700])
+def test_capped_nth_smallest_of_many(order, rank):
+    """Enough values for the bound from block minima (its path, and its fallbacks where the
+    bound reaches the cap), exact against a sort; ties included."""
+    rng = np.random.default_rng(rank)
+    values = (np.round(rng.random(70_000) * 0.2, 3) ** 2).astype(np.float32)
+    if order != 'random':
+        values = np.sort(values)
+        values = values[::-1].copy() if order == 'descending' else values
+    for cap in (np.float32(1), np.float32(1e-3), np.float32(0)):
+        expected = min(np.sort(values)[rank - 1], cap)
+        assert _capped_nth_smallest(values, rank, cap) == expected
+
+
 def _assert_within_one_level(got, expected):
     assert got.shape == expected.shape and got.dtype == expected.dtype
     diff = np.abs(got.astype(np.int64) - expected.astype(np.int64))
