@@ -22,10 +22,10 @@ def test_pool_matches_reference(shape, scale):
                                atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize('scale', [200, 300])
+@pytest.mark.parametrize('scale', [16, 17, 200, 300])
 def test_pool_of_bright_frames_at_large_scales(scale):
-    """Full-range values over many rows: the column sums (uint16 up to 257 rows of uint8,
-    wider beyond) must not overflow."""
+    """Full-range values over many pixels: the sums over a cell (uint16 up to 16 x 16 pixels
+    of uint8, wider beyond) must not overflow."""
     frames = np.full((1, 310, 20, 3), 255, np.uint8)
     frames[0, ::7] = _frames((1, 310, 20, 3), high=256)[0, ::7]
     reference = NoiseAdaptiveGuidedFilter(scale=scale).pool(to_model_input(frames, 'cpu'))
