@@ -139,14 +139,15 @@ def _curve8_row(source, scale, out, r0, r1, v0, v1, max_value):
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True, inline='always')
-def _shared_row(line, out, r0, r1, v0, v1, scale, max_value, num_iterations):
-    """A row with one factor map for every step; the curve runs on ``line * scale``."""
+def _shared_row(source, out, r0, r1, v0, v1, scale, max_value, num_iterations):
+    """A row with one factor map for every step; the curve runs on ``max(source * scale,
+    0)`` (an integer row and ``1 / max``, or the affine maps' float result and 1)."""
     if num_iterations == 8:
-        _curve8_row(line, scale, out, r0, r1, v0, v1, max_value)
+        _curve8_row(source, scale, out, r0, r1, v0, v1, max_value)
     else:
-        for k in range(line.shape[0]):
-            x = _curve(np.float32(line[k]) * scale, r0[k] * v0 + r1[k] * v1, num_iterations)
-            out[k] = _to_integer(x, max_value)
+        for k in range(source.shape[0]):
+            x = max(np.float32(source[k]) * scale, np.float32(0))
+            out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations), max_value)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True, inline='always', error_model='numpy')
@@ -181,13 +182,7 @@ def _curve_from_buffer(values, out, r0, r1, v0, v1, max_value, num_iterations, k
         if over > 0:
             for k in range(block.shape[0]):
                 block[k] = _curve_input(block[k], knee, rate)
-    if num_iterations == 8:
-        _curve8_row(values, np.float32(1), out, r0, r1, v0, v1, max_value)
-    else:
-        for k in range(values.shape[0]):
-            x = max(values[k], np.float32(0))
-            out[k] = _to_integer(_curve(x, r0[k] * v0 + r1[k] * v1, num_iterations),
-                                 max_value)
+    _shared_row(values, out, r0, r1, v0, v1, np.float32(1), max_value, num_iterations)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=True, inline='always', error_model='numpy')

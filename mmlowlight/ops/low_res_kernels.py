@@ -599,12 +599,10 @@ def guided_filter_coefficients(denoiser, x_low: np.ndarray, factor: np.ndarray,
     # tiny (at the factor's resolution).
     black = np.zeros((n, 3), np.float32)
     if black_rank:
-        planes = [(i, ch) for i in range(n) for ch in range(3)]
-        levels = run_jobs(_capped_nth_smallest,
-                          [(x_low[i, ch].ravel(), black_rank, params[3]) for i, ch in planes],
-                          threads, _POOL)
-        for (i, ch), level in zip(planes, levels):
-            black[i, ch] = level
+        black[:] = np.reshape(run_jobs(_capped_nth_smallest,
+                                       [(plane.ravel(), black_rank, params[3])
+                                        for plane in x_low.reshape(n * 3, height, width)],
+                                       threads, _POOL), (n, 3))
     bands = max(1, min(threads * 2, -(-height // _COEFFICIENT_ROWS))) if threads > 1 else 1
     bounds = np.linspace(0, height, bands + 1).astype(int)
     jobs = []
