@@ -16,6 +16,9 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
   real clipping %      their share of pixels whose largest channel is >= 250, in percent
   real dark channel    their outputs' mean dark channel (``night_pairs.dark_channel``: the
                        minimum over R, G, B in 15x15 windows; a grey veil raises it)
+  real smoothed dark channel
+                       the same after a 2-px Gaussian blur (``night_pairs``: noise lowers the
+                       plain figure, so this one compares noisy and denoised outputs fairly)
   well-lit LOL PSNR    ``lol_val_pairs/high`` fed in as input: PSNR(input, output), mean
                        (an image returned unchanged counts as 99 dB)
   well-lit skimage     scikit-image's normal-light samples (astronaut, chelsea, coffee, rocket)
@@ -60,8 +63,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
-from night_pairs import (dark_channel, night_pairs, night_photos, night_row, psnr,  # noqa: E402
-                         reference_row)
+from night_pairs import (VEIL_SMOOTHING, dark_channel, night_pairs, night_photos,  # noqa: E402
+                         night_row, psnr, reference_row)
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
 
@@ -121,15 +124,17 @@ def lol_pairs(run: Method, root: str) -> Tuple[float, float, float]:
 
 def real_photos(run: Method, folders: List[str]) -> Dict[str, float]:
     """Noise, brightness and clipping of the outputs of real dark photos (no references)."""
-    noise, level, clipped, veil = [], [], [], []
+    noise, level, clipped, veil, smooth_veil = [], [], [], [], []
     for path in [p for folder in folders for p in _images(folder)]:
         out = run(read_image(path).rgb)
         noise.append(estimate_sigma(out, channel_axis=-1, average_sigmas=True))
         level.append(out.mean() / 255)
         clipped.append((out.max(axis=-1) >= CLIP_LEVEL).mean() * 100)
         veil.append(dark_channel(out))
+        smooth_veil.append(dark_channel(out, smoothing=VEIL_SMOOTHING))
     return dict(noise=float(np.mean(noise)), brightness=float(np.mean(level)),
-                clipping=float(np.mean(clipped)), real_dark_channel=float(np.mean(veil)))
+                clipping=float(np.mean(clipped)), real_dark_channel=float(np.mean(veil)),
+                real_smooth_dark_channel=float(np.mean(smooth_veil)))
 
 
 def well_lit(run: Method, images: List[np.ndarray]) -> float:
@@ -195,7 +200,9 @@ def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
     pairs = night_pairs(photos)
     row.update(night_row(run, pairs, photos))
     # The originals' dark channel, beside each row for the check against it.
-    row['night_reference_dark_channel'] = reference_row(pairs)['night_dark_channel']
+    reference = reference_row(pairs)
+    row['night_reference_dark_channel'] = reference['night_dark_channel']
+    row['night_reference_smooth_dark_channel'] = reference['night_smooth_dark_channel']
     return row
 
 
