@@ -34,8 +34,8 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        scene the enhancement brings back (the low input itself: ~0.9)
   night_*              ``night_lights`` pairs (``tools/analysis/night_pairs.py``: the night photos
                        darkened at x0.08 / x0.12 / x0.2): SSIM, PSNR, mean level, dark channel
-                       (veil), halo (error concentrated around the lamps), and the undarkened
-                       photos' PSNR(input, output)
+                       (veil) plain and after a 2-px blur, halo (error concentrated around the
+                       lamps), and the undarkened photos' PSNR(input, output)
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
                        vs the official code op by op at scale 12 in processes of its own, as
                        shipped and with denormals flushed (``tools/benchmark.py``), interleaved
