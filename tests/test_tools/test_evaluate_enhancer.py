@@ -62,7 +62,6 @@ def test_night_figures_on_a_synthetic_lamp():
     assert tool.dark_channel(veil) > tool.dark_channel(scene)
 
 
-
 def test_smoothed_dark_channel_sees_through_noise():
     """Noise lowers the plain dark channel (each window's minimum picks its troughs); after
     the 2-px blur a noisy copy reads close to the clean image."""
@@ -74,6 +73,7 @@ def test_smoothed_dark_channel_sees_through_noise():
     smoothed = tool.dark_channel(noisy, smoothing=tool.VEIL_SMOOTHING)
     assert smoothed == pytest.approx(tool.dark_channel(clean), abs=12 / 255)
     assert tool.dark_channel(clean, smoothing=2.0) == pytest.approx(80 / 255, abs=1e-6)
+
 
 def test_night_pairs_are_deterministic():
     tool = load_night_pairs()

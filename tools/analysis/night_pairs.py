@@ -168,13 +168,20 @@ def contact_sheet(methods: Dict[str, Method], pairs, path: str, exposure: float,
     atomic_write_bytes(path, png.tobytes())
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
-                                     epilog=__doc__.split('\n', 2)[2],
+def validation_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line of a validation tool: its docstring as help, ``--data-root`` and
+    ``--official`` (the official weights, by default under the data root)."""
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0],
+                                     epilog=doc.split('\n', 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data-root', default='../shared/data')
     parser.add_argument('--official', default=None,
                         help='official weights (default: DATA_ROOT/sgz_official/Epoch99.pth)')
+    return parser
+
+
+def parse_args() -> argparse.Namespace:
+    parser = validation_parser(__doc__)
     parser.add_argument('--candidate', action='append', default=[], metavar='NAME=PATH',
                         help='weights to measure (repeatable; empty PATH: the package '
                         'default); default: the package default weights as "default"')

@@ -34,7 +34,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/analysis/: night
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from cli_types import number, positive_int  # noqa: E402
-from night_pairs import luminance, night_pairs, night_photos  # noqa: E402
+from night_pairs import luminance, night_pairs, night_photos, validation_parser  # noqa: E402
 
 Pair = Tuple[np.ndarray, np.ndarray]  # (dark capture, reference), RGB uint8
 Method = Callable[[np.ndarray], np.ndarray]
@@ -86,8 +86,7 @@ def night_photo_pairs(root: str) -> Iterator[Pair]:
 def night_scene_pairs(count: int, seed: int) -> Iterator[Pair]:
     """The downstream benchmark's rendering and capture, in memory."""
     from mmlowlight.datasets.synthetic import LowLightSimulator
-    from mmlowlight.datasets.synthetic.night_scenes import (photo_backgrounds,
-                                                            render_night_scene)
+    from mmlowlight.datasets.synthetic.night_scenes import photo_backgrounds, render_night_scene
     photos, simulator = photo_backgrounds(), LowLightSimulator()
     rng = np.random.default_rng([seed, 0])
     for index in range(count):
@@ -113,12 +112,7 @@ def summary(values: List[float]) -> str:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
-                                     epilog=__doc__.split('\n', 2)[2],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--data-root', default='../shared/data')
-    parser.add_argument('--official', default=None,
-                        help='official weights (default: DATA_ROOT/sgz_official/Epoch99.pth)')
+    parser = validation_parser(__doc__)
     parser.add_argument('--scenes', type=positive_int, default=60,
                         help='night scenes to render (default: 60)')
     parser.add_argument('--seed', type=number(0, integer=True), default=0)
