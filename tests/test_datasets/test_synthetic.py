@@ -50,6 +50,41 @@ class TestLowLightSimulator:
             assert 0.02 <= sim.sample_exposure(np.random.default_rng(_)) <= 0.06
 
 
+class TestTransfer:
+    """The sRGB transfer function against its standard's fixed points, and what it does to a
+    dark capture that the power law does not."""
+
+    def test_srgb_matches_the_standard_and_inverts(self):
+        from mmlowlight.datasets.synthetic.low_light_noise import srgb_decode, srgb_encode
+        assert srgb_encode(np.array([0.0, 1.0])).tolist() == pytest.approx([0.0, 1.0])
+        # IEC 61966-2-1: linear 0.0031308 <-> 0.04045, 12.92 below, 0.5 -> 0.7354 above.
+        assert srgb_encode(np.array(0.0031308)) == pytest.approx(0.04045, abs=1e-5)
+        assert srgb_encode(np.array(0.001)) == pytest.approx(0.01292)
+        assert srgb_encode(np.array(0.5)) == pytest.approx(0.7354, abs=1e-4)
+        grey = np.arange(256) / 255.0
+        assert np.abs(srgb_encode(srgb_decode(grey)) - grey).max() < 1e-12
+        sim = LowLightSimulator(transfer='srgb')
+        image = np.arange(256, dtype=np.uint8).reshape(16, 16)
+        assert np.array_equal(sim.encode_uint8(sim.decode(image / 255.0)), image)
+
+    def test_level_is_hit_and_shadows_fall_on_the_linear_segment(self):
+        scene = np.linspace(0.02, 0.9, 64 * 64).reshape(64, 64)  # linear light
+        darks = {}
+        for transfer in ('power', 'srgb'):
+            sim = LowLightSimulator(transfer=transfer, read_noise=0.0, full_well=1e7)
+            exposure = sim.exposure_for_level(scene, 20.0)
+            darks[transfer] = sim.capture_linear(scene, np.random.default_rng(0), exposure)
+            assert darks[transfer].mean() == pytest.approx(20.0, abs=0.5)
+        # Same mean level, but the sRGB capture keeps less of the shadows (its toe is linear,
+        # steeper in log terms) and more contrast between its darkest and brightest parts.
+        assert darks['srgb'][:8].mean() < 0.8 * darks['power'][:8].mean()
+        assert darks['srgb'][-8:].mean() > darks['power'][-8:].mean()
+
+    def test_bad_transfer(self):
+        with pytest.raises(ValueError, match="transfer must be one of"):
+            LowLightSimulator(transfer='log')
+
+
 class TestShapesDataset:
 
     def test_render_boxes_are_tight(self):

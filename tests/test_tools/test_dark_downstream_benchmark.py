@@ -113,3 +113,28 @@ def test_bad_arguments_are_refused(capsys):
         tool.parse_args(['--few-labels', '50', '--num-train', '10'])
     with pytest.raises(SystemExit):
         tool.parse_args(['--jobs', '0'])
+
+
+def test_srgb_transfer_encodes_both_images_like_a_camera(tmp_path):
+    """--transfer srgb: the normal-light images with the sRGB function (not the power law's),
+    the dark copies at the asked level; parsing refuses other transfers."""
+    import cv2
+    import numpy as np
+    tool = load_tool()
+    written = {}
+    for transfer in ('power', 'srgb'):
+        args = tool.parse_args(['--transfer', transfer, '--num-train', '1', '--few-labels', '1',
+                                '--num-val', '3', '--image-size', '48', '--levels', '20', '20'])
+        root = str(tmp_path / transfer)
+        tool.make_data(root, args, seed=0)
+        written[transfer] = {kind: np.stack([cv2.imread(osp.join(root, kind, 'val', f'{i:05d}.png'))
+                                             for i in range(3)]) for kind in ('images', 'dark')}
+    # The same scenes: the encodings agree at white and differ most in the shadows, where
+    # the sRGB function is linear (darker than the power law there).
+    power, srgb = written['power']['images'], written['srgb']['images']
+    shadows = power < 40
+    assert srgb[shadows].mean() < power[shadows].mean() - 5
+    for transfer in ('power', 'srgb'):
+        assert written[transfer]['dark'].mean() == pytest.approx(20, abs=3)
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--transfer', 'log'])

@@ -23,8 +23,12 @@ No real low-light detection or segmentation set can be downloaded here, so each 
 One row is a reference, not an enhancer: ``gain to the scene's mean (oracle)`` reads each
 scene's normal-light image to choose the one gain that restores its mean level, i.e. the
 exposure correction a perfect meter would make (no denoising). The dark copies are exact
-exposure changes of the scene in linear light, so on this data a plain gain is nearly the
-right tone curve and the rows above it tell how far an enhancer gets beyond a good meter.
+exposure changes of the scene in linear light, so under the default power-law encoding a
+plain gain is nearly the right tone curve and the rows above it tell how far an enhancer gets
+beyond a good meter. With ``--transfer srgb`` both images are encoded with the sRGB function,
+linear near black, as cameras encode: the dark copies' shadows then fall on its steeper segment
+and no gain undoes them (the relation the real LOL pairs show, see
+``tools/analysis/tone_relation.py``).
 
 Every row is reported as the share of the score lost to darkness that it wins back,
 ``(score - dark) / (normal - dark)``, mean ± std over the seeds, next to the raw scores. A
@@ -92,6 +96,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--levels', type=number(0, 255, low_open=True, high_open=True), nargs=2,
                         default=(5.0, 40.0),
                         help='range of the dark copies\' mean 8-bit level')
+    parser.add_argument('--transfer', choices=('power', 'srgb'), default='power',
+                        help='the camera\'s transfer function (LowLightSimulator): a 2.2 '
+                        'power law (every dark copy an exposure change also in the encoded '
+                        'values) or the sRGB function, linear near black (dark copies whose '
+                        'shadows sit on its steeper segment, as in real captures)')
     parser.add_argument('--train-iters', type=positive_int, default=900,
                         help='iterations of the normal-light training')
     parser.add_argument('--few-labels', type=positive_int, default=32,
@@ -130,10 +139,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 # ----------------------------------------------------------------------------- one seed ----
 def make_data(root: str, args: argparse.Namespace, seed: int) -> None:
     """Night scenes and their dark copies."""
-    from mmlowlight.datasets.synthetic import generate_night_scenes_dataset
+    from mmlowlight.datasets.synthetic import LowLightSimulator, generate_night_scenes_dataset
     size = (args.image_size, args.image_size)
     generate_night_scenes_dataset(root, {'train': args.num_train, 'val': args.num_val},
-                                  seed=seed, image_size=size, level_range=tuple(args.levels))
+                                  seed=seed, image_size=size, level_range=tuple(args.levels),
+                                  simulator=LowLightSimulator(transfer=args.transfer))
 
 
 #: Folder under the data root -> how its val images come from a dark image (BGR uint8) and
@@ -355,6 +365,8 @@ class SeedRun:
         from mmlowlight.apis import DEFAULT_CHECKPOINT
         args = self.args
         data = self._settings('num_train', 'num_val', 'image_size', 'levels')
+        if args.transfer != 'power':  # the power law's phases keep their settings
+            data['transfer'] = args.transfer
         self.phase('data', data, lambda: make_data(self.root, args, self.seed))
         trained = data | self._settings('task', 'train_iters', 'batch_size', 'lr')
         model = self.phase('train normal', trained, lambda: self.train(

@@ -16,7 +16,9 @@ contrast it keeps. Median and 10th / 90th percentile over the pairs of each set:
   night pairs     ``night_lights`` photos darkened by ``LowLightSimulator`` (``night_pairs.py``:
                   x0.08 / x0.12 / x0.2), validation only
   night scenes    the downstream benchmark's scenes (``mmlowlight.datasets.synthetic``, seed
-                  ``--seed``) and their dark copies at mean grey level 5-40
+                  ``--seed``) and their dark copies at mean grey level 5-40, encoded with
+                  the power law (the benchmark's default) and with the sRGB function
+                  (``--transfer srgb``)
   demo photos     ``make demo``'s inputs (scikit-image photos at 3 % exposure)
 
 The enhancer cannot meet both kinds at once with one rule: the LOL references want the
@@ -83,18 +85,19 @@ def night_photo_pairs(root: str) -> Iterator[Pair]:
         yield dark, original
 
 
-def night_scene_pairs(count: int, seed: int) -> Iterator[Pair]:
-    """The downstream benchmark's rendering and capture, in memory."""
+def night_scene_pairs(count: int, seed: int, transfer: str = 'power') -> Iterator[Pair]:
+    """The downstream benchmark's rendering and capture (its ``--transfer``), in memory."""
     from mmlowlight.datasets.synthetic import LowLightSimulator
     from mmlowlight.datasets.synthetic.night_scenes import photo_backgrounds, render_night_scene
-    photos, simulator = photo_backgrounds(), LowLightSimulator()
+    photos, simulator = photo_backgrounds(), LowLightSimulator(transfer=transfer)
     rng = np.random.default_rng([seed, 0])
     for index in range(count):
         scene = render_night_scene(rng, photos)
         noise_rng = np.random.default_rng([seed, 1000, index])
         level = float(np.exp(noise_rng.uniform(np.log(5.0), np.log(40.0))))
         exposure = simulator.exposure_for_level(scene.linear, level)
-        yield simulator.capture_linear(scene.linear, noise_rng, exposure), scene.normal_light()
+        yield (simulator.capture_linear(scene.linear, noise_rng, exposure),
+               scene.normal_light(simulator))
 
 
 def demo_pairs() -> Iterator[Pair]:
@@ -139,6 +142,8 @@ def main() -> None:
     sets = {'lol_val_pairs (real)': lambda: lol_pairs(root),
             'night pairs (simulated)': lambda: night_photo_pairs(root),
             'night scenes (simulated)': lambda: night_scene_pairs(args.scenes, args.seed),
+            'night scenes, sRGB camera (simulated)': lambda: night_scene_pairs(
+                args.scenes, args.seed, 'srgb'),
             'demo photos (simulated)': demo_pairs}
     columns = ['reference'] + list(methods)
     slopes: Dict[str, Dict[str, List[float]]] = {}

@@ -15,8 +15,9 @@ three, so that a benchmark can tell a good enhancer from a plain gain:
   log-uniformly from ``level_range`` (default 5-40; LOL's low images lie there), with the
   physical capture model of :class:`LowLightSimulator` (shot and read noise, 8-bit encoding).
 
-The scene is rendered in linear light. The normal-light image is its sRGB-like encoding (lamps
-clip to white); the dark one is a simulated underexposed capture of the same scene. Objects are
+The scene is rendered in linear light. The normal-light image is its encoding by the camera of
+:class:`LowLightSimulator` (its transfer function; lamps clip to white); the dark one is a
+simulated underexposed capture of the same scene by the same camera. Objects are
 circles, squares and triangles (:data:`SHAPE_CLASSES`): the class is the shape, never the colour.
 Each image comes with COCO boxes and a semantic mask (0 background, ``1 + class`` objects).
 """
@@ -24,7 +25,7 @@ import os
 import os.path as osp
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -62,14 +63,11 @@ class NightScene:
     labels: List[int]
     mask: np.ndarray
 
-    def normal_light(self) -> np.ndarray:
-        """The well-exposed 8-bit RGB image (lamps clipped to white)."""
-        return encode_linear(self.linear)
-
-
-def encode_linear(linear: np.ndarray) -> np.ndarray:
-    """Linear light -> 8-bit with the display gamma of :class:`LowLightSimulator`."""
-    return np.round(np.clip(linear, 0, 1)**(1 / _GAMMA) * 255).astype(np.uint8)
+    def normal_light(self, simulator: Optional[LowLightSimulator] = None) -> np.ndarray:
+        """The well-exposed 8-bit RGB image (lamps clipped to white), encoded with the
+        transfer function of ``simulator`` (default: :class:`LowLightSimulator`'s power law),
+        the camera that also takes the dark copy."""
+        return (simulator or LowLightSimulator()).encode_uint8(self.linear)
 
 
 @lru_cache(maxsize=1)
@@ -193,7 +191,8 @@ def generate_night_scenes_dataset(out_dir: str,
         image_size (tuple[int, int]): ``(height, width)``.
         level_range (tuple[float, float]): Range of the dark copies' mean 8-bit level, drawn
             log-uniformly per image.
-        simulator (LowLightSimulator): The capture model (noise, gamma).
+        simulator (LowLightSimulator): The camera: the capture model of the dark copies
+            (noise, transfer function) and the encoding of the normal-light images.
         **render_kwargs: Further arguments of :func:`render_night_scene`.
 
     Returns:
@@ -217,7 +216,7 @@ def generate_night_scenes_dataset(out_dir: str,
             exposure = simulator.exposure_for_level(scene.linear, level)
             dark = simulator.capture_linear(scene.linear, noise_rng, exposure)
             name = f'{index:05d}.png'
-            for kind, image in (('images', scene.normal_light()), ('dark', dark)):
+            for kind, image in (('images', scene.normal_light(simulator)), ('dark', dark)):
                 _write(osp.join(dirs[kind], name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
             _write(osp.join(dirs['masks'], name), scene.mask)
             image_id = builder.add_image(name, image_size[1], image_size[0])
