@@ -6,7 +6,8 @@
 Each night photo of ``<data-root>/night_lights`` (validation only, never trained on) is darkened
 deterministically at several exposures (linear light x0.08, x0.12, x0.2 by default) with the
 physical capture model (``LowLightSimulator``: shot noise at 8,000 e- full well, 3 e- read noise;
-seed 0), enhanced, and compared with the original night photo:
+seed 0; a 2.2 power-law encoding, or the sRGB function with ``--transfer srgb``), enhanced, and
+compared with the original night photo:
 
   SSIM / PSNR     against the original (skimage, 8-bit)
   mean level      of the output in [0, 1] (the originals: about 0.26)
@@ -55,14 +56,16 @@ def night_photos(root: str) -> List[Tuple[str, np.ndarray]]:
     return [(osp.basename(p), read_image(p).rgb) for p in paths]
 
 
-def night_pairs(photos: List[Tuple[str, np.ndarray]], exposures=EXPOSURES, seed: int = 0
-                ) -> List[Tuple[str, float, np.ndarray, np.ndarray]]:
-    """(name, exposure, original, dark) for every photo and exposure, deterministic."""
+def night_pairs(photos: List[Tuple[str, np.ndarray]], exposures=EXPOSURES, seed: int = 0,
+                transfer: str = 'power') -> List[Tuple[str, float, np.ndarray, np.ndarray]]:
+    """(name, exposure, original, dark) for every photo and exposure, deterministic;
+    ``transfer``: the simulated camera's transfer function (``LowLightSimulator``)."""
     from mmlowlight.datasets.synthetic import LowLightSimulator
     pairs = []
     for index, (name, rgb) in enumerate(photos):
         for k, exposure in enumerate(exposures):
-            simulator = LowLightSimulator(exposure_range=(exposure, exposure))
+            simulator = LowLightSimulator(exposure_range=(exposure, exposure),
+                                          transfer=transfer)
             dark = simulator(rgb, np.random.default_rng([seed, index, k]))
             pairs.append((name, exposure, rgb, dark))
     return pairs
@@ -188,6 +191,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--exposures', type=number(0, 1, low_open=True), nargs='+',
                         default=list(EXPOSURES))
     parser.add_argument('--seed', type=number(0, integer=True), default=0)
+    parser.add_argument('--transfer', choices=('power', 'srgb'), default='power',
+                        help='the simulated camera\'s transfer function: the 2.2 power law '
+                        '(default) or the sRGB function, linear near black')
     parser.add_argument('--sheet', default='night_pairs_sheet.png',
                         help='contact sheet PNG (default: ./night_pairs_sheet.png)')
     parser.add_argument('--threads', type=positive_int, default=2)
@@ -202,7 +208,7 @@ def main() -> None:
     from mmlowlight.apis.classic_baselines import CLASSIC_BASELINES
     torch.set_num_threads(args.threads)
     photos = night_photos(args.data_root)
-    pairs = night_pairs(photos, tuple(args.exposures), args.seed)
+    pairs = night_pairs(photos, tuple(args.exposures), args.seed, args.transfer)
     official = args.official or osp.join(args.data_root, 'sgz_official', 'Epoch99.pth')
     models = {'official': init_enhancer(checkpoint=official)}
     for spec in args.candidate or ['default=']:
@@ -215,7 +221,8 @@ def main() -> None:
     table = {'original night photos': reference_row(pairs)}
     table.update({name: night_row(run, pairs, photos) for name, run in methods.items()})
     keys = list(table['official'])
-    print(f'{len(photos)} night photos x exposures {args.exposures}, seed {args.seed}\n')
+    print(f'{len(photos)} night photos x exposures {args.exposures}, seed {args.seed}, '
+          f'{args.transfer} transfer\n')
     print('| | ' + ' | '.join(keys) + ' |')
     print('|---|' + '---|' * len(keys))
     for name, row in table.items():
