@@ -82,6 +82,11 @@ def test_night_pairs_are_deterministic():
     assert [p[1] for p in first] == [0.1, 0.2]
     assert all(np.array_equal(a[3], b[3]) for a, b in zip(first, second))
     assert first[0][3].mean() < first[1][3].mean() < photos[0][1].mean()
+    # A camera's sRGB encoding: other dark copies (the shadows on its linear segment), as
+    # deterministic.
+    srgb = tool.night_pairs(photos, (0.1, ), transfer='srgb')
+    assert np.array_equal(srgb[0][3], tool.night_pairs(photos, (0.1, ), transfer='srgb')[0][3])
+    assert not np.array_equal(srgb[0][3], first[0][3])
 
 
 def test_fine_detail_falls_with_smoothing_and_rises_with_noise():
