@@ -377,6 +377,18 @@ def _count_at_most(values, bound):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
+def _count_below(values, bound):
+    count = 0
+    for k in range(values.shape[0]):
+        count += values[k] < bound
+    return count
+
+
+#: Bisection steps after which :func:`_bisected_nth_smallest` checks for ties at its upper end.
+_TIE_CHECK_STEPS = 32
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
 def _sorted_in_place(values):
     """Insertion sort of a few values (at most ``_FEW``). Not ``np.sort``/``np.partition``:
     numba compiles those for ~10 s each, which a cold cache would pay on the first frame."""
@@ -402,7 +414,16 @@ def _bisected_nth_smallest(values, rank, cap):
     if count_high < rank:
         return cap
     low, count_low = -np.inf, 0
+    steps = 0
     while count_high - count_low > _FEW:
+        steps += 1
+        # Many values equal to the answer (a dark frame's cells at exactly 0) keep more than
+        # _FEW values in (low, high] until the two are adjacent floats, ~150 halvings down to
+        # 0, each a pass over all values (4 ms per 1080p channel): if fewer than ``rank``
+        # values lie below ``high``, the answer is ``high`` itself. Normal data never gets here
+        # (about 16 steps).
+        if steps % _TIE_CHECK_STEPS == 0 and _count_below(values, high) < rank:
+            return high
         # The first probe, below 0 (as is every value for a cap < 1), bounds the interval.
         middle = low / _F32(2) + high / _F32(2) if low > -np.inf else min(_F32(0), high - 1)
         if not low < middle < high:
@@ -448,6 +469,10 @@ def _capped_nth_smallest(values, rank, cap):
     bound = _bisected_nth_smallest(minima, rank, cap)
     if not bound < cap:  # the answer may be the cap itself: search everything
         return _bisected_nth_smallest(values, rank, cap)
+    # At least ``rank`` values are <= bound; with fewer below it, the answer is the bound (ties:
+    # the zeros of a dark frame's black background).
+    if _count_below(values, bound) < rank:
+        return bound
     members = np.empty(_count_at_most(values, bound), np.float32)
     m = 0
     for k in range(values.shape[0]):
