@@ -2,7 +2,8 @@
 
     python tools/enhance.py dark.jpg holiday/ 'scans/**/*.png' night.mp4 -o enhanced/
 
-Videos come out as H.264 (or --codec) with every other stream kept and a temporal denoiser on.
+Videos come out as H.264 (VP9 in .webm, or --codec) with every other stream kept and a temporal
+denoiser on.
 Exit status 0 when every input was enhanced (or already was), 1 when any failed or nothing
 matched.
 """
@@ -62,8 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='redo outputs that exist (by default they are skipped)')
     parser.add_argument('--ext', help='output image format, e.g. png (default: the input\'s)')
     video = parser.add_argument_group('videos')
-    video.add_argument('--codec', default='libx264',
-                       help='video encoder, e.g. libx264 (H.264), libx265, libvpx-vp9, libsvtav1')
+    video.add_argument('--codec', default=None,
+                       help='video encoder, e.g. libx264 (H.264), libx265, libvpx-vp9, libsvtav1 '
+                       '(default: libx264; libvpx-vp9 for .webm, which cannot hold H.264)')
     video.add_argument('--crf', type=number(0, 63, integer=True),
                        help=f'constant rate factor, lower is better and larger (default: '
                        f'{DEFAULT_CRF} for libx264/libx265, visually transparent)')

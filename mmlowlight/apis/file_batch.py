@@ -270,7 +270,7 @@ def enhance_files(model: SGZEnhancer,
                   overwrite: bool = False,
                   side_by_side: bool = False,
                   temporal_denoiser: DenoiserLike = None,
-                  codec: str = 'libx264',
+                  codec: Optional[str] = None,
                   crf: Optional[int] = None,
                   preset: Optional[str] = None,
                   progress: bool = True) -> BatchReport:

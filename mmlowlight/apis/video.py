@@ -230,11 +230,12 @@ def enhance_video(model: SGZEnhancer,
                   batch_size: int = 1,
                   temporal_denoiser: DenoiserLike = None,
                   side_by_side: bool = False,
-                  codec: str = 'libx264',
+                  codec: Optional[str] = None,
                   crf: Optional[int] = None,
                   preset: Optional[str] = None,
                   progress: bool = True) -> VideoSummary:
-    """Enhance a video file into ``dst`` (H.264 by default), keeping every other stream.
+    """Enhance a video file into ``dst`` (H.264 by default, VP9 in WebM), keeping every other
+    stream.
 
     Args:
         model (SGZEnhancer): From :func:`~mmlowlight.apis.init_enhancer`.
@@ -246,9 +247,10 @@ def enhance_video(model: SGZEnhancer,
             :class:`~mmlowlight.models.video_denoisers.MotionAdaptiveTemporalDenoiser`;
             False: off; a config dict (registry) or a module instance.
         side_by_side (bool): Write input | enhanced, twice as wide. Defaults to False.
-        codec (str): Video encoder (``libx264``, ``libx265``, ``libvpx-vp9``, ``libsvtav1``,
-            ...). Defaults to ``'libx264'``.
-        crf (int, optional): Constant rate factor; default 18 for x264/x265.
+        codec (str, optional): Video encoder (``libx264``, ``libx265``, ``libvpx-vp9``,
+            ``libsvtav1``, ...). Defaults to the container's: ``'libx264'``, ``'libvpx-vp9'``
+            for WebM (which cannot hold H.264).
+        crf (int, optional): Constant rate factor; default 18 for x264/x265, 20 for VP9.
         preset (str, optional): Encoder preset; default ``'veryfast'`` for x264/x265.
         progress (bool): Show a progress bar (frames, frames/s, ETA). Defaults to True.
 
@@ -284,8 +286,8 @@ def enhance_video(model: SGZEnhancer,
 
 def _run(model: SGZEnhancer, reader: VideoReader,
          denoiser: Optional[MotionAdaptiveTemporalDenoiser], src: str, temporary: str,
-         dst: str, batch_size: int, side_by_side: bool, codec: str, crf: Optional[int],
-         preset: Optional[str], progress: bool) -> VideoSummary:
+         dst: str, batch_size: int, side_by_side: bool, codec: Optional[str],
+         crf: Optional[int], preset: Optional[str], progress: bool) -> VideoSummary:
     items = reader.items()
     # The first picture sets up the encoder (size, colour tags, rotation); the packets of other
     # streams before it wait with it.

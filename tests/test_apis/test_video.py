@@ -98,6 +98,18 @@ def test_side_by_side_and_other_codec(tmp_path, model):
     assert got['video'][0]['codec'] == 'hevc' and 'libx265' in summary.format()
 
 
+def test_webm_gets_vp9_by_default(tmp_path, model):
+    """WebM cannot hold H.264: without --codec the output gets VP9, its Opus audio copied."""
+    src, dst = str(tmp_path / 'in.webm'), str(tmp_path / 'out.webm')
+    make_clip(src, times_ms=[0, 40, 80, 120], rotation=0, audio_codec='libopus',
+              subtitle=False, codec='libvpx-vp9')
+    summary = enhance_video(model, src, dst, progress=False)
+    got = probe(dst)
+    assert got['video'][0]['codec'] == 'vp9' and 'libvpx-vp9' in summary.format()
+    assert got['audio'][0]['codec'] == 'opus' and 'audio opus (eng) copied' in summary.streams
+    assert got['rgb'].shape[0] == 4 and got['rgb'].mean() > probe(src)['rgb'].mean() + 10
+
+
 def test_odd_size_cropped_and_said(tmp_path, model):
     src = str(tmp_path / 'in.mkv')
     make_clip(src, frames=dark_frames(3, 47, 63), times_ms=[0, 40, 80], rotation=0,
