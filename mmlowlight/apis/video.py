@@ -40,7 +40,7 @@ __all__ = ['VIDEO_EXTENSIONS', 'VideoSummary', 'enhance_video', 'mean_frame_chan
 #: Extensions treated as videos by the batch tools (FFmpeg reads many more; pass those
 #: files to :func:`enhance_video` directly).
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.mts', '.m2ts', '.ts',
-                    '.3gp', '.wmv', '.flv', '.mpg', '.mpeg')
+                    '.3gp', '.wmv', '.flv', '.mpg', '.mpeg', '.ogv', '.vob')
 _QUEUE_DEPTH = 3
 _POLL_S = 0.1
 

@@ -26,8 +26,9 @@ __all__ = [
 ]
 
 DEFAULT_CODEC = 'libx264'
-#: The encoder for containers that cannot hold H.264 (WebM takes VP8, VP9 and AV1 only).
-CONTAINER_VIDEO_CODEC = {'webm': 'libvpx-vp9'}
+#: The encoder for containers that cannot hold H.264 (WebM takes VP8, VP9 and AV1 only, Ogg
+#: Theora and VP8; this FFmpeg build has no Theora encoder).
+CONTAINER_VIDEO_CODEC = {'webm': 'libvpx-vp9', 'ogg': 'libvpx', 'ogv': 'libvpx'}
 #: libvpx-vp9 at constant quality (``b`` 0: no bitrate target) with its real-time speed settings
 #: (720p, 2 cores: 12 ms a frame, PSNR 40.5 dB to the input; ``deadline good``: 50 ms, 40.9 dB).
 VP9_OPTIONS = {'crf': '20', 'b': '0', 'deadline': 'realtime', 'cpu-used': '8', 'row-mt': '1'}
@@ -51,7 +52,7 @@ def _encoder_options(codec: str, crf: Optional[int], preset: Optional[str]) -> D
         options = {'crf': str(DEFAULT_CRF), 'preset': DEFAULT_PRESET}
         if codec == 'libx265':  # x265 prints a page of settings otherwise
             options['x265-params'] = 'log-level=error'
-    elif codec == 'libvpx-vp9':
+    elif codec in ('libvpx-vp9', 'libvpx'):  # VP8's libvpx takes the same options
         options = dict(VP9_OPTIONS)
     if crf is not None:
         options['crf'] = str(crf)
@@ -66,6 +67,21 @@ class VideoReadError(ValueError):
 
 class VideoWriteError(OSError):
     """An output video cannot be written; the message names the file and the reason."""
+
+
+def _codec_hint(container, format_name: str, codec: str) -> str:
+    """A hint for write errors where the container's list of codecs lacks the encoder's (FFmpeg
+    only refuses such a stream when the first packet is written; the list is incomplete for some
+    muxers, MPEG-TS among them, so it is a hint, not a check)."""
+    try:
+        canonical = av.codec.Codec(codec, 'w').canonical_name
+    except (ValueError, av.FFmpegError):  # an unknown encoder fails with its own message
+        return ''
+    supported = container.supported_codecs
+    if not supported or canonical in supported or codec in supported:
+        return ''
+    return (f'; a {format_name} file may not hold {canonical} video: choose another encoder '
+            f'(--codec) or another extension')
 
 
 def _tag_seconds(tag: str) -> Optional[float]:
@@ -265,6 +281,7 @@ class VideoWriter:
         self.format = self.container.format.name.split(',')[0]
         self.codec = codec or CONTAINER_VIDEO_CODEC.get(self.format, DEFAULT_CODEC)
         self.options = _encoder_options(self.codec, crf, preset)
+        self._hint = _codec_hint(self.container, self.format, self.codec)
         self.container.options.update(_MUXER_OPTIONS.get(self.format, {}))
         _copy_metadata(reader.container.metadata, self.container.metadata)
         self.video = self._add_video(template, width, height)
@@ -377,7 +394,8 @@ class VideoWriter:
         try:
             self.container.mux(packets)
         except (av.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f'{self.path}: cannot write ({_reason(exc)})') from exc
+            raise VideoWriteError(f'{self.path}: cannot write ({_reason(exc)}){self._hint}'
+                                  ) from exc
 
     def close(self) -> None:
         """Flush the encoders and finish the file (call only after a complete write)."""

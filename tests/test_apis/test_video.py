@@ -110,6 +110,21 @@ def test_webm_gets_vp9_by_default(tmp_path, model):
     assert got['rgb'].shape[0] == 4 and got['rgb'].mean() > probe(src)['rgb'].mean() + 10
 
 
+def test_ogg_gets_vp8_and_a_codec_it_cannot_hold_is_named(tmp_path, model):
+    src, dst = str(tmp_path / 'in.ogv'), str(tmp_path / 'out.ogv')
+    with av.open(src, 'w') as out:  # constant rate: Ogg gives no rate for make_clip's ms times
+        stream = out.add_stream('libvpx', rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, 'yuv420p'
+        for frame in dark_frames(3):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')))
+        out.mux(stream.encode(None))
+    summary = enhance_video(model, src, dst, progress=False)
+    assert probe(dst)['video'][0]['codec'] == 'vp8' and 'libvpx' in summary.format()
+    with pytest.raises(VideoWriteError, match='may not hold h264 video: choose another'):
+        enhance_video(model, src, str(tmp_path / 'x264.ogv'), codec='libx264', progress=False)
+    assert not os.path.exists(tmp_path / 'x264.ogv')
+
+
 def test_odd_size_cropped_and_said(tmp_path, model):
     src = str(tmp_path / 'in.mkv')
     make_clip(src, frames=dark_frames(3, 47, 63), times_ms=[0, 40, 80], rotation=0,
