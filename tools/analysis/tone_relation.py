@@ -86,18 +86,12 @@ def night_photo_pairs(root: str) -> Iterator[Pair]:
 
 
 def night_scene_pairs(count: int, seed: int, transfer: str = 'power') -> Iterator[Pair]:
-    """The downstream benchmark's rendering and capture (its ``--transfer``), in memory."""
-    from mmlowlight.datasets.synthetic import LowLightSimulator
-    from mmlowlight.datasets.synthetic.night_scenes import photo_backgrounds, render_night_scene
-    photos, simulator = photo_backgrounds(), LowLightSimulator(transfer=transfer)
-    rng = np.random.default_rng([seed, 0])
-    for index in range(count):
-        scene = render_night_scene(rng, photos)
-        noise_rng = np.random.default_rng([seed, 1000, index])
-        level = float(np.exp(noise_rng.uniform(np.log(5.0), np.log(40.0))))
-        exposure = simulator.exposure_for_level(scene.linear, level)
-        yield (simulator.capture_linear(scene.linear, noise_rng, exposure),
-               scene.normal_light(simulator))
+    """The downstream benchmark's scenes (its train split) and captures (its ``--transfer``),
+    in memory."""
+    from mmlowlight.datasets.synthetic import LowLightSimulator, captured_night_scenes
+    simulator = LowLightSimulator(transfer=transfer)
+    for scene, dark in captured_night_scenes(count, seed, simulator=simulator):
+        yield dark, scene.normal_light(simulator)
 
 
 def demo_pairs() -> Iterator[Pair]:

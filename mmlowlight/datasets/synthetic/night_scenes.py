@@ -25,7 +25,7 @@ import os
 import os.path as osp
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -34,7 +34,7 @@ from ..converters.coco_format import CocoJsonBuilder, write_json_atomic
 from .low_light_noise import LowLightSimulator
 from .shapes_detection import SHAPE_CLASSES, placed_shapes
 
-__all__ = ['NightScene', 'photo_backgrounds', 'render_night_scene',
+__all__ = ['NightScene', 'photo_backgrounds', 'render_night_scene', 'captured_night_scenes',
            'generate_night_scenes_dataset', 'SEGMENTATION_CLASSES']
 
 #: Classes of the semantic masks (index = mask value).
@@ -171,6 +171,43 @@ def render_night_scene(rng: np.random.Generator,
     return NightScene(linear.astype(np.float32), boxes, labels, mask)
 
 
+def captured_night_scenes(count: int,
+                          seed: int = 0,
+                          split_index: int = 0,
+                          image_size: Tuple[int, int] = (128, 128),
+                          level_range: Tuple[float, float] = (5.0, 40.0),
+                          simulator: LowLightSimulator = LowLightSimulator(),
+                          **render_kwargs) -> Iterator[Tuple[NightScene, np.ndarray]]:
+    """Render ``count`` scenes and capture each dark, in memory: the scenes and captures that
+    :func:`generate_night_scenes_dataset` writes for its split at ``split_index`` (its splits in
+    sorted order).
+
+    Args:
+        count (int): Scenes.
+        seed (int): Seed; the same seed and split give the same scenes and captures.
+        split_index (int): Which split's random streams.
+        image_size (tuple[int, int]): ``(height, width)``.
+        level_range (tuple[float, float]): Range of the dark copies' mean 8-bit level, drawn
+            log-uniformly per image; ``0 < low <= high < 255``.
+        simulator (LowLightSimulator): The camera of the dark copies.
+        **render_kwargs: Further arguments of :func:`render_night_scene`.
+
+    Yields:
+        tuple[NightScene, np.ndarray]: The scene and its dark capture (H, W, 3) uint8 RGB.
+    """
+    low, high = level_range
+    if not 0 < low <= high < 255:
+        raise ValueError(f'level_range must satisfy 0 < low <= high < 255, got {level_range}')
+    photos = photo_backgrounds()
+    rng = np.random.default_rng([seed, split_index])
+    for index in range(count):
+        scene = render_night_scene(rng, photos, image_size, **render_kwargs)
+        noise_rng = np.random.default_rng([seed, 1000 + split_index, index])
+        level = float(np.exp(noise_rng.uniform(np.log(low), np.log(high))))
+        exposure = simulator.exposure_for_level(scene.linear, level)
+        yield scene, simulator.capture_linear(scene.linear, noise_rng, exposure)
+
+
 def generate_night_scenes_dataset(out_dir: str,
                                   num_images: Dict[str, int],
                                   seed: int = 0,
@@ -199,22 +236,17 @@ def generate_night_scenes_dataset(out_dir: str,
         dict[str, str]: Split -> annotation json path.
     """
     low, high = level_range
-    if not 0 < low <= high < 255:
+    if not 0 < low <= high < 255:  # before any folder is made
         raise ValueError(f'level_range must satisfy 0 < low <= high < 255, got {level_range}')
-    photos = photo_backgrounds()
     written = {}
     for split_index, (split, count) in enumerate(sorted(num_images.items())):
-        rng = np.random.default_rng([seed, split_index])
         dirs = {kind: osp.join(out_dir, kind, split) for kind in ('images', 'dark', 'masks')}
         for folder in dirs.values():
             os.makedirs(folder, exist_ok=True)
         builder = CocoJsonBuilder(SHAPE_CLASSES)
-        for index in range(count):
-            scene = render_night_scene(rng, photos, image_size, **render_kwargs)
-            noise_rng = np.random.default_rng([seed, 1000 + split_index, index])
-            level = float(np.exp(noise_rng.uniform(np.log(low), np.log(high))))
-            exposure = simulator.exposure_for_level(scene.linear, level)
-            dark = simulator.capture_linear(scene.linear, noise_rng, exposure)
+        for index, (scene, dark) in enumerate(captured_night_scenes(
+                count, seed, split_index, image_size, level_range, simulator,
+                **render_kwargs)):
             name = f'{index:05d}.png'
             for kind, image in (('images', scene.normal_light(simulator)), ('dark', dark)):
                 _write(osp.join(dirs[kind], name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
