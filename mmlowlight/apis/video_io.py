@@ -281,7 +281,6 @@ class VideoWriter:
         self.format = self.container.format.name.split(',')[0]
         self.codec = codec or CONTAINER_VIDEO_CODEC.get(self.format, DEFAULT_CODEC)
         self.options = _encoder_options(self.codec, crf, preset)
-        self._hint = _codec_hint(self.container, self.format, self.codec)
         self.container.options.update(_MUXER_OPTIONS.get(self.format, {}))
         _copy_metadata(reader.container.metadata, self.container.metadata)
         self.video = self._add_video(template, width, height)
@@ -394,8 +393,8 @@ class VideoWriter:
         try:
             self.container.mux(packets)
         except (av.FFmpegError, OSError) as exc:
-            raise VideoWriteError(f'{self.path}: cannot write ({_reason(exc)}){self._hint}'
-                                  ) from exc
+            hint = _codec_hint(self.container, self.format, self.codec)
+            raise VideoWriteError(f'{self.path}: cannot write ({_reason(exc)}){hint}') from exc
 
     def close(self) -> None:
         """Flush the encoders and finish the file (call only after a complete write)."""
