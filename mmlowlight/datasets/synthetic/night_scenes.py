@@ -171,6 +171,13 @@ def render_night_scene(rng: np.random.Generator,
     return NightScene(linear.astype(np.float32), boxes, labels, mask)
 
 
+def _checked_level_range(level_range: Tuple[float, float]) -> Tuple[float, float]:
+    low, high = level_range
+    if not 0 < low <= high < 255:
+        raise ValueError(f'level_range must satisfy 0 < low <= high < 255, got {level_range}')
+    return low, high
+
+
 def captured_night_scenes(count: int,
                           seed: int = 0,
                           split_index: int = 0,
@@ -195,9 +202,7 @@ def captured_night_scenes(count: int,
     Yields:
         tuple[NightScene, np.ndarray]: The scene and its dark capture (H, W, 3) uint8 RGB.
     """
-    low, high = level_range
-    if not 0 < low <= high < 255:
-        raise ValueError(f'level_range must satisfy 0 < low <= high < 255, got {level_range}')
+    low, high = _checked_level_range(level_range)
     photos = photo_backgrounds()
     rng = np.random.default_rng([seed, split_index])
     for index in range(count):
@@ -235,9 +240,7 @@ def generate_night_scenes_dataset(out_dir: str,
     Returns:
         dict[str, str]: Split -> annotation json path.
     """
-    low, high = level_range
-    if not 0 < low <= high < 255:  # before any folder is made
-        raise ValueError(f'level_range must satisfy 0 < low <= high < 255, got {level_range}')
+    _checked_level_range(level_range)  # before any folder is made
     written = {}
     for split_index, (split, count) in enumerate(sorted(num_images.items())):
         dirs = {kind: osp.join(out_dir, kind, split) for kind in ('images', 'dark', 'masks')}
