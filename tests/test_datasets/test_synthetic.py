@@ -154,9 +154,13 @@ class TestNightScenes:
         assert 5 < min(levels) and max(levels) < 40
 
     def test_bad_level_range(self, tmp_path):
-        from mmlowlight.datasets.synthetic import generate_night_scenes_dataset
+        from mmlowlight.datasets.synthetic import (captured_night_scenes,
+                                                   generate_night_scenes_dataset)
         with pytest.raises(ValueError, match='level_range'):
-            generate_night_scenes_dataset(str(tmp_path), {'val': 1}, level_range=(0, 10))
+            generate_night_scenes_dataset(str(tmp_path / 'out'), {'val': 1}, level_range=(0, 10))
+        assert not osp.exists(tmp_path / 'out')  # refused before any folder is made
+        with pytest.raises(ValueError, match='level_range'):
+            next(captured_night_scenes(1, level_range=(40, 5)))
 
 
 class TestCaptureLinear:
