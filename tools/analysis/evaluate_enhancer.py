@@ -46,7 +46,6 @@ Then the acceptance checks of the "default enhancer v2" issue for the first cand
 Validation data only: nothing here trains or tunes a model.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -63,8 +62,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
-from night_pairs import (VEIL_SMOOTHING, dark_channel, night_pairs, night_photos,  # noqa: E402
-                         night_row, psnr, reference_row)
+from night_pairs import (VEIL_SMOOTHING, dark_channel, image_paths, lol_val_pairs,  # noqa: E402
+                         night_pairs, night_photos, night_row, psnr, reference_row)
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
 
@@ -80,14 +79,6 @@ WELL_LIT_SAMPLES = ('astronaut', 'chelsea', 'coffee', 'rocket')
 CLIP_LEVEL = 250
 #: The night halo figure of the default weights v2.1 (2026-12-06), which v3 should halve.
 V21_NIGHT_HALO = 0.092
-
-
-def _images(folder: str) -> List[str]:
-    paths = sorted(p for p in glob.glob(osp.join(folder, '*'))
-                   if osp.splitext(p)[1].lower() in ('.png', '.jpg', '.jpeg', '.bmp'))
-    if not paths:
-        raise FileNotFoundError(f'no images in {folder}')
-    return paths
 
 
 #: An enhancement method under test: H x W x 3 uint8 RGB -> the same.
@@ -111,10 +102,8 @@ def lol_pairs(run: Method, root: str) -> Tuple[float, float, float]:
     mean ratio of their fine detail (:func:`fine_detail`) to the references'."""
     height, width = LOL_CROP
     psnrs, ssims, details = [], [], []
-    for low_path in _images(osp.join(root, 'low')):
-        high_path = osp.join(root, 'high', osp.basename(low_path))
-        low = read_image(low_path).rgb[:height, :width]
-        high = read_image(high_path).rgb[:height, :width]
+    for low, high in lol_val_pairs(root):
+        low, high = low[:height, :width], high[:height, :width]
         out = run(np.ascontiguousarray(low))
         psnrs.append(psnr(high, out))
         ssims.append(structural_similarity(high, out, data_range=255, channel_axis=-1))
@@ -125,7 +114,7 @@ def lol_pairs(run: Method, root: str) -> Tuple[float, float, float]:
 def real_photos(run: Method, folders: List[str]) -> Dict[str, float]:
     """Noise, brightness and clipping of the outputs of real dark photos (no references)."""
     noise, level, clipped, veil, smooth_veil = [], [], [], [], []
-    for path in [p for folder in folders for p in _images(folder)]:
+    for path in [p for folder in folders for p in image_paths(folder)]:
         out = run(read_image(path).rgb)
         noise.append(estimate_sigma(out, channel_axis=-1, average_sigmas=True))
         level.append(out.mean() / 255)
@@ -146,8 +135,8 @@ def well_lit_sets(root: str) -> Dict[str, List[np.ndarray]]:
     """The well-lit inputs: ``lol_val_pairs/high`` and scikit-image's sample photos."""
     from skimage import data as skdata
     return dict(
-        well_lit_lol=[read_image(p).rgb for p in _images(osp.join(root, 'lol_val_pairs',
-                                                                  'high'))],
+        well_lit_lol=[read_image(p).rgb
+                      for p in image_paths(osp.join(root, 'lol_val_pairs', 'high'))],
         well_lit_skimage=[getattr(skdata, name)() for name in WELL_LIT_SAMPLES])
 
 
@@ -179,10 +168,9 @@ def _class_log_probs(classifier: torch.nn.Module, rgb: np.ndarray) -> torch.Tens
 def semantic_kl(run: Method, root: str, classifier: torch.nn.Module) -> float:
     """Mean KL(P_ref || P_out) of the ImageNet class distributions over ``lol_val_pairs``."""
     values = []
-    for low_path in _images(osp.join(root, 'low')):
-        high = read_image(osp.join(root, 'high', osp.basename(low_path))).rgb
+    for low, high in lol_val_pairs(root):
         ref = _class_log_probs(classifier, high)
-        out = _class_log_probs(classifier, run(read_image(low_path).rgb))
+        out = _class_log_probs(classifier, run(low))
         values.append(float((ref.exp() * (ref - out)).sum()))
     return float(np.mean(values))
 

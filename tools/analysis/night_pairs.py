@@ -32,7 +32,7 @@ import argparse
 import glob
 import os.path as osp
 import sys
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
 import cv2  # noqa: E402
@@ -44,6 +44,27 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # no
 EXPOSURES = (0.08, 0.12, 0.2)
 LIGHT_LEVEL = 0.9
 Method = Callable[[np.ndarray], np.ndarray]
+
+
+#: Image files the validation tools read.
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
+
+
+def image_paths(folder: str) -> List[str]:
+    """The images in ``folder``, sorted; FileNotFoundError when there are none."""
+    paths = sorted(p for p in glob.glob(osp.join(folder, '*'))
+                   if osp.splitext(p)[1].lower() in IMAGE_EXTENSIONS)
+    if not paths:
+        raise FileNotFoundError(f'no images in {folder}')
+    return paths
+
+
+def lol_val_pairs(folder: str) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """(low, high) RGB uint8 of a LOL-layout folder (``low/`` and ``high/``, the same names),
+    in sorted order (``lol_val_pairs``: validation only)."""
+    from mmlowlight.apis import read_image
+    for low in image_paths(osp.join(folder, 'low')):
+        yield read_image(low).rgb, read_image(osp.join(folder, 'high', osp.basename(low))).rgb
 
 
 def night_photos(root: str) -> List[Tuple[str, np.ndarray]]:

@@ -26,7 +26,6 @@ capture's contrast compressed, the simulated pairs want it kept (see docs/en/ben
 Validation data only: nothing here trains or tunes a model.
 """
 import argparse
-import glob
 import os.path as osp
 import sys
 from typing import Callable, Dict, Iterator, List, Tuple
@@ -36,7 +35,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/analysis/: night
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from cli_types import number, positive_int  # noqa: E402
-from night_pairs import luminance, night_pairs, night_photos, validation_parser  # noqa: E402
+from night_pairs import (lol_val_pairs, luminance, night_pairs, night_photos,  # noqa: E402
+                         validation_parser)
 
 Pair = Tuple[np.ndarray, np.ndarray]  # (dark capture, reference), RGB uint8
 Method = Callable[[np.ndarray], np.ndarray]
@@ -74,10 +74,7 @@ def tone_slope(dark: np.ndarray, reference: np.ndarray, blur: float = BLUR) -> f
 
 
 def lol_pairs(root: str) -> Iterator[Pair]:
-    from mmlowlight.apis import read_image
-    for low in sorted(glob.glob(osp.join(root, 'lol_val_pairs', 'low', '*'))):
-        yield read_image(low).rgb, read_image(low.replace(
-            osp.join('', 'low', ''), osp.join('', 'high', ''))).rgb
+    return lol_val_pairs(osp.join(root, 'lol_val_pairs'))
 
 
 def night_photo_pairs(root: str) -> Iterator[Pair]:
