@@ -54,10 +54,11 @@ class OnnxEnhancer(nn.Module):
                     torch.sym_max(1, round(width / scale)))
             small = F.interpolate(x, size=size, mode='bilinear')
         # The exposure control and the denoiser, where configured, as in SGZEnhancer.forward.
-        factor_low = enhancer.refine_low_res_factor(small, enhancer.efe(small))
+        light = enhancer.scene_light(x)
+        factor_low = enhancer._refined_factor(small, light)
         factor = factor_low if scale == 1 else F.interpolate(
             factor_low, size=(height, width), mode='bilinear', align_corners=True)
-        x = enhancer.curve_input(x, small, factor_low)
+        x = enhancer.curve_input(x, small, factor_low, light)
         return recurrent_enhance(x, factor, enhancer.num_iterations), factor
 
 

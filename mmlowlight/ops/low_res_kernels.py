@@ -24,12 +24,13 @@ denominators here are all bounded away from 0; the results are bit-identical). A
 denoiser's maps took 2.1 ms with the checks and 1.1 ms without (scale 8).
 """
 import types
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numba
 import numpy as np
 
 from mmlowlight.utils import run_jobs
+from .light_sources import level_caps
 from .sampling import linear_taps
 
 __all__ = ['exposure_scale', 'exposure_gain', 'exposure_controlled_factor',
@@ -112,9 +113,10 @@ def _mean(x):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _level_target(small, rank, target_level, reference_mean, level_slope, max_level, stop,
+def _level_target(small, rank, max_level, target_level, reference_mean, level_slope, stop,
                   span):
-    """``CurveExposureControl.target`` of one (3, s, s) image, and its mean level."""
+    """``CurveExposureControl.target`` of one (3, s, s) image under its cap ``max_level``
+    (``level_cap``), and its mean level."""
     mean = _mean(small)
     brightest = np.empty(small.shape[1] * small.shape[2], np.float32)
     top = -np.inf
@@ -161,12 +163,12 @@ def _gained(target, mean, gain_share):
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
 def _exposure_scales(small, factor, ys, xs, num_iterations, search_steps, max_scale, rank,
-                     target_args, gain_share):
+                     caps, target_args, gain_share):
     """Per image ``alpha`` of ``CurveExposureControl.solve_scale`` (N,) float32."""
     alpha = np.zeros(small.shape[0], np.float32)
     for n in range(small.shape[0]):
         thumb = _resize(small[n], *ys, *xs)
-        target, mean = _level_target(thumb, rank, *target_args)
+        target, mean = _level_target(thumb, rank, caps[n], *target_args)
         if gain_share > 0:  # the curve starts from the gained thumbnail
             gained = thumb * _gained(target, mean, gain_share)
             thumb = np.minimum(gained, np.ones_like(gained))
@@ -179,17 +181,18 @@ def _exposure_scales(small, factor, ys, xs, num_iterations, search_steps, max_sc
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _exposure_gains(small, ys, xs, rank, target_args, gain_share):
+def _exposure_gains(small, ys, xs, rank, caps, target_args, gain_share):
     gains = np.ones(small.shape[0], np.float32)
     for n in range(small.shape[0]):
         thumb = _resize(small[n], *ys, *xs)
-        target, mean = _level_target(thumb, rank, *target_args)
+        target, mean = _level_target(thumb, rank, caps[n], *target_args)
         gains[n] = _gained(target, mean, gain_share)
     return gains
 
 
-def _search_args(control, small: np.ndarray) -> tuple:
-    """The thumbnail taps, the highlight rank and the target's arguments of the search."""
+def _search_args(control, small: np.ndarray, light: Optional[np.ndarray]) -> tuple:
+    """The thumbnail taps, the highlight rank, the targets' caps (N,) and the target's other
+    arguments of the search."""
     size = control.search_size
     ys = tuple(linear_taps(small.shape[2], size, False))
     xs = tuple(linear_taps(small.shape[3], size, False))
@@ -199,13 +202,12 @@ def _search_args(control, small: np.ndarray) -> tuple:
     # float32, as PyTorch casts Python scalars for float32 tensors (stop - start is computed
     # in Python, before the cast).
     target_args = (_F32(control.target_level), _F32(control.reference_mean),
-                   _F32(control.level_slope), _F32(control.max_level), _F32(stop),
-                   _F32(stop - start))
-    return ys, xs, rank, target_args
+                   _F32(control.level_slope), _F32(stop), _F32(stop - start))
+    return ys, xs, rank, level_caps(control, light, small.shape[0]), target_args
 
 
-def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
-                   num_iterations: int) -> np.ndarray:
+def exposure_scale(control, small: np.ndarray, factor: np.ndarray, num_iterations: int,
+                   light: Optional[np.ndarray] = None) -> np.ndarray:
     """``CurveExposureControl.solve_scale`` (its ``alpha``) of thumbnails and factor maps.
 
     Args:
@@ -213,32 +215,35 @@ def exposure_scale(control, small: np.ndarray, factor: np.ndarray,
         small (np.ndarray): The EFE's input (N, 3, h, w) float32, RGB in [0, 1].
         factor (np.ndarray): Its factor map (N, C, h, w) float32, C = 3 or 3 * num_iterations.
         num_iterations (int): The curve's steps.
+        light (np.ndarray, optional): The frames' ``light_weight`` (N,)
+            (:func:`~.light_sources.light_weights`).
 
     Returns:
         np.ndarray: (N,) float32 scales in [0, max_scale].
     """
     small = np.ascontiguousarray(small, np.float32)
     factor = np.ascontiguousarray(factor, np.float32)
-    ys, xs, rank, target_args = _search_args(control, small)
+    ys, xs, rank, caps, target_args = _search_args(control, small, light)
     return _exposure_scales(small, factor, ys, xs, num_iterations, control.search_steps,
-                            _F32(control.max_scale), rank, target_args,
+                            _F32(control.max_scale), rank, caps, target_args,
                             _F32(control.gain_share))
 
 
-def exposure_gain(control, small: np.ndarray) -> np.ndarray:
+def exposure_gain(control, small: np.ndarray, light: Optional[np.ndarray] = None
+                  ) -> np.ndarray:
     """``CurveExposureControl.input_gain`` of thumbnails: the gain before the curve.
 
     Args:
         control (CurveExposureControl): The model's exposure control.
         small (np.ndarray): The EFE's input (N, 3, h, w) float32, RGB in [0, 1].
+        light (np.ndarray, optional): The frames' ``light_weight`` (N,).
 
     Returns:
         np.ndarray: (N,) float32 gains >= 1 (ones at ``gain_share = 0``).
     """
     small = np.ascontiguousarray(small, np.float32)
-    ys, xs, rank, target_args = _search_args(control, small)
-    return _exposure_gains(small, ys, xs, rank, target_args,
-                           _F32(control.gain_share))
+    ys, xs, rank, caps, target_args = _search_args(control, small, light)
+    return _exposure_gains(small, ys, xs, rank, caps, target_args, _F32(control.gain_share))
 
 
 def _shaped_factor(control, factor: np.ndarray) -> np.ndarray:
@@ -260,7 +265,8 @@ def _shaped_factor(control, factor: np.ndarray) -> np.ndarray:
 
 
 def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,
-                               num_iterations: int) -> np.ndarray:
+                               num_iterations: int, light: Optional[np.ndarray] = None
+                               ) -> np.ndarray:
     """``CurveExposureControl.forward``: ``clamp(alpha * shape_factor(factor), -1, 1)``.
 
     Args:
@@ -268,12 +274,13 @@ def exposure_controlled_factor(control, small: np.ndarray, factor: np.ndarray,
         small (np.ndarray): The EFE's input (N, 3, h, w) float32, RGB in [0, 1].
         factor (np.ndarray): Its factor map (N, C, h, w) float32.
         num_iterations (int): The curve's steps.
+        light (np.ndarray, optional): The frames' ``light_weight`` (N,).
 
     Returns:
         np.ndarray: The scaled factor map (N, C, h, w) float32.
     """
     factor = _shaped_factor(control, np.ascontiguousarray(factor, np.float32))
-    alpha = exposure_scale(control, small, factor, num_iterations)
+    alpha = exposure_scale(control, small, factor, num_iterations, light)
     return np.clip(alpha[:, None, None, None] * factor, _F32(-1), _F32(1))
 
 

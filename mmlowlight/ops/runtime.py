@@ -30,6 +30,7 @@ from .denoise_statistics import denoiser_affine_maps, frame_statistics
 from .downscale import downscale_frames
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
+from .light_sources import light_weights
 from .low_res_kernels import (STOCK_EXPOSURE_CONTROL, STOCK_REFINE, exposure_controlled_factor,
                               exposure_gain, is_stock)
 
@@ -110,7 +111,8 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         Tensor: (N, C, h, w) float32 in [-1, 1], RGB channel order, C = 3 or
         3 * num_iterations.
     """
-    return _refine_low_res_factor(model, *_efe_factor(model, frames, bgr, backend, threads))
+    return _refine_low_res_factor(model, *_efe_factor(model, frames, bgr, backend, threads),
+                                  _scene_light(model, frames))
 
 
 def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: Optional[str],
@@ -132,28 +134,42 @@ def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: 
     return small, factor
 
 
-def _input_gain(model: torch.nn.Module, small: np.ndarray) -> Optional[np.ndarray]:
+def _scene_light(model: torch.nn.Module, frames: np.ndarray) -> Optional[np.ndarray]:
+    """``model.scene_light`` (N,) of the frames, None where the model has no light rule."""
+    control = getattr(model, 'exposure_control', None)
+    if getattr(control, 'light_level', None) is None:
+        return None
+    return light_weights(control, frames)
+
+
+def _input_gain(model: torch.nn.Module, small: np.ndarray, light: Optional[np.ndarray]
+                ) -> Optional[np.ndarray]:
     """``model.input_gain`` (N,) of the EFE's input, None without a gain before the curve."""
     if not getattr(model, 'has_input_gain', False):
         return None
     control = model.exposure_control
     if is_stock(control, STOCK_EXPOSURE_CONTROL):
-        return exposure_gain(control, small)
+        return exposure_gain(control, small, light)
+    # The light weights only where there are any: overrides written before them take one
+    # argument (likewise refine_low_res_factor's two below).
+    args = (torch.from_numpy(small),) + (() if light is None else (torch.from_numpy(light),))
     with torch.inference_mode():
-        return model.input_gain(torch.from_numpy(small)).float().flatten().numpy()
+        return model.input_gain(*args).float().flatten().numpy()
 
 
-def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor
-                           ) -> Tensor:
+def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor,
+                           light: Optional[np.ndarray]) -> Tensor:
     """``model.refine_low_res_factor``; by the numba kernels for the stock
     ``CurveExposureControl`` (the PyTorch code is dispatch-bound at thumbnail size)."""
     control = getattr(model, 'exposure_control', None)
     if is_stock(control, STOCK_EXPOSURE_CONTROL) and \
             is_stock(type(model).refine_low_res_factor, STOCK_REFINE):
         return torch.from_numpy(exposure_controlled_factor(
-            control, small, factor.float().numpy(), model.num_iterations))
+            control, small, factor.float().numpy(), model.num_iterations, light))
+    args = (torch.from_numpy(small), factor) + (
+        () if light is None else (torch.from_numpy(light),))
     with torch.inference_mode():
-        return model.refine_low_res_factor(torch.from_numpy(small), factor).float()
+        return model.refine_low_res_factor(*args).float()
 
 
 def enhance_frames(model: torch.nn.Module,
@@ -198,15 +214,21 @@ def enhance_frames(model: torch.nn.Module,
         raise ValueError(f'enhance_frames cannot run this model: {reason}')
     threads = threads or torch.get_num_threads()
     denoiser = getattr(model, 'denoiser', None)
-    statistics = None
-    if denoiser is not None and threads > 1:
-        # The denoiser's full-resolution statistics need only the frames: on a worker while
-        # the EFE runs, whose threads leave the cores partly idle (1080p: 9.7 against 11.7 ms).
-        statistics = worker_pool(1, 'mmlowlight-statistics').submit(
-            frame_statistics, denoiser, frames, bgr, 1)
+    statistics = light_job = None
+    has_light_rule = getattr(getattr(model, 'exposure_control', None), 'light_level',
+                             None) is not None
+    if threads > 1 and (denoiser is not None or has_light_rule):
+        # The light sources and the denoiser's full-resolution statistics need only the
+        # frames: on a worker while the EFE runs, whose threads leave the cores partly idle
+        # (1080p: 9.7 against 11.7 ms).
+        pool = worker_pool(1, 'mmlowlight-statistics')
+        light_job = pool.submit(_scene_light, model, frames)
+        if denoiser is not None:
+            statistics = pool.submit(frame_statistics, denoiser, frames, bgr, 1)
     small, factor = _efe_factor(model, frames, bgr, backend, threads)
-    factor = _refine_low_res_factor(model, small, factor)
-    gain = _input_gain(model, small)
+    light = _scene_light(model, frames) if light_job is None else light_job.result()
+    factor = _refine_low_res_factor(model, small, factor, light)
+    gain = _input_gain(model, small, light)
     if factor_transform is not None:
         factor = factor_transform(factor)
     affine = None

@@ -97,9 +97,28 @@ SGZ_CONFIGS = [p for p in CONFIGS if variant(p) != 'baseline']
 
 
 @functools.lru_cache(maxsize=1)
-def _photo_enhancer():
+def _photo_enhancer(night_level=False):
+    """The default enhancer; without its night level unless asked (the preprocessors turn it
+    off unless ``keep_night_level=True``)."""
     from mmlowlight.apis import init_enhancer
-    return init_enhancer()
+    if night_level:
+        return init_enhancer()
+    return init_enhancer(exposure_control=dict(light_level=None))
+
+
+@functools.lru_cache(maxsize=1)
+def _night_street():
+    """A dark capture of a scene lit by its own lamps (clipped plateaus), RGB uint8."""
+    import numpy as np
+
+    from mmlowlight.datasets.synthetic import LowLightSimulator
+    rng = np.random.default_rng(3)
+    scene = (np.linspace(10, 60, 230)[None, :, None] * np.ones((150, 1, 3))
+             + rng.normal(0, 6, (150, 230, 3)))
+    for y, x in ((30, 40), (35, 150), (90, 200)):
+        scene[y:y + 8, x:x + 10] = 255
+    scene = np.clip(scene, 0, 255).astype(np.uint8)
+    return LowLightSimulator().__call__(scene, np.random.default_rng(0), exposure=0.1)
 
 
 @functools.lru_cache(maxsize=1)
@@ -134,7 +153,8 @@ def preprocessor_output_rgb(preprocessor, cfg, rgb):
 @pytest.mark.parametrize('path', SGZ_CONFIGS, ids=[osp.basename(p) for p in SGZ_CONFIGS])
 def test_config_gives_the_model_the_photo_enhancer(path):
     """The shipped configs' enhancer is `enhance(init_enhancer(), img)` (within 2 grey levels):
-    the default weights' recorded pipeline, exposure control and denoiser included."""
+    the default weights' recorded pipeline, exposure control and denoiser included (the night
+    level off, see test_night_level_is_off_unless_kept)."""
     pytest.importorskip('mmdet.models' if '/det/' in path else 'mmseg.models')
     import numpy as np
 
@@ -153,6 +173,36 @@ def test_config_gives_the_model_the_photo_enhancer(path):
     difference = np.abs(got - expected)
     assert difference.max() <= 2.0, (difference.max(), difference.mean())
     assert expected.mean() > 2 * dark.mean()  # it did enhance
+
+
+@pytest.mark.parametrize('keep', [False, True])
+def test_night_level_is_off_unless_kept(keep):
+    """The recorded night level (a night street rendered as a night photo) is off in the
+    preprocessors by default, on with keep_night_level=True; either way the model gets
+    `enhance` of that pipeline."""
+    pytest.importorskip('mmdet.models')
+    import numpy as np
+
+    from mmlowlight.apis import enhance
+    from mmlowlight.ops.light_sources import light_weights
+    path = next(p for p in SGZ_CONFIGS if 'retinanet' in p and 'frozen' in p)
+    cfg = load(path)
+    cfg.model.data_preprocessor.keep_night_level = keep
+    init_default_scope(cfg.default_scope)
+    preprocessor = MODELS.build(cfg.model.data_preprocessor).eval()
+    recorded = _photo_enhancer(night_level=True).exposure_control
+    assert recorded.light_level is not None
+    control = preprocessor.enhancer.exposure_control
+    assert control.light_level == (recorded.light_level if keep else None)
+    assert preprocessor.enhancer_args['exposure_control']['light_level'] == control.light_level
+    assert ('night level off' in preprocessor.pipeline_description) != keep
+    street = _night_street()
+    assert light_weights(recorded, street[None])[0] == 1
+    got = preprocessor_output_rgb(preprocessor, cfg.model.data_preprocessor, street)
+    expected = enhance(_photo_enhancer(night_level=keep), street).astype(np.float32)
+    assert np.abs(got - expected).max() <= 2.0
+    other = enhance(_photo_enhancer(night_level=not keep), street).astype(np.float32)
+    assert (other.mean() > got.mean() + 10) == keep
 
 
 @pytest.mark.parametrize('stage', ['denoiser', 'exposure_control'])

@@ -45,20 +45,24 @@ def _factor(shape, channels=3, seed=1):
 @pytest.mark.parametrize('shape', [(1, 1), (7, 13), (90, 160)])
 @pytest.mark.parametrize('channels', [3, 24])
 @pytest.mark.parametrize('shaping', [{}, dict(share_channels=False, spatial_variation=1.0),
-                                     dict(gain_share=0.6)])
+                                     dict(gain_share=0.6),
+                                     dict(gain_share=0.6, max_level=0.41, light_level=0.2)])
 def test_exposure_matches_torch(kind, shape, channels, shaping):
     control = CurveExposureControl(**shaping)
     small, factor = _image(kind, shape), _factor(shape, channels)
+    light = np.float32([0.6]) if 'light_level' in shaping else None
+    light_t = None if light is None else torch.from_numpy(light)
     with torch.inference_mode():
-        alpha = control.solve_scale(torch.from_numpy(small), torch.from_numpy(factor))
-        reference = control(torch.from_numpy(small), torch.from_numpy(factor))
-    np.testing.assert_allclose(exposure_scale(control, small, factor, 8), alpha.flatten(),
+        alpha = control.solve_scale(torch.from_numpy(small), torch.from_numpy(factor), 8,
+                                    light_t)
+        reference = control(torch.from_numpy(small), torch.from_numpy(factor), 8, light_t)
+    np.testing.assert_allclose(exposure_scale(control, small, factor, 8, light), alpha.flatten(),
                                rtol=1e-5, atol=0)
-    np.testing.assert_allclose(exposure_controlled_factor(control, small, factor, 8),
+    np.testing.assert_allclose(exposure_controlled_factor(control, small, factor, 8, light),
                                reference.numpy(), rtol=1e-5, atol=1e-7)
     with torch.inference_mode():
-        gain = control.input_gain(torch.from_numpy(small))
-    np.testing.assert_allclose(exposure_gain(control, small), gain.flatten(), rtol=1e-6)
+        gain = control.input_gain(torch.from_numpy(small), light_t)
+    np.testing.assert_allclose(exposure_gain(control, small, light), gain.flatten(), rtol=1e-6)
 
 
 @pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])

@@ -137,3 +137,27 @@ def test_default_weights_with_a_gain_before_the_curve_match_the_reference():
     assert (out[:, 22:28, 42:50] >= 250).all()
     model.exposure_control.gain_share = 0.0
     assert np.abs(out.astype(float) - enhance_frames(model, frames)).mean() > 1
+
+
+@pytest.mark.parametrize('threads', [1, 2])
+def test_default_weights_with_the_light_rule_match_the_reference(threads):
+    # A dark street with a clipped lamp and the same street without it: the light rule lowers
+    # the first one's level (computed on a worker while the EFE runs, or inline on 1 thread).
+    from mmlowlight.apis import init_enhancer
+    rng = np.random.default_rng(2)
+    ramp = np.linspace(2, 30, 96)[None, :, None] * np.array([1.0, 0.9, 1.2])
+    frames = np.clip(ramp + rng.normal(0, 2, (2, 72, 96, 3)), 0, 255)
+    frames[0, 20:30, 40:52] = 110
+    frames[1] = rng.uniform(5, 25, frames.shape[1:])  # a dim room: no light stands out
+    frames = frames.astype(np.uint8)
+    model = init_enhancer(exposure_control=dict(
+        type='CurveExposureControl', share_channels=True, spatial_variation=1.0,
+        max_level=0.41, gain_share=0.7, light_level=0.26))
+    from mmlowlight.ops.light_sources import light_weights
+    np.testing.assert_array_equal(light_weights(model.exposure_control, frames), [1, 0])
+    out = enhance_frames(model, frames, threads=threads)
+    _assert_within_one_level(out, _reference(model, frames))
+    model.exposure_control.light_level = None
+    plain = enhance_frames(model, frames, threads=threads)
+    assert out[0].mean() < plain[0].mean() - 10
+    np.testing.assert_array_equal(out[1], plain[1])

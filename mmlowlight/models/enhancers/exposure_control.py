@@ -13,7 +13,12 @@ of the enhanced thumbnail meets a target chosen from the input's own exposure:
   (a night scene stays darker than a dim room, as people expect of photographs);
 - between ``lit_keys[0]`` and ``lit_keys[1]`` the brightening fades out linearly, and from
   ``lit_keys[1]`` on the target is the input's own level: ``alpha = 0`` and the curve is the
-  identity (an already bright image is never brightened).
+  identity (an already bright image is never brightened);
+- with ``light_level``, a dark scene lit by its own light sources (street lamps, headlights,
+  lit windows: a share of the frame at its brightest value, far above its mean level) is capped
+  at that lower level instead of ``max_level``: the key of a night street is not that of a dim
+  room. The scene's light sources are read from the full-resolution image
+  (:meth:`light_weight`), where a lamp is a plateau of clipped pixels; the thumbnail blurs it.
 
 Before the search, the map itself is reshaped (both steps plain arithmetic on the thumbnail):
 
@@ -49,7 +54,7 @@ and ``spatial_variation=1.0``: detection 80 %, LOL pairs 19.59 dB, see
 still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX); the fast CPU
 runtime reproduces it in numba (:mod:`mmlowlight.ops.low_res_kernels`), tested against it.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +64,11 @@ from torch import Tensor
 from mmlowlight.registry import MODELS
 from .sgz import recurrent_enhance
 
-__all__ = ['CurveExposureControl']
+__all__ = ['CurveExposureControl', 'LIGHT_RATIO']
+
+#: A pixel belongs to a light source when its largest channel is at least this share of the
+#: image's brightest value (a clipped lamp is a plateau there; its glow falls off below).
+LIGHT_RATIO = 0.9
 
 
 @MODELS.register_module()
@@ -93,6 +102,21 @@ class CurveExposureControl(BaseModule):
             clipped (with ``gain_share`` only). Defaults to 0.6 (real dark photos' clipped
             share 0.04 % with the default weights; knee 0.7 / 0.8 / 0.9: 0.33 / 0.50 / 0.84 %,
             the other validation columns within 0.005).
+        light_level (float, optional): Cap of the target, in (0, 1], for a dark scene lit by
+            its own light sources (see :meth:`light_weight`); between it and ``max_level`` as
+            the weight goes from 1 to 0. None: ``max_level`` for every scene. Defaults to None.
+        light_shares (tuple[float, float, float, float]): Shares of the image's pixels at
+            >= ``LIGHT_RATIO`` of its brightest value where the light sources start to count,
+            count in full, start to fade and no longer count: lamps are compact, a larger
+            bright region is a sky or a window, the light of a day (the darkened night photos
+            here: 0.3-2.3 %; underexposed daylight photos with a bright sky: 4-6 %).
+            Defaults to (0.0015, 0.004, 0.025, 0.04).
+        light_contrast (tuple[float, float]): Ratios of the brightest value to the mean level
+            where the light sources start to count and count in full. A lamp in a night scene
+            stands far above it (night photos: about 1 / 0.26 = 3.8, and the same in a dark
+            capture of them, whose ratios an exposure change keeps); a white object in a
+            daylight scene (mean level about 0.4) about 2-3 times, a flat or foggy image's top
+            less. Defaults to (3.2, 3.6).
         scale_aware_grad (bool): In training, give the gradient alpha's dependence on the map's
             strength (the search itself runs without gradient; see :meth:`forward`): without
             it, losses that prefer a weaker map shrink it unseen until ``max_scale`` caps alpha
@@ -103,6 +127,9 @@ class CurveExposureControl(BaseModule):
     ``tools/analysis/evaluate_enhancer.py`` among (False, 1), (True, 1), (False, 0.5),
     (True, 0.5) and (False, 0): see the README's model card.
     """
+
+    #: See :data:`LIGHT_RATIO`.
+    light_ratio: float = LIGHT_RATIO
 
     def __init__(self,
                  target_level: float = 0.45,
@@ -118,6 +145,9 @@ class CurveExposureControl(BaseModule):
                  spatial_variation: float = 0.5,
                  gain_share: float = 0.0,
                  knee: float = 0.6,
+                 light_level: Optional[float] = None,
+                 light_shares: Sequence[float] = (0.0015, 0.004, 0.025, 0.04),
+                 light_contrast: Sequence[float] = (3.2, 3.6),
                  scale_aware_grad: bool = False) -> None:
         super().__init__()
         for name, value in (('target_level', target_level), ('reference_mean', reference_mean),
@@ -152,6 +182,18 @@ class CurveExposureControl(BaseModule):
         if not 0 < knee < 1:
             raise ValueError(f'knee must be in (0, 1), got {knee!r}')
         self.knee = float(knee)
+        if light_level is not None and not 0 < light_level <= 1:
+            raise ValueError(f'light_level must be in (0, 1] or None, got {light_level!r}')
+        if len(light_shares) != 4 or not (0 <= light_shares[0] < light_shares[1]
+                                          <= light_shares[2] < light_shares[3]):
+            raise ValueError(f'light_shares must be (start, full, fade, none) with 0 <= start '
+                             f'< full <= fade < none, got {light_shares!r}')
+        if len(light_contrast) != 2 or not 0 <= light_contrast[0] < light_contrast[1]:
+            raise ValueError(f'light_contrast must be (start, full) with 0 <= start < full, '
+                             f'got {light_contrast!r}')
+        self.light_level = None if light_level is None else float(light_level)
+        self.light_shares = tuple(float(v) for v in light_shares)
+        self.light_contrast = tuple(float(v) for v in light_contrast)
         self.share_channels = bool(share_channels)
         self.spatial_variation = float(spatial_variation)
         self.scale_aware_grad = bool(scale_aware_grad)
@@ -177,11 +219,46 @@ class CurveExposureControl(BaseModule):
             factor = mean + self.spatial_variation * (factor - mean)
         return factor
 
-    def target(self, small: Tensor) -> Tensor:
+    def light_weight(self, x: Tensor) -> Tensor:
+        """How much each image is a scene lit by its own light sources, in [0, 1].
+
+        The share of pixels whose largest channel is >= ``light_ratio`` times the image's
+        brightest value (clipped lamps, headlights, lit signs), through the trapezoid
+        ``light_shares``, times the ratio of that brightest value to the mean level ramped over
+        ``light_contrast``. Dim rooms (the LOL pairs: shares <= 0.1 %) have a few bright
+        pixels, not a plateau; darkened night streets have 0.3-2.3 % at 3.5-4.9 times their
+        mean level; the darkened ``make demo`` photos' clipped whites 2.2-3.0 times.
+
+        A heuristic, read off the validation sets: a dim room with a lamp in view counts as
+        lit by its own light, a daylight scene of unusual contrast may count in part.
+
+        Args:
+            x (Tensor): Full-resolution images (N, 3, H, W), RGB in [0, 1].
+
+        Returns:
+            Tensor: (N,) float32 weights in [0, 1].
+        """
+        x = x.float()
+        brightest = x.amax(dim=1).flatten(1)
+        top = brightest.amax(dim=1)
+        share = (brightest >= self.light_ratio * top[:, None]).float().mean(dim=1)
+        contrast = top / x.mean(dim=(1, 2, 3)).clamp(min=1e-4)
+        return _trapezoid(share, self.light_shares) * _ramp(contrast, self.light_contrast)
+
+    def level_cap(self, light: Optional[Tensor]) -> Union[float, Tensor]:
+        """The cap of the dark target: ``max_level``, lowered toward ``light_level`` by the
+        images' :meth:`light_weight` ``light`` (N,) where both are given."""
+        if light is None or self.light_level is None:
+            return self.max_level
+        return self.max_level + light.float() * (self.light_level - self.max_level)
+
+    def target(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
         """The output mean level each image should reach.
 
         Args:
             small (Tensor): Thumbnails (N, 3, h, w), RGB in [0, 1].
+            light (Tensor, optional): The images' :meth:`light_weight` (N,); None: no scene
+                counts as lit by its own lights.
 
         Returns:
             Tensor: (N,) levels in [0, 1], never below the input's own mean level.
@@ -195,15 +272,16 @@ class CurveExposureControl(BaseModule):
         start, stop = self.lit_keys
         dark_weight = ((stop - key) / (stop - start)).clamp(0, 1)
         dark_target = (self.target_level * (mean.clamp(min=1e-4) / self.reference_mean)
-                       ** self.level_slope).clamp(max=self.max_level)
+                       ** self.level_slope).clamp(max=self.level_cap(light))
         return mean + (dark_target - mean).clamp(min=0) * dark_weight
 
     @torch.no_grad()
-    def input_gain(self, small: Tensor) -> Tensor:
+    def input_gain(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
         """The gain ``g = (target / mean) ** gain_share`` applied before the curve (>= 1).
 
         Args:
             small (Tensor): Thumbnails (N, 3, h, w) in [0, 1].
+            light (Tensor, optional): The images' :meth:`light_weight` (N,).
 
         Returns:
             Tensor: (N, 1, 1, 1); all ones at ``gain_share = 0`` and where no brightening is
@@ -212,7 +290,7 @@ class CurveExposureControl(BaseModule):
         small = F.interpolate(small.float(), size=(self.search_size, self.search_size),
                               mode='bilinear')
         mean = small.mean(dim=(1, 2, 3)).clamp(min=1e-4)
-        lift = (self.target(small) / mean).clamp(min=1)
+        lift = (self.target(small, light) / mean).clamp(min=1)
         return (lift ** self.gain_share).view(-1, 1, 1, 1)
 
     def roll_off(self, x: Tensor, gain: Tensor) -> Tensor:
@@ -236,13 +314,15 @@ class CurveExposureControl(BaseModule):
         return (gain - 1) / ((1 - self.knee) * (gain - self.knee))
 
     @torch.no_grad()
-    def solve_scale(self, small: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+    def solve_scale(self, small: Tensor, factor: Tensor, num_iterations: int = 8,
+                    light: Optional[Tensor] = None) -> Tensor:
         """Per-image ``alpha`` in [0, max_scale] that brings the mean level to :meth:`target`.
 
         Args:
             small (Tensor): Thumbnails (N, 3, h, w) in [0, 1].
             factor (Tensor): Their factor maps (N, C, h, w).
             num_iterations (int): The curve's steps. Defaults to 8.
+            light (Tensor, optional): The images' :meth:`light_weight` (N,).
 
         Returns:
             Tensor: (N, 1, 1, 1).
@@ -252,10 +332,10 @@ class CurveExposureControl(BaseModule):
         size = (self.search_size, self.search_size)
         small = F.interpolate(small.float(), size=size, mode='bilinear')
         factor = F.interpolate(factor.float(), size=size, mode='bilinear')
-        target = self.target(small).view(-1, 1, 1, 1)
+        target = self.target(small, light).view(-1, 1, 1, 1)
         if self.gain_share > 0:
             # The curve starts from the gained image (the target stays that of the input).
-            small = (small * self.input_gain(small)).clamp(max=1)
+            small = (small * self.input_gain(small, light)).clamp(max=1)
         mean = small.mean(dim=(1, 2, 3), keepdim=True)
         low = torch.zeros_like(target)
         high = torch.full_like(target, self.max_scale)
@@ -270,7 +350,8 @@ class CurveExposureControl(BaseModule):
         # grows with alpha, which a map that darkens somewhere need not satisfy.
         return torch.where(target > mean + 1e-4, low, torch.zeros_like(low))
 
-    def forward(self, small: Tensor, factor: Tensor, num_iterations: int = 8) -> Tensor:
+    def forward(self, small: Tensor, factor: Tensor, num_iterations: int = 8,
+                light: Optional[Tensor] = None) -> Tensor:
         """Scale the factor map.
 
         Args:
@@ -278,6 +359,8 @@ class CurveExposureControl(BaseModule):
             factor (Tensor): Its factor map (N, C, h, w) in [-1, 1]: C = 3 (shared by the
                 steps) or 3 * num_iterations.
             num_iterations (int): The curve's steps. Defaults to 8.
+            light (Tensor, optional): The full-resolution images' :meth:`light_weight` (N,)
+                (used with ``light_level`` only).
 
         Returns:
             Tensor: ``clamp(alpha * factor, -1, 1)`` (N, C, h, w).
@@ -288,7 +371,7 @@ class CurveExposureControl(BaseModule):
             raise ValueError(f'CurveExposureControl wants (N, 3, h, w) images and (N, 3k, h, w) '
                              f'factor maps, got {tuple(small.shape)} and {tuple(factor.shape)}')
         factor = self.shape_factor(factor)
-        alpha = self.solve_scale(small, factor, num_iterations).to(factor.dtype)
+        alpha = self.solve_scale(small, factor, num_iterations, light).to(factor.dtype)
         if self.scale_aware_grad and torch.is_grad_enabled() and factor.requires_grad:
             # alpha undoes any uniform scaling of the map (alpha(c r) = alpha(r) / c), but the
             # search runs without gradient: losses that prefer a weaker map (smoothness,
@@ -300,3 +383,14 @@ class CurveExposureControl(BaseModule):
             free = alpha < self.max_scale * (1 - 2.0**-self.search_steps)
             alpha = torch.where(free, alpha * (strength.detach() / strength), alpha)
         return (alpha * factor).clamp(-1, 1)
+
+
+def _ramp(value: Tensor, band: Sequence[float]) -> Tensor:
+    """0 below ``band[0]``, 1 from ``band[1]`` on, linear between."""
+    start, full = band
+    return ((value - start) / (full - start)).clamp(0, 1)
+
+
+def _trapezoid(value: Tensor, band: Sequence[float]) -> Tensor:
+    """Up from 0 to 1 over ``band[:2]``, down to 0 again over ``band[2:]``."""
+    return _ramp(value, band[:2]) * (1 - _ramp(value, band[2:]))

@@ -176,7 +176,8 @@ class SGZEnhancer(BaseModule):
             raise ValueError(f'scale_factor must be a number >= 1, got {value!r}')
         self._scale_factor = value
 
-    def refine_low_res_factor(self, small: Tensor, factor: Tensor) -> Tensor:
+    def refine_low_res_factor(self, small: Tensor, factor: Tensor,
+                              light: Optional[Tensor] = None) -> Tensor:
         """Adjust the EFE's factor map at the EFE's resolution, before it is upsampled.
 
         The identity here. It is the one place where a configured model may change the factor
@@ -186,13 +187,36 @@ class SGZEnhancer(BaseModule):
         Args:
             small (Tensor): The EFE's input (N, 3, h, w), RGB in [0, 1].
             factor (Tensor): The EFE's output for it (N, C, h, w) in [-1, 1].
+            light (Tensor, optional): :meth:`scene_light` of the full-resolution images (N,),
+                passed on to the exposure control where given.
 
         Returns:
             Tensor: The factor map to upsample (N, C, h, w).
         """
         if self.exposure_control is None:
             return factor
-        return self.exposure_control(small, factor, self.num_iterations)
+        if light is None:  # a custom exposure control need not take the light weights
+            return self.exposure_control(small, factor, self.num_iterations)
+        return self.exposure_control(small, factor, self.num_iterations, light=light)
+
+    def _refined_factor(self, small: Tensor, light: Optional[Tensor]) -> Tensor:
+        # The light weights only where there are any: an override of refine_low_res_factor
+        # written before them takes (small, factor).
+        extra = () if light is None else (light,)
+        return self.refine_low_res_factor(small, self.efe(small), *extra)
+
+    def scene_light(self, x: Tensor) -> Optional[Tensor]:
+        """How much each full-resolution image is lit by its own light sources (N,) in [0, 1]
+        (:meth:`CurveExposureControl.light_weight`), where the exposure control has a
+        ``light_level``; None otherwise.
+
+        Args:
+            x (Tensor): RGB images (N, 3, H, W) in [0, 1].
+        """
+        if getattr(self.exposure_control, 'light_level', None) is None:
+            return None
+        with torch.no_grad():
+            return self.exposure_control.light_weight(x)
 
     @property
     def has_input_gain(self) -> bool:
@@ -200,7 +224,7 @@ class SGZEnhancer(BaseModule):
         ``gain_share`` > 0, see :class:`CurveExposureControl`)."""
         return getattr(self.exposure_control, 'gain_share', 0) > 0
 
-    def input_gain(self, small: Tensor) -> Optional[Tensor]:
+    def input_gain(self, small: Tensor, light: Optional[Tensor] = None) -> Optional[Tensor]:
         """The linear gain the exposure control applies before the curve, or None.
 
         ``g`` (N, 1, 1, 1) from ``exposure_control.input_gain`` where :attr:`has_input_gain`
@@ -209,15 +233,19 @@ class SGZEnhancer(BaseModule):
 
         Args:
             small (Tensor): The EFE's input (N, 3, h, w), RGB in [0, 1].
+            light (Tensor, optional): :meth:`scene_light` of the full-resolution images.
 
         Returns:
             Tensor | None: (N, 1, 1, 1) gains >= 1, or None.
         """
         if not self.has_input_gain:
             return None
-        return self.exposure_control.input_gain(small)
+        if light is None:
+            return self.exposure_control.input_gain(small)
+        return self.exposure_control.input_gain(small, light)
 
-    def curve_input(self, x: Tensor, small: Tensor, factor_low: Tensor) -> Tensor:
+    def curve_input(self, x: Tensor, small: Tensor, factor_low: Tensor,
+                    light: Optional[Tensor] = None) -> Tensor:
         """What the curve runs on: ``x`` times the exposure control's gain (where it has a
         ``gain_share``), denoised (where there is a denoiser), its highlights rolled off into
         [0, 1] (:meth:`CurveExposureControl.roll_off`; clamped to [0, 1] without a gain).
@@ -229,11 +257,12 @@ class SGZEnhancer(BaseModule):
             x (Tensor): RGB images (N, 3, H, W) in [0, 1].
             small (Tensor): :meth:`downscale` of ``x``.
             factor_low (Tensor): The refined factor map at ``small``'s resolution.
+            light (Tensor, optional): :meth:`scene_light` of ``x``.
 
         Returns:
             Tensor: (N, 3, H, W) in [0, 1] (``x`` itself without a gain and a denoiser).
         """
-        gain = self.input_gain(small)
+        gain = self.input_gain(small, light)
         if gain is not None:
             x = x * gain.to(x.dtype)
         if self.denoiser is not None:
@@ -281,7 +310,7 @@ class SGZEnhancer(BaseModule):
             Tensor: Factor map (N, C, H, W) in [-1, 1], C = 3 (shared) or 3 * num_iterations.
         """
         small = self.downscale(x)
-        return self.upsample_factor(self.refine_low_res_factor(small, self.efe(small)), x)
+        return self.upsample_factor(self._refined_factor(small, self.scene_light(x)), x)
 
     def upsample_factor(self, factor: Tensor, x: Tensor) -> Tensor:
         """The low-resolution factor map (N, C, h, w) resized to x's H x W (bilinear, aligned
@@ -315,9 +344,10 @@ class SGZEnhancer(BaseModule):
             factor = self.estimate_factor(x)
         else:
             small = self.downscale(x)
-            factor_low = self.refine_low_res_factor(small, self.efe(small))
+            light = self.scene_light(x)
+            factor_low = self._refined_factor(small, light)
             factor = self.upsample_factor(factor_low, x)
-            x = self.curve_input(x, small, factor_low)
+            x = self.curve_input(x, small, factor_low, light)
         # The curve squares x eight times: half precision loses visible detail, so the RIE
         # always runs in float32, also under autocast.
         with torch.autocast(device_type=x.device.type, enabled=False):

@@ -81,7 +81,10 @@ class TestCurveExposureControl:
         dict(lit_keys=(0.5, 0.4)), dict(lit_keys=(0.1,)), dict(max_scale=0),
         dict(search_size=0), dict(search_steps=0), dict(highlight_quantile=0),
         dict(spatial_variation=-0.1), dict(spatial_variation=1.5), dict(gain_share=-0.1),
-        dict(gain_share=1.0), dict(knee=0), dict(knee=1)
+        dict(gain_share=1.0), dict(knee=0), dict(knee=1), dict(light_level=0),
+        dict(light_level=1.5), dict(light_shares=(0.004, 0.001, 0.02, 0.03)),
+        dict(light_shares=(0.001, 0.004)), dict(light_shares=(0.001, 0.004, 0.003, 0.03)),
+        dict(light_contrast=(-1, 2)), dict(light_contrast=(3, 3))
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
@@ -90,6 +93,81 @@ class TestCurveExposureControl:
     def test_bad_shapes(self):
         with pytest.raises(ValueError, match='factor maps'):
             CurveExposureControl()(torch.rand(1, 3, 4, 4), torch.rand(1, 4, 4, 4))
+
+
+def _street(level=0.04, lamp=True, size=(60, 90), seed=0):
+    """A dark textured scene, with a clipped lamp (1.1 % of the pixels) at 0.42."""
+    x = _scene(level, size=size, seed=seed)
+    if lamp:
+        x[..., 10:16, 20:30] = 0.42
+    return x
+
+
+class _ConstantMap(torch.nn.Module):
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def forward(self, x):
+        return torch.full_like(x, self.value)
+
+
+class TestLightSources:
+
+    def test_weight_is_one_for_a_lit_street_and_zero_without_lights(self):
+        control = CurveExposureControl(light_level=0.26)
+        weights = control.light_weight(torch.cat([_street(), _street(lamp=False),
+                                                  torch.full((1, 3, 60, 90), 0.2),
+                                                  torch.zeros(1, 3, 60, 90)]))
+        assert weights.dtype == torch.float32
+        torch.testing.assert_close(weights, torch.tensor([1.0, 0.0, 0.0, 0.0]))
+
+    def test_weight_ramps_with_the_share_and_the_contrast(self):
+        control = CurveExposureControl(light_level=0.26)
+        small_lamp = _street(lamp=False)
+        small_lamp[..., 10:12, 20:27] = 0.42   # 0.26 %: half way up the share ramp
+        assert float(control.light_weight(small_lamp)) == pytest.approx(0.44, abs=0.01)
+        faint = _street(level=0.12)            # the lamp ~3.4x the mean level
+        assert 0 < float(control.light_weight(faint)) < 1
+        sky = _street(lamp=False)
+        sky[..., :4, :] = 0.42                 # 6.7 %: a bright sky, not a lamp
+        assert float(control.light_weight(sky)) == 0
+        sky[..., 2:4, :] = sky[..., 4:6, :]    # 3.3 %: fading
+        assert 0 < float(control.light_weight(sky)) < 1
+
+    def test_target_is_capped_at_the_light_level(self):
+        control = CurveExposureControl(max_level=0.41, light_level=0.26)
+        x = torch.cat([_street(0.1), _street(0.1)])
+        light = torch.tensor([1.0, 0.5])
+        plain = control.target(x)
+        capped = control.target(x, light)
+        torch.testing.assert_close(plain, torch.full((2,), 0.41))
+        torch.testing.assert_close(capped, torch.tensor([0.26, 0.335]))
+        control.light_level = None
+        torch.testing.assert_close(control.target(x, light), plain)
+
+    def test_lit_scene_keeps_its_own_level(self):
+        control = CurveExposureControl(light_level=0.26)
+        x = _scene(0.45, highlight=0.95)
+        assert float(control.target(x, torch.ones(1))) == pytest.approx(float(x.mean()))
+
+    @pytest.mark.parametrize('gain_share', [0.0, 0.7])
+    def test_enhancer_brightens_a_lit_street_less(self, gain_share):
+        model = SGZEnhancer(scale_factor=4, exposure_control=dict(
+            type='CurveExposureControl', gain_share=gain_share, light_level=0.2)).eval()
+        model.efe = _ConstantMap(-0.5)  # brightens everywhere
+        street, room = _street(size=(96, 128)), _street(lamp=False, size=(96, 128))
+        light = model.scene_light(torch.cat([street, room]))
+        torch.testing.assert_close(light, torch.tensor([1.0, 0.0]))
+        with torch.inference_mode():
+            dimmed = model(torch.cat([street, room]))[0].mean(dim=(1, 2, 3))
+            model.exposure_control.light_level = None
+            assert model.scene_light(street) is None
+            plain = model(torch.cat([street, room]))[0].mean(dim=(1, 2, 3))
+        assert float(dimmed[0]) < float(plain[0]) - 0.05
+        assert float(dimmed[0]) == pytest.approx(0.2, abs=0.02)
+        torch.testing.assert_close(dimmed[1], plain[1])
 
 
 class TestShapeFactor:

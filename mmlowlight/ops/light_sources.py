@@ -1,0 +1,94 @@
+"""The scene's own light sources, read from integer frames for the fast CPU runtime.
+
+:meth:`CurveExposureControl.light_weight <mmlowlight.models.enhancers.CurveExposureControl>`
+needs, per image, the brightest value, the mean level and the number of pixels whose largest
+channel reaches ``light_ratio`` of that brightest value. PyTorch computes them on the float
+frame (three passes over a full-resolution copy); here two passes read the uint8/uint16 frame
+itself. The threshold is turned into the smallest integer level whose float32 value
+(``v / max``, as :func:`mmlowlight.apis.inference.to_model_input` converts) reaches it, so the
+count is the reference's exactly; the mean differs by float rounding only.
+"""
+from typing import Optional
+
+import numba
+import numpy as np
+
+__all__ = ['light_weights', 'level_caps']
+
+_F32 = np.float32
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
+def _light_statistics(rows, ratio, max_value):
+    """(brightest value, sum of all values, pixels at >= ratio x brightest) of one image,
+    ``rows`` (H, W * 3) uint8/uint16. Rows whose largest value is below the threshold are
+    skipped in the second pass (most of a dark frame)."""
+    height, width3 = rows.shape
+    row_top = np.zeros(height, np.int64)
+    total = np.int64(0)
+    for y in range(height):
+        row = rows[y]
+        top = 0
+        partial = np.uint64(0)
+        for k in range(width3):
+            value = row[k]
+            top = max(top, value)
+            partial += value
+        row_top[y] = top
+        total += np.int64(partial)
+    brightest = row_top.max()
+    # float32 as the reference: x = v / max, then x >= ratio * top.
+    threshold = ratio * (_F32(brightest) / max_value)
+    level = brightest
+    while level > 0 and _F32(level - 1) / max_value >= threshold:
+        level -= 1
+    count = 0
+    for y in range(height):
+        if row_top[y] < level:
+            continue
+        row = rows[y]
+        for p in range(width3 // 3):
+            if max(row[3 * p], row[3 * p + 1], row[3 * p + 2]) >= level:
+                count += 1
+    return brightest, total, count
+
+
+def _ramp(value: np.ndarray, band) -> np.ndarray:
+    start, full = band
+    return np.clip((value - _F32(start)) / _F32(full - start), _F32(0), _F32(1))
+
+
+def _trapezoid(value: np.ndarray, band) -> np.ndarray:
+    return _ramp(value, band[:2]) * (_F32(1) - _ramp(value, band[2:]))
+
+
+def light_weights(control, frames: np.ndarray) -> np.ndarray:
+    """``control.light_weight`` of integer frames.
+
+    Args:
+        control (CurveExposureControl): The exposure control (its ``light_ratio``,
+            ``light_shares`` and ``light_contrast``).
+        frames (np.ndarray): N x H x W x 3 uint8/uint16, any channel order.
+
+    Returns:
+        np.ndarray: (N,) float32 weights in [0, 1].
+    """
+    n, height, width, _ = frames.shape
+    max_value = _F32(np.iinfo(frames.dtype).max)
+    stats = np.array([_light_statistics(np.ascontiguousarray(frame).reshape(height, -1),
+                                        _F32(control.light_ratio), max_value) for frame in frames],
+                     np.float64).reshape(n, 3)
+    top = stats[:, 0].astype(np.float32) / max_value
+    share = stats[:, 2].astype(np.float32) / _F32(height * width)
+    mean = (stats[:, 1] / (3.0 * height * width * float(max_value))).astype(np.float32)
+    contrast = top / np.maximum(mean, _F32(1e-4))
+    return _trapezoid(share, control.light_shares) * _ramp(contrast, control.light_contrast)
+
+
+def level_caps(control, light: Optional[np.ndarray], n: int) -> np.ndarray:
+    """``control.level_cap(light)`` as (N,) float32: ``max_level`` lowered toward
+    ``light_level`` by the weights ``light`` (``max_level`` for all without them)."""
+    caps = np.full(n, _F32(control.max_level), np.float32)
+    if light is None or getattr(control, 'light_level', None) is None:
+        return caps
+    return caps + np.asarray(light, np.float32) * _F32(control.light_level - control.max_level)
