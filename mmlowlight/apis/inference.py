@@ -2,7 +2,7 @@
 import logging
 import os
 import os.path as osp
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -192,7 +192,9 @@ def fast_path_unsupported(model: SGZEnhancer) -> Optional[str]:
 
 
 def enhance_batch(model: SGZEnhancer, batch: np.ndarray, bgr: bool = False,
-                  fast: Optional[bool] = None) -> np.ndarray:
+                  fast: Optional[bool] = None,
+                  light_transform: Optional[Callable[[np.ndarray], np.ndarray]] = None
+                  ) -> np.ndarray:
     """Enhance equally sized images in one pass.
 
     On the CPU this runs the fused runtime of :mod:`mmlowlight.ops` (integer frame to integer
@@ -208,6 +210,10 @@ def enhance_batch(model: SGZEnhancer, batch: np.ndarray, bgr: bool = False,
         fast (bool, optional): None (default): the fast runtime wherever it applies; False:
             always the PyTorch reference; True: the fast runtime, or ValueError naming the
             reason where it does not apply.
+        light_transform (callable, optional): Applied to the images' night-level weights
+            (``model.scene_light``, (N,) float32 in [0, 1]) before they set the exposure, e.g.
+            :class:`~mmlowlight.apis.video.NightLevelSmoother` over a video's frames; not
+            called for a model without a night level.
 
     Returns:
         np.ndarray: The enhanced batch, same shape, dtype and channel order.
@@ -216,12 +222,19 @@ def enhance_batch(model: SGZEnhancer, batch: np.ndarray, bgr: bool = False,
     if fast is not False:
         reason = fast_path_unsupported(model)
         if reason is None:
-            return _ops().enhance_frames(model, batch, bgr=bgr)
+            return _ops().enhance_frames(model, batch, bgr=bgr, light_transform=light_transform)
         if fast:
             raise ValueError(f'the fast CPU runtime cannot run this model: {reason}')
     device = next(model.parameters()).device
     with torch.inference_mode():
-        out, _ = model(to_model_input(batch, device, bgr=bgr))
+        x = to_model_input(batch, device, bgr=bgr)
+        scene_light = getattr(model, 'scene_light', None)
+        light = scene_light(x) if light_transform is not None and scene_light else None
+        if light is None:
+            out, _ = model(x)
+        else:
+            light = np.asarray(light_transform(light.float().cpu().numpy()), np.float32)
+            out, _ = model(x, light=torch.from_numpy(light).to(device))
         return from_model_output(out, batch.dtype, bgr=bgr)
 
 

@@ -178,7 +178,9 @@ def enhance_frames(model: torch.nn.Module,
                    factor_transform: Optional[Callable[[Tensor], Tensor]] = None,
                    out: Optional[np.ndarray] = None,
                    backend: Optional[str] = None,
-                   threads: Optional[int] = None) -> np.ndarray:
+                   threads: Optional[int] = None,
+                   light_transform: Optional[Callable[[np.ndarray], np.ndarray]] = None
+                   ) -> np.ndarray:
     """Enhance integer frames with an ``SGZEnhancer`` on the CPU, in one full-resolution pass.
 
     The entry point for video and batch code (``mmlowlight.apis.enhance_batch`` calls it for
@@ -199,6 +201,9 @@ def enhance_frames(model: torch.nn.Module,
             :func:`~mmlowlight.ops.default_efe_backend`.
         threads (int, optional): Threads of the full-resolution pass (default
             ``torch.get_num_threads()``) and of the EFE's tiles (the same).
+        light_transform (callable, optional): Applied to the frames' night-level weights
+            (N,) float32 before they set the exposure (see ``model.scene_light``), e.g. a
+            smoothing over frames; not called where the model has no night level.
 
     Returns:
         np.ndarray: The enhanced frames, shape, dtype and channel order of ``frames``.
@@ -227,6 +232,8 @@ def enhance_frames(model: torch.nn.Module,
             statistics = pool.submit(frame_statistics, denoiser, frames, bgr, 1)
     small, factor = _efe_factor(model, frames, bgr, backend, threads)
     light = _scene_light(model, frames) if light_job is None else light_job.result()
+    if light is not None and light_transform is not None:
+        light = np.asarray(light_transform(light), np.float32)
     factor = _refine_low_res_factor(model, small, factor, light)
     gain = _input_gain(model, small, light)
     if factor_transform is not None:

@@ -81,3 +81,25 @@ def test_dispatch_to_the_fast_runtime(model, monkeypatch):
     assert len(calls) == 2
     with pytest.raises(ValueError, match='training mode'):
         enhance_batch(training, batch, fast=True)
+
+
+@pytest.mark.parametrize('fast', [None, False])
+def test_light_transform_sets_the_night_level(fast):
+    from mmlowlight.apis import init_enhancer
+    rng = np.random.default_rng(0)
+    frames = np.clip(np.linspace(4, 24, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)),
+                     0, 255)
+    frames[10:16, 20:30] = 120  # a lamp: the night level applies in full
+    frames = frames.astype(np.uint8)[None]
+    model = init_enhancer(exposure_control=dict(light_level=0.26))
+    seen = []
+    kept = enhance_batch(model, frames, fast=fast, light_transform=lambda w: seen.append(w) or w)
+    np.testing.assert_allclose(seen[0], [1.0])
+    assert np.array_equal(kept, enhance_batch(model, frames, fast=fast))
+    off = enhance_batch(model, frames, fast=fast, light_transform=np.zeros_like)
+    model.exposure_control.light_level = None
+    assert np.array_equal(off, enhance_batch(model, frames, fast=fast))
+    assert kept.mean() < off.mean() - 15
+    calls = []
+    enhance_batch(model, frames, fast=fast, light_transform=calls.append)
+    assert not calls  # no night level: not called

@@ -258,3 +258,38 @@ def test_static_noise_half_of_official_per_frame_at_no_lower_brightness(tmp_path
     std = [x[8:].astype(np.float32).std(axis=0).mean() for x in (ours, per_frame)]
     assert std[0] <= 0.5 * std[1]
     assert ours[8:].mean() >= per_frame[8:].mean()
+
+
+def test_night_level_smoother_limits_each_step():
+    from mmlowlight.apis.video import NightLevelSmoother
+    smoother = NightLevelSmoother(max_step=0.1)
+    np.testing.assert_allclose(smoother(np.float32([0.0, 1.0, 1.0])), [0.0, 0.1, 0.2])
+    np.testing.assert_allclose(smoother(np.float32([0.0, 0.25])), [0.1, 0.2])
+    assert NightLevelSmoother()(np.float32([0.7]))[0] == pytest.approx(0.7)  # first frame
+    with pytest.raises(ValueError, match='max_step'):
+        NightLevelSmoother(max_step=0)
+
+
+def test_a_lamp_switching_on_eases_the_exposure_in(tmp_path):
+    """A night street whose lamp comes on at frame 4: frame by frame the night level lowers
+    the exposure gradually (NightLevelSmoother), not at once as single images would."""
+    model = init_enhancer(exposure_control=dict(light_level=0.26))
+    rng = np.random.default_rng(0)
+    street = np.clip(np.linspace(4, 24, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)),
+                     0, 255)
+    frames = []
+    for i in range(28):
+        frame = street.copy()
+        if i >= 4:
+            frame[10:16, 20:30] = 120
+        frames.append(frame.astype(np.uint8))
+    src = str(tmp_path / 'in.mkv')
+    make_clip(src, frames=frames, times_ms=[40 * i for i in range(28)], rotation=0,
+              audio_codec=None, subtitle=False)
+    enhance_video(model, src, str(tmp_path / 'out.mkv'), temporal_denoiser=False,
+                  progress=False)
+    levels = probe(str(tmp_path / 'out.mkv'))['rgb'].reshape(28, -1).mean(axis=1)
+    single = [enhance_batch(model, f[None])[0].mean() for f in frames]
+    assert single[3] - single[4] > 15                      # as single images: one jump
+    assert np.abs(np.diff(levels)).max() < 6               # in the video: eased in over
+    assert abs(levels[27] - single[27]) < 2                # 20 frames, to the same end

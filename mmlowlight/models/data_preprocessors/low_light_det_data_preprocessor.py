@@ -48,7 +48,7 @@ class LowLightDetDataPreprocessor(LowLightPreprocessorMixin, DetDataPreprocessor
             at a night photo's level, as ``mmlowlight.apis.enhance`` does for people). False
             (default) turns it off: frozen models trained on normal light recovered more with
             the brighter rendering (``tools/analysis/dark_downstream_benchmark.py``, six seeds:
-            segmentation +5.7 +/- 0.9 points, detection +1.1 +/- 2.8).
+            segmentation +3.8 +/- 1.3 points, detection +0.7 +/- 2.8).
         **kwargs: Arguments of ``DetDataPreprocessor`` (mean, std, bgr_to_rgb,
             pad_size_divisor, pad_value, batch_augments, ...).
     """

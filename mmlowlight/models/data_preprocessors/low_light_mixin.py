@@ -97,8 +97,8 @@ class LowLightPreprocessorMixin:
 
         A photo of a night street should look like a night photo, but a model trained on
         daylight wants the brighter rendering: frozen models of
-        ``tools/analysis/dark_downstream_benchmark.py`` (six seeds) recovered 5.7 +/- 0.9
-        points less of their segmentation score with it, and 1.1 +/- 2.8 points less of
+        ``tools/analysis/dark_downstream_benchmark.py`` (six seeds) recovered 3.8 +/- 1.3
+        points less of their segmentation score with it, and 0.7 +/- 2.8 points less of
         their detection score.
         """
         control = getattr(self.enhancer, 'exposure_control', None)

@@ -297,7 +297,7 @@ class SGZEnhancer(BaseModule):
         size = (max(1, round(height / s)), max(1, round(width / s)))
         return F.interpolate(x, size=size, mode='bilinear')
 
-    def estimate_factor(self, x: Tensor) -> Tensor:
+    def estimate_factor(self, x: Tensor, light: Optional[Tensor] = None) -> Tensor:
         """Run the EFE and return the full-resolution factor map.
 
         :meth:`downscale` -> ``efe`` -> :meth:`refine_low_res_factor` -> align-corners bilinear
@@ -305,12 +305,15 @@ class SGZEnhancer(BaseModule):
 
         Args:
             x (Tensor): RGB image (N, 3, H, W) in [0, 1].
+            light (Tensor, optional): Its :meth:`scene_light` if already known.
 
         Returns:
             Tensor: Factor map (N, C, H, W) in [-1, 1], C = 3 (shared) or 3 * num_iterations.
         """
         small = self.downscale(x)
-        return self.upsample_factor(self._refined_factor(small, self.scene_light(x)), x)
+        if light is None:
+            light = self.scene_light(x)
+        return self.upsample_factor(self._refined_factor(small, light), x)
 
     def upsample_factor(self, factor: Tensor, x: Tensor) -> Tensor:
         """The low-resolution factor map (N, C, h, w) resized to x's H x W (bilinear, aligned
@@ -325,11 +328,13 @@ class SGZEnhancer(BaseModule):
         return F.interpolate(
             factor, size=(height, width), mode='bilinear', align_corners=True)
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, light: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Enhance a batch of images.
 
         Args:
             x (Tensor): RGB images (N, 3, H, W) in [0, 1], any H, W >= 1.
+            light (Tensor, optional): The images' :meth:`scene_light` (N,) to use instead of
+                their own, e.g. smoothed over a video's frames.
 
         Returns:
             tuple[Tensor, Tensor]: The enhanced image (N, 3, H, W), float32, in [0, 1] for
@@ -340,11 +345,12 @@ class SGZEnhancer(BaseModule):
                 f'SGZEnhancer expects an (N, 3, H, W) RGB tensor, got shape {tuple(x.shape)}')
         if x.shape[-2] < 1 or x.shape[-1] < 1:
             raise ValueError(f'SGZEnhancer needs H, W >= 1, got shape {tuple(x.shape)}')
+        if light is None:
+            light = self.scene_light(x)
         if self.denoiser is None and not self.has_input_gain:
-            factor = self.estimate_factor(x)
+            factor = self.estimate_factor(x, light)
         else:
             small = self.downscale(x)
-            light = self.scene_light(x)
             factor_low = self._refined_factor(small, light)
             factor = self.upsample_factor(factor_low, x)
             x = self.curve_input(x, small, factor_low, light)
