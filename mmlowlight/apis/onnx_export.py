@@ -55,7 +55,7 @@ class OnnxEnhancer(nn.Module):
             small = F.interpolate(x, size=size, mode='bilinear')
         # The exposure control and the denoiser, where configured, as in SGZEnhancer.forward.
         light = enhancer.scene_light(x)
-        factor_low = enhancer._refined_factor(small, light)
+        factor_low = enhancer.refined_factor(small, light)
         factor = factor_low if scale == 1 else F.interpolate(
             factor_low, size=(height, width), mode='bilinear', align_corners=True)
         x = enhancer.curve_input(x, small, factor_low, light)

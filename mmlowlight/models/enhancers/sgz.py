@@ -199,9 +199,12 @@ class SGZEnhancer(BaseModule):
             return self.exposure_control(small, factor, self.num_iterations)
         return self.exposure_control(small, factor, self.num_iterations, light=light)
 
-    def _refined_factor(self, small: Tensor, light: Optional[Tensor]) -> Tensor:
-        # The light weights only where there are any: an override of refine_low_res_factor
-        # written before them takes (small, factor).
+    def refined_factor(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
+        """The EFE's factor map of ``small`` through :meth:`refine_low_res_factor` (N, C, h, w).
+
+        The light weights are passed only where there are any: an override of
+        :meth:`refine_low_res_factor` written before them takes ``(small, factor)``.
+        """
         extra = () if light is None else (light,)
         return self.refine_low_res_factor(small, self.efe(small), *extra)
 
@@ -313,7 +316,7 @@ class SGZEnhancer(BaseModule):
         small = self.downscale(x)
         if light is None:
             light = self.scene_light(x)
-        return self.upsample_factor(self._refined_factor(small, light), x)
+        return self.upsample_factor(self.refined_factor(small, light), x)
 
     def upsample_factor(self, factor: Tensor, x: Tensor) -> Tensor:
         """The low-resolution factor map (N, C, h, w) resized to x's H x W (bilinear, aligned
@@ -351,7 +354,7 @@ class SGZEnhancer(BaseModule):
             factor = self.estimate_factor(x, light)
         else:
             small = self.downscale(x)
-            factor_low = self._refined_factor(small, light)
+            factor_low = self.refined_factor(small, light)
             factor = self.upsample_factor(factor_low, x)
             x = self.curve_input(x, small, factor_low, light)
         # The curve squares x eight times: half precision loses visible detail, so the RIE
