@@ -112,7 +112,7 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
         3 * num_iterations.
     """
     return _refine_low_res_factor(model, *_efe_factor(model, frames, bgr, backend, threads),
-                                  _scene_light(model, frames))
+                                  _scene_light(model, frames, bgr))
 
 
 def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: Optional[str],
@@ -134,12 +134,19 @@ def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: 
     return small, factor
 
 
-def _scene_light(model: torch.nn.Module, frames: np.ndarray) -> Optional[np.ndarray]:
-    """``model.scene_light`` (N,) of the frames, None where the model has no light rule."""
+def _scene_light(model: torch.nn.Module, frames: np.ndarray, bgr: bool
+                 ) -> Optional[np.ndarray]:
+    """``model.scene_light`` (N,) of the frames, None where the model has no night level; by
+    the integer kernel for the stock ``CurveExposureControl``."""
     control = getattr(model, 'exposure_control', None)
     if getattr(control, 'light_level', None) is None:
         return None
-    return light_weights(control, frames)
+    if is_stock(control, STOCK_EXPOSURE_CONTROL):
+        return light_weights(control, frames)
+    rgb = np.ascontiguousarray(frames[..., ::-1] if bgr else frames)
+    with torch.inference_mode():
+        x = torch.from_numpy(rgb).float().div_(float(np.iinfo(frames.dtype).max))
+        return model.scene_light(x.permute(0, 3, 1, 2)).float().numpy()
 
 
 def _input_gain(model: torch.nn.Module, small: np.ndarray, light: Optional[np.ndarray]
@@ -227,11 +234,11 @@ def enhance_frames(model: torch.nn.Module,
         # frames: on a worker while the EFE runs, whose threads leave the cores partly idle
         # (1080p: 9.7 against 11.7 ms).
         pool = worker_pool(1, 'mmlowlight-statistics')
-        light_job = pool.submit(_scene_light, model, frames)
+        light_job = pool.submit(_scene_light, model, frames, bgr)
         if denoiser is not None:
             statistics = pool.submit(frame_statistics, denoiser, frames, bgr, 1)
     small, factor = _efe_factor(model, frames, bgr, backend, threads)
-    light = _scene_light(model, frames) if light_job is None else light_job.result()
+    light = _scene_light(model, frames, bgr) if light_job is None else light_job.result()
     if light is not None and light_transform is not None:
         light = np.asarray(light_transform(light), np.float32)
     factor = _refine_low_res_factor(model, small, factor, light)

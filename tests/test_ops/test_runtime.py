@@ -161,3 +161,31 @@ def test_default_weights_with_the_light_rule_match_the_reference(threads):
     plain = enhance_frames(model, frames, threads=threads)
     assert out[0].mean() < plain[0].mean() - 10
     np.testing.assert_array_equal(out[1], plain[1])
+
+
+def test_a_custom_exposure_control_with_a_night_level_runs_its_own_light_weight():
+    from mmlowlight.models.enhancers import CurveExposureControl
+    from mmlowlight.registry import MODELS
+
+    @MODELS.register_module(force=True)
+    class RedLampsOnly(CurveExposureControl):
+        """Counts only red lamps: channel order matters."""
+
+        def light_weight(self, x):
+            return (x[:, 0].amax(dim=(1, 2)) > 2 * x[:, 2].amax(dim=(1, 2))).float()
+
+    rng = np.random.default_rng(3)
+    frames = np.clip(rng.normal(12, 3, (2, 40, 60, 3)), 0, 255)
+    frames[0, 5:10, 5:10] = (200, 20, 20)   # a red lamp
+    frames[1, 5:10, 5:10] = (20, 20, 200)   # a blue one
+    frames = frames.astype(np.uint8)
+    model = random_enhancer(scale_factor=12, exposure_control=dict(
+        type='RedLampsOnly', light_level=0.2, gain_share=0.6),
+        denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
+    seen = []
+    for bgr in (False, True):
+        order = np.ascontiguousarray(frames[..., ::-1]) if bgr else frames
+        got = enhance_frames(model, order, bgr=bgr,
+                             light_transform=lambda w: seen.append(w) or w)
+        _assert_within_one_level(got, _reference(model, order, bgr))
+    np.testing.assert_array_equal(seen, [[1, 0], [1, 0]])
