@@ -38,6 +38,16 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+_OFF = 'off'
+
+
+def _night_level(text: str):
+    """``--night-level``: ``off`` (None) or a level in (0, 1]."""
+    if text.strip().lower() == _OFF:
+        return _OFF
+    return number(0, 1, low_open=True)(text)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Enhance low-light images and videos with SGZ.',
@@ -54,6 +64,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'what the checkpoint records for the package\'s weights; 12, the '
                         'official inference setting, for official SGZ weights; 1 is full '
                         'resolution, slow)')
+    parser.add_argument('--night-level', type=_night_level, metavar='LEVEL|off',
+                        help='output mean level of a dark scene lit by its own lamps (street '
+                        'lights, headlights), in (0, 1]; off: brightened as any dark scene, '
+                        'up to 0.41 (default: what the checkpoint records, 0.26 for the '
+                        'package\'s weights, a night photo\'s level)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument('--batch-size', type=positive_int, default=4,
                         help='equal-size images per forward pass (videos go frame by frame)')
@@ -106,6 +121,9 @@ def main(argv=None) -> int:
     from mmlowlight.apis import enhance_files, init_enhancer
     from mmlowlight.apis.cli_errors import exit_on_user_error
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
+    if args.night_level is not None:
+        overrides['exposure_control'] = dict(
+            light_level=None if args.night_level == _OFF else args.night_level)
     with exit_on_user_error():  # a bad checkpoint or device: one line, no traceback
         model = init_enhancer(args.config, args.checkpoint, device=args.device, **overrides)
     report = enhance_files(

@@ -9,12 +9,14 @@ import sys
 from typing import Iterator, Optional
 
 from mmlowlight.engine.hooks import NonFiniteTrainingError
+from mmlowlight.models.enhancers.pipeline_config import PipelineConfigError
 from mmlowlight.utils import CheckpointError, DeviceNotAvailableError
 
 __all__ = ['USER_ERRORS', 'exit_on_user_error']
 
 #: Exceptions whose message says all a command-line user needs.
-USER_ERRORS = (CheckpointError, DeviceNotAvailableError, NonFiniteTrainingError)
+USER_ERRORS = (CheckpointError, DeviceNotAvailableError, NonFiniteTrainingError,
+               PipelineConfigError)
 
 
 @contextlib.contextmanager

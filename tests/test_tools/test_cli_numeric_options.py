@@ -19,6 +19,7 @@ TWO_VALUES = ('--levels', '--size')
 # (tool, option, a value out of its range, other arguments the tool requires)
 CASES = [
     ('enhance.py', '--scale-factor', '0', ['x.png', '-o', 'out']),
+    ('enhance.py', '--night-level', '1.5', ['x.png', '-o', 'out']),
     ('enhance.py', '--batch-size', '0', ['x.png', '-o', 'out']),
     ('enhance.py', '--crf', '-1', ['x.png', '-o', 'out']),
     ('enhance.py', '--temporal-frames', '0', ['x.png', '-o', 'out']),

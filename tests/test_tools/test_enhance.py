@@ -241,3 +241,34 @@ def test_temporal_denoiser_options_reach_its_config():
     assert build_temporal_denoiser(default).follow_motion is True
     assert enhance_tool.temporal_denoiser_config(enhance_tool.parse_args(
         ['x.mp4', '-o', 'o', '--no-temporal-denoise'])) is False
+
+
+def _night_street(path):
+    rng = np.random.default_rng(0)
+    street = np.clip(np.linspace(4, 24, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)),
+                     0, 255)
+    street[10:16, 20:30] = 120  # a lamp
+    Image.fromarray(street.astype(np.uint8)).save(path)
+
+
+def test_night_level_option(tmp_path, checkpoint, capsys):
+    """--night-level sets the level of a scene lit by its own lamps (off: as any dark scene);
+    with weights that record no exposure control it is one line, exit status 1."""
+    _night_street(tmp_path / 'street.png')
+    means = {}
+    for level in (None, 'off', '0.35'):
+        out = tmp_path / f'out_{level}'
+        argv = [str(tmp_path / 'street.png'), '-o', str(out), '--no-progress']
+        if level is not None:
+            argv += ['--night-level', level]
+        assert enhance_tool.main(argv) == 0
+        means[level] = np.array(Image.open(out / 'street.png')).mean() / 255
+    assert means[None] == pytest.approx(0.26, abs=0.02)   # the package weights' night level
+    assert means['0.35'] == pytest.approx(0.35, abs=0.02)
+    assert means['off'] > 0.38
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:  # a bare network: no exposure control
+        enhance_tool.main([str(tmp_path / 'street.png'), '-o', str(tmp_path / 'x'),
+                           '--checkpoint', checkpoint, '--night-level', '0.3'])
+    assert exit_info.value.code == 1
+    assert 'record no exposure_control' in capsys.readouterr().err

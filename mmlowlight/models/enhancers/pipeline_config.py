@@ -22,7 +22,7 @@ from .checkpoint import extract_enhancer_state_dict, load_enhancer_state_dict
 from .checkpoint_args import enhancer_config_from_checkpoint
 
 __all__ = ['merge_enhancer_args', 'resolve_enhancer_config', 'build_enhancer', 'describe_enhancer',
-           'plain', 'constructor_args']
+           'plain', 'constructor_args', 'PipelineConfigError']
 
 #: The enhancer the rule applies to (any other type is built exactly as configured).
 SGZ_TYPE = 'SGZEnhancer'
@@ -51,6 +51,10 @@ def _short_type(cfg: Mapping) -> str:
     return str(cfg.get('type', '')).split('.')[-1]
 
 
+class PipelineConfigError(ValueError):
+    """An enhancer config that cannot be merged with the pipeline the weights record."""
+
+
 def merge_enhancer_args(recorded: Mapping[str, Any],
                         overrides: Mapping[str, Any]) -> Dict[str, Any]:
     """The recorded ``SGZEnhancer`` arguments with ``overrides`` winning key by key.
@@ -62,6 +66,10 @@ def merge_enhancer_args(recorded: Mapping[str, Any],
 
     Returns:
         dict: The merged arguments (new dicts; the inputs are not changed).
+
+    Raises:
+        PipelineConfigError: A stage's settings without a ``type`` where none is recorded
+            (nothing to update, e.g. the official weights, which record no exposure control).
     """
     merged: Dict[str, Any] = plain(recorded)
     for key, value in plain(overrides).items():
@@ -69,6 +77,10 @@ def merge_enhancer_args(recorded: Mapping[str, Any],
         if (isinstance(value, dict) and isinstance(old, dict)
                 and _short_type(value) in ('', _short_type(old))):
             merged[key] = {**old, **{k: v for k, v in value.items() if k != 'type'}}
+        elif isinstance(value, dict) and not _short_type(value):
+            raise PipelineConfigError(
+                f'cannot update {key} with {value!r}: the weights record no {key} (the '
+                f'official SGZ weights record none; a config dict with a type adds one)')
         else:
             merged[key] = value
     return merged

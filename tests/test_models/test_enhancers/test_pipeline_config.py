@@ -41,6 +41,15 @@ class TestMerge:
             assert merged['exposure_control'] == dict(type='CurveExposureControl',
                                                       max_level=0.5)
 
+    def test_untyped_dict_for_an_unrecorded_stage_is_refused(self):
+        from mmlowlight.models.enhancers.pipeline_config import PipelineConfigError
+        recorded = dict(RECORDED, exposure_control=None)
+        with pytest.raises(PipelineConfigError, match='record no exposure_control'):
+            merge_enhancer_args(recorded, dict(exposure_control=dict(light_level=0.3)))
+        typed = dict(type='CurveExposureControl', light_level=0.3)
+        assert merge_enhancer_args(recorded, dict(exposure_control=typed))[
+            'exposure_control'] == typed
+
     def test_other_type_replaces_the_stage(self):
         merged = merge_enhancer_args(RECORDED, dict(denoiser=dict(type='Other', k=1)))
         assert merged['denoiser'] == dict(type='Other', k=1)
