@@ -5,7 +5,8 @@ from .inference import (DEFAULT_CHECKPOINT, enhance, enhance_batch, extract_enha
 from .model_choice import ENHANCER_CANDIDATES, candidate_config, choose_enhancer_settings
 from .runner import (add_runner_arguments, build_runner, configure_testing, configure_training,
                      distributed_session, load_runner_config, parse_runner_arguments)
-from .video import VideoSummary, build_temporal_denoiser, enhance_video, mean_frame_change
+from .video import (NightLevelSmoother, VideoSummary, build_temporal_denoiser, enhance_video,
+                    mean_frame_change)
 from .video_io import VideoReadError, VideoWriteError
 
 __all__ = [
@@ -14,7 +15,7 @@ __all__ = [
     'configure_training', 'load_runner_config', 'distributed_session',
     'enhance_batch', 'enhance_files', 'collect_tasks', 'BatchReport', 'read_image',
     'encode_image', 'decode_pil_image', 'DecodedImage', 'ImageReadError', 'enhance_video',
-    'VideoSummary',
+    'VideoSummary', 'NightLevelSmoother',
     'mean_frame_change', 'build_temporal_denoiser', 'VideoReadError', 'VideoWriteError',
     'ENHANCER_CANDIDATES', 'candidate_config', 'choose_enhancer_settings'
 ]
