@@ -271,4 +271,4 @@ def test_night_level_option(tmp_path, checkpoint, capsys):
         enhance_tool.main([str(tmp_path / 'street.png'), '-o', str(tmp_path / 'x'),
                            '--checkpoint', checkpoint, '--night-level', '0.3'])
     assert exit_info.value.code == 1
-    assert 'record no exposure_control' in capsys.readouterr().err
+    assert 'records no exposure_control' in capsys.readouterr().err

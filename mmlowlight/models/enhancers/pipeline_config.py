@@ -66,10 +66,6 @@ def merge_enhancer_args(recorded: Mapping[str, Any],
 
     Returns:
         dict: The merged arguments (new dicts; the inputs are not changed).
-
-    Raises:
-        PipelineConfigError: A stage's settings without a ``type`` where none is recorded
-            (nothing to update, e.g. the official weights, which record no exposure control).
     """
     merged: Dict[str, Any] = plain(recorded)
     for key, value in plain(overrides).items():
@@ -77,10 +73,6 @@ def merge_enhancer_args(recorded: Mapping[str, Any],
         if (isinstance(value, dict) and isinstance(old, dict)
                 and _short_type(value) in ('', _short_type(old))):
             merged[key] = {**old, **{k: v for k, v in value.items() if k != 'type'}}
-        elif isinstance(value, dict) and not _short_type(value):
-            raise PipelineConfigError(
-                f'cannot update {key} with {value!r}: the weights record no {key} (the '
-                f'official SGZ weights record none; a config dict with a type adds one)')
         else:
             merged[key] = value
     return merged
@@ -125,6 +117,8 @@ def resolve_enhancer_config(enhancer: Optional[Mapping], checkpoint: Optional[st
     Raises:
         TypeError: ``enhancer`` is neither None nor a dict with a ``type``.
         ValueError: Both are None.
+        PipelineConfigError: A stage's settings without a ``type`` that the checkpoint does not
+            record (nothing to update).
         CheckpointError: The checkpoint cannot be read or holds no enhancer weights.
     """
     if enhancer is not None and not (isinstance(enhancer, Mapping) and 'type' in enhancer):
@@ -143,6 +137,11 @@ def resolve_enhancer_config(enhancer: Optional[Mapping], checkpoint: Optional[st
     recorded = enhancer_config_from_checkpoint(checkpoint, loaded)
     overrides = {k: v for k, v in (enhancer or {}).items() if k not in ('type', '_scope_')}
     cfg = merge_enhancer_args(recorded, overrides)
+    for stage in STAGES:
+        if isinstance(cfg.get(stage), Mapping) and not _short_type(cfg[stage]):
+            raise PipelineConfigError(
+                f'cannot update {stage} with {cfg[stage]!r}: {checkpoint} records no {stage} '
+                f'(the official SGZ weights record none; a config dict with a type adds one)')
     if enhancer is not None:
         cfg['type'] = enhancer['type']
         cfg['_scope_'] = enhancer.get('_scope_', recorded['_scope_'])

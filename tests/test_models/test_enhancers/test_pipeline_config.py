@@ -41,15 +41,6 @@ class TestMerge:
             assert merged['exposure_control'] == dict(type='CurveExposureControl',
                                                       max_level=0.5)
 
-    def test_untyped_dict_for_an_unrecorded_stage_is_refused(self):
-        from mmlowlight.models.enhancers.pipeline_config import PipelineConfigError
-        recorded = dict(RECORDED, exposure_control=None)
-        with pytest.raises(PipelineConfigError, match='record no exposure_control'):
-            merge_enhancer_args(recorded, dict(exposure_control=dict(light_level=0.3)))
-        typed = dict(type='CurveExposureControl', light_level=0.3)
-        assert merge_enhancer_args(recorded, dict(exposure_control=typed))[
-            'exposure_control'] == typed
-
     def test_other_type_replaces_the_stage(self):
         merged = merge_enhancer_args(RECORDED, dict(denoiser=dict(type='Other', k=1)))
         assert merged['denoiser'] == dict(type='Other', k=1)
@@ -64,6 +55,18 @@ class TestMerge:
 
 
 class TestResolve:
+
+    def test_untyped_update_of_an_unrecorded_stage_is_refused(self, tmp_path):
+        from mmlowlight.models.enhancers.pipeline_config import PipelineConfigError
+        bare = str(tmp_path / 'bare.pth')
+        torch.save(SGZEnhancer().state_dict(), bare)  # records no exposure control
+        update = dict(type='SGZEnhancer', exposure_control=dict(light_level=0.3))
+        with pytest.raises(PipelineConfigError, match='bare.pth records no exposure_control'):
+            resolve_enhancer_config(update, bare)
+        typed = dict(type='SGZEnhancer', exposure_control=dict(
+            type='CurveExposureControl', light_level=0.3))
+        cfg, _ = resolve_enhancer_config(typed, bare)
+        assert cfg['exposure_control'] == typed['exposure_control']
 
     def test_none_is_the_recorded_pipeline(self, checkpoint):
         cfg, line = resolve_enhancer_config(None, checkpoint)
