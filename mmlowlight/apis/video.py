@@ -98,11 +98,11 @@ class NightLevelSmoother:
     change by at most ``max_step`` per frame.
 
     The weight follows the lamps in the frame: in a pan that brings a lamp in or takes it out,
-    it can go from 0 to 1 within two or three frames, and the exposure with it (the level moves
-    between 0.41 and 0.26: up to 15 grey levels from one frame to the next, measured on 256 px
-    crops of the darkened night photos panned by 8 px per frame, against at most 5 without the
-    night level). Limited to 0.05 per frame, a full swing takes 20 frames (under a second at
-    24-30 fps), as a camera's auto exposure eases in.
+    it can go from 0 to 1 within two or three frames, and the exposure with it (with a night
+    level of 0.26 the level moves between 0.41 and 0.26: up to 15 grey levels from one frame to
+    the next, measured on 256 px crops of the darkened night photos panned by 8 px per frame,
+    against at most 5 without the night level). Limited to 0.05 per frame, a full swing takes
+    20 frames (under a second at 24-30 fps), as a camera's auto exposure eases in.
 
     Args:
         max_step (float): Largest change per frame, > 0. Defaults to 0.05.

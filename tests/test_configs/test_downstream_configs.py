@@ -97,13 +97,9 @@ SGZ_CONFIGS = [p for p in CONFIGS if variant(p) != 'baseline']
 
 
 @functools.lru_cache(maxsize=1)
-def _photo_enhancer(night_level=False):
-    """The default enhancer; without its night level unless asked (the preprocessors turn it
-    off unless ``keep_night_level=True``)."""
+def _photo_enhancer():
     from mmlowlight.apis import init_enhancer
-    if night_level:
-        return init_enhancer()
-    return init_enhancer(exposure_control=dict(light_level=None))
+    return init_enhancer()
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,8 +149,7 @@ def preprocessor_output_rgb(preprocessor, cfg, rgb):
 @pytest.mark.parametrize('path', SGZ_CONFIGS, ids=[osp.basename(p) for p in SGZ_CONFIGS])
 def test_config_gives_the_model_the_photo_enhancer(path):
     """The shipped configs' enhancer is `enhance(init_enhancer(), img)` (within 2 grey levels):
-    the default weights' recorded pipeline, exposure control and denoiser included (the night
-    level off, see test_night_level_is_off_unless_kept)."""
+    the default weights' recorded pipeline, exposure control and denoiser included."""
     pytest.importorskip('mmdet.models' if '/det/' in path else 'mmseg.models')
     import numpy as np
 
@@ -175,34 +170,32 @@ def test_config_gives_the_model_the_photo_enhancer(path):
     assert expected.mean() > 2 * dark.mean()  # it did enhance
 
 
-@pytest.mark.parametrize('keep', [False, True])
-def test_night_level_is_off_unless_kept(keep):
-    """The recorded night level (a night street rendered as a night photo) is off in the
-    preprocessors by default, on with keep_night_level=True; either way the model gets
-    `enhance` of that pipeline."""
+def test_config_gives_a_night_street_the_photo_enhancers_night_level():
+    """A scene lit by its own lamps: the model gets `enhance(init_enhancer(), img)` with the
+    recorded night level; a config key turns it off, as any recorded setting."""
     pytest.importorskip('mmdet.models')
     import numpy as np
 
-    from mmlowlight.apis import enhance
+    from mmlowlight.apis import enhance, init_enhancer
     from mmlowlight.ops.light_sources import light_weights
     path = next(p for p in SGZ_CONFIGS if 'retinanet' in p and 'frozen' in p)
     cfg = load(path)
-    cfg.model.data_preprocessor.keep_night_level = keep
     init_default_scope(cfg.default_scope)
     preprocessor = MODELS.build(cfg.model.data_preprocessor).eval()
-    recorded = _photo_enhancer(night_level=True).exposure_control
+    recorded = _photo_enhancer().exposure_control
     assert recorded.light_level is not None
-    control = preprocessor.enhancer.exposure_control
-    assert control.light_level == (recorded.light_level if keep else None)
-    assert preprocessor.enhancer_args['exposure_control']['light_level'] == control.light_level
-    assert ('night level off' in preprocessor.pipeline_description) != keep
+    assert preprocessor.enhancer.exposure_control.light_level == recorded.light_level
     street = _night_street()
     assert light_weights(recorded, street[None])[0] == 1
     got = preprocessor_output_rgb(preprocessor, cfg.model.data_preprocessor, street)
-    expected = enhance(_photo_enhancer(night_level=keep), street).astype(np.float32)
-    assert np.abs(got - expected).max() <= 2.0
-    other = enhance(_photo_enhancer(night_level=not keep), street).astype(np.float32)
-    assert (other.mean() > got.mean() + 10) == keep
+    assert np.abs(got - enhance(_photo_enhancer(), street).astype(np.float32)).max() <= 2.0
+    cfg.model.data_preprocessor.enhancer = dict(
+        type='mmlowlight.SGZEnhancer', exposure_control=dict(light_level=None))
+    off = MODELS.build(cfg.model.data_preprocessor).eval()
+    brighter = preprocessor_output_rgb(off, cfg.model.data_preprocessor, street)
+    expected = enhance(init_enhancer(exposure_control=dict(light_level=None)), street)
+    assert np.abs(brighter - expected.astype(np.float32)).max() <= 2.0
+    assert brighter.mean() > got.mean() + 10
 
 
 @pytest.mark.parametrize('stage', ['denoiser', 'exposure_control'])

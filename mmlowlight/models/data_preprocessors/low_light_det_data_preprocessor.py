@@ -43,12 +43,6 @@ class LowLightDetDataPreprocessor(LowLightPreprocessorMixin, DetDataPreprocessor
             steps on the images' pixels only and returned in the loss dict of the detector's
             next ``mode='loss'`` forward (Runner or plain Python alike). Need
             ``freeze=False``. Defaults to None.
-        keep_night_level (bool): Keep the exposure control's night level
-            (``CurveExposureControl.light_level``: a dark scene lit by its own lamps rendered
-            at a night photo's level, as ``mmlowlight.apis.enhance`` does for people). False
-            (default) turns it off: frozen models trained on normal light recovered more with
-            the brighter rendering (``tools/analysis/dark_downstream_benchmark.py``, six seeds:
-            segmentation +3.8 +/- 1.3 points, detection +0.7 +/- 2.8).
         **kwargs: Arguments of ``DetDataPreprocessor`` (mean, std, bgr_to_rgb,
             pad_size_divisor, pad_value, batch_augments, ...).
     """

@@ -40,8 +40,8 @@ class LowLightPreprocessorMixin:
 
     Put it first in the bases (``class X(LowLightPreprocessorMixin, DetDataPreprocessor)``) and
     implement :attr:`_model_order_is_rgb`. Keyword arguments other than ``enhancer``,
-    ``enhancer_checkpoint``, ``freeze``, ``aux_losses`` and ``keep_night_level`` go to the
-    parent; see ``LowLightDetDataPreprocessor`` for what they mean.
+    ``enhancer_checkpoint``, ``freeze`` and ``aux_losses`` go to the parent; see
+    ``LowLightDetDataPreprocessor`` for what they mean.
     """
 
     def __init__(self,
@@ -49,7 +49,6 @@ class LowLightPreprocessorMixin:
                  enhancer_checkpoint: Union[str, None, bool] = None,
                  freeze: bool = True,
                  aux_losses: Optional[Sequence[dict]] = None,
-                 keep_night_level: bool = False,
                  **kwargs) -> None:
         super().__init__(**kwargs)  # the mmdet / mmseg preprocessor
         self.enhancer_checkpoint = self._resolve_checkpoint(enhancer_checkpoint)
@@ -64,7 +63,6 @@ class LowLightPreprocessorMixin:
         #: The enhancer's constructor arguments as built (the pipeline), which
         #: ``AuxLossHook`` records in checkpoints as ``meta['enhancer']``.
         self.enhancer_args = constructor_args(enhancer_cfg)
-        night_level_off = not keep_night_level and self._night_level_off()
         self.freeze = bool(freeze)
         self.aux_losses = nn.ModuleList()
         for cfg in aux_losses or []:
@@ -86,29 +84,8 @@ class LowLightPreprocessorMixin:
         self._warned_metainfo = False
         self.pipeline_description = f'{type(self).__name__}: {built_from}; ' + (
             'frozen' if self.freeze else 'trained with the task loss (EFE weights; the '
-            'parameter-free exposure control and denoiser pass gradients through)') + (
-            '; night level off: scenes lit by their own lamps brightened as dim rooms '
-            '(keep_night_level=True keeps it)' if night_level_off else '')
+            'parameter-free exposure control and denoiser pass gradients through)')
         print_log(self.pipeline_description, logger='current')
-
-    def _night_level_off(self) -> bool:
-        """Turn the exposure control's night level (``light_level``) off, in the module and
-        in :attr:`enhancer_args`; whether there was one.
-
-        A photo of a night street should look like a night photo, but a model trained on
-        daylight wants the brighter rendering: frozen models of
-        ``tools/analysis/dark_downstream_benchmark.py`` (six seeds) recovered 3.8 +/- 1.3
-        points less of their segmentation score with it, and 0.7 +/- 2.8 points less of
-        their detection score.
-        """
-        control = getattr(self.enhancer, 'exposure_control', None)
-        if getattr(control, 'light_level', None) is None:
-            return False
-        control.light_level = None
-        recorded = self.enhancer_args.get('exposure_control')
-        if isinstance(recorded, dict):
-            recorded['light_level'] = None
-        return True
 
     @staticmethod
     def _resolve_checkpoint(checkpoint: Union[str, None, bool]) -> Optional[str]:

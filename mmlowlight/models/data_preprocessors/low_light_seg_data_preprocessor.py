@@ -31,8 +31,6 @@ class LowLightSegDataPreProcessor(LowLightPreprocessorMixin, SegDataPreProcessor
         aux_losses (list[dict], optional): Auxiliary enhancement losses (need
             ``freeze=False``), returned in the segmentor's next ``mode='loss'`` dict.
             Defaults to None.
-        keep_night_level (bool): Keep the exposure control's night level (see
-            ``LowLightDetDataPreprocessor``). Defaults to False.
         **kwargs: Arguments of ``SegDataPreProcessor`` (mean, std, bgr_to_rgb, size,
             size_divisor, pad_val, seg_pad_val, test_cfg, ...).
     """

@@ -48,7 +48,8 @@ weights' network (``tools/analysis/evaluate_enhancer.py`` columns and the frozen
 (knee 0.8). The default weights record beta 0.7 with knee 0.6 (v2.4, with the denoiser at
 1/4 resolution: detection 78 % over six seeds, LOL pairs 19.65 dB; v2.5 adds ``max_level=0.41``
 and ``spatial_variation=1.0``: detection 80 %, LOL pairs 19.59 dB; v2.6 the night level
-``light_level=0.26``: night-pair SSIM 0.867, see ``docs/en/advanced_guides/pipeline.md``).
+``light_level=0.30``: night-pair SSIM 0.85, detection 81 %, see
+``docs/en/advanced_guides/pipeline.md``).
 
 ``alpha`` is found by bisection on a fixed-size copy of the thumbnail under ``no_grad``; gradients
 still reach the EFE through ``alpha * r``. All in plain torch (training, GPU, ONNX); the fast CPU
