@@ -6,12 +6,14 @@ channel reaches ``light_ratio`` of that brightest value. PyTorch computes them o
 frame (three passes over a full-resolution copy); here two passes read the uint8/uint16 frame
 itself. The threshold is turned into the smallest integer level whose float32 value
 (``v / max``, as :func:`mmlowlight.apis.inference.to_model_input` converts) reaches it, so the
-count is the reference's exactly; the mean differs by float rounding only.
+count is the reference's exactly; the mean differs by float rounding only. The weight is the
+control's own arithmetic on these three (``light_weight_of``).
 """
 from typing import Optional
 
 import numba
 import numpy as np
+import torch
 
 __all__ = ['light_weights', 'level_caps']
 
@@ -53,21 +55,12 @@ def _light_statistics(rows, ratio, max_value):
     return brightest, total, count
 
 
-def _ramp(value: np.ndarray, band) -> np.ndarray:
-    start, full = band
-    return np.clip((value - _F32(start)) / _F32(full - start), _F32(0), _F32(1))
-
-
-def _trapezoid(value: np.ndarray, band) -> np.ndarray:
-    return _ramp(value, band[:2]) * (_F32(1) - _ramp(value, band[2:]))
-
-
 def light_weights(control, frames: np.ndarray) -> np.ndarray:
     """``control.light_weight`` of integer frames.
 
     Args:
-        control (CurveExposureControl): The exposure control (its ``light_ratio``,
-            ``light_shares`` and ``light_contrast``).
+        control (CurveExposureControl): The exposure control (its ``light_ratio`` and
+            ``light_weight_of``).
         frames (np.ndarray): N x H x W x 3 uint8/uint16, any channel order.
 
     Returns:
@@ -81,14 +74,12 @@ def light_weights(control, frames: np.ndarray) -> np.ndarray:
     top = stats[:, 0].astype(np.float32) / max_value
     share = stats[:, 2].astype(np.float32) / _F32(height * width)
     mean = (stats[:, 1] / (3.0 * height * width * float(max_value))).astype(np.float32)
-    contrast = top / np.maximum(mean, _F32(1e-4))
-    return _trapezoid(share, control.light_shares) * _ramp(contrast, control.light_contrast)
+    return control.light_weight_of(*(torch.from_numpy(v) for v in (share, top, mean))).numpy()
 
 
 def level_caps(control, light: Optional[np.ndarray], n: int) -> np.ndarray:
     """``control.level_cap(light)`` as (N,) float32: ``max_level`` lowered toward
     ``light_level`` by the weights ``light`` (``max_level`` for all without them)."""
-    caps = np.full(n, _F32(control.max_level), np.float32)
-    if light is None or getattr(control, 'light_level', None) is None:
-        return caps
-    return caps + np.asarray(light, np.float32) * _F32(control.light_level - control.max_level)
+    cap = control.level_cap(None if light is None else torch.from_numpy(
+        np.asarray(light, np.float32)))
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(cap, np.float32), (n,)))

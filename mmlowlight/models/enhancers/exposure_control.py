@@ -243,7 +243,13 @@ class CurveExposureControl(BaseModule):
         brightest = x.amax(dim=1).flatten(1)
         top = brightest.amax(dim=1)
         share = (brightest >= self.light_ratio * top[:, None]).float().mean(dim=1)
-        contrast = top / x.mean(dim=(1, 2, 3)).clamp(min=1e-4)
+        return self.light_weight_of(share, top, x.mean(dim=(1, 2, 3)))
+
+    def light_weight_of(self, share: Tensor, top: Tensor, mean: Tensor) -> Tensor:
+        """:meth:`light_weight` from its three statistics, each (N,) float32: the share of
+        pixels at >= ``light_ratio`` of the brightest value, that value and the mean level
+        (the fast CPU runtime counts them on integer frames)."""
+        contrast = top / mean.clamp(min=1e-4)
         return _trapezoid(share, self.light_shares) * _ramp(contrast, self.light_contrast)
 
     def level_cap(self, light: Optional[Tensor]) -> Union[float, Tensor]:
