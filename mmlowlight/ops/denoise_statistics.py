@@ -197,7 +197,8 @@ def frame_statistics(denoiser: torch.nn.Module, frames: np.ndarray, bgr: bool = 
 def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: Tensor,
                          num_iterations: int, bgr: bool = False, threads: int = 1,
                          statistics: Optional[Tuple[Tensor, Tensor]] = None,
-                         gain: Optional[np.ndarray] = None) -> Tuple[np.ndarray, ...]:
+                         gain: Optional[np.ndarray] = None,
+                         black: Optional[np.ndarray] = None) -> Tuple[np.ndarray, ...]:
     """The low-resolution maps of a :class:`NoiseAdaptiveGuidedFilter` for frames.
 
     Args:
@@ -212,6 +213,8 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
             if already computed.
         gain (np.ndarray, optional): (N,) gains that multiply the frames before the denoiser
             (``SGZEnhancer.input_gain``); the maps then apply to the frames themselves.
+        black (np.ndarray, optional): (N,) black points ``k`` of the exposure control (with
+            ``gain`` only): the denoised gained frame ``d`` becomes ``(d - g k) / (1 - k)``.
 
     Returns:
         tuple[np.ndarray, ...]: (N, 3, h', w') float32 maps for ``apply_curve_maps(...,
@@ -238,6 +241,11 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
     if gain is not None:  # a (g x_mid) + c (g x) + b: the gain folded into a and c
         for m in maps[:1] + maps[2:]:  # in place: the maps are this call's own arrays
             m *= g
+        if black is not None:  # (a x_mid + c x + b - g k) / (1 - k)
+            k = np.asarray(black, np.float32).reshape(-1, 1, 1, 1)
+            maps[1][...] -= g * k
+            for m in maps:
+                m /= 1 - k
     if bgr:
         maps = tuple(m[:, ::-1] for m in maps)
     # As they are: the fused curve pass makes the one channels-last copy a layout needs (none

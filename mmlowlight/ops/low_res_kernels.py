@@ -162,16 +162,55 @@ def _gained(target, mean, gain_share):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
+def _clamp_inplace(x, low, high):
+    """``x`` (float32, any shape) clamped to [low, high] in place (``np.minimum`` /
+    ``np.maximum`` with a scalar come back float64 in numba)."""
+    flat = x.reshape(-1)
+    for k in range(flat.shape[0]):
+        flat[k] = min(max(flat[k], low), high)
+    return x
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
+def _black_level(thumb, weight, rank):
+    """``CurveExposureControl.black_point`` of one (3, s, s) search thumbnail with its light
+    weight: the ``rank``-th smallest (0-based) of its darkest channel in [0, 0.5], times the
+    weight; 0 where ``rank`` < 0 (no black point) or the weight is 0."""
+    if rank < 0 or weight == 0:
+        return _F32(0)
+    darkest = np.empty(thumb.shape[1] * thumb.shape[2], np.float32)
+    for y in range(thumb.shape[1]):
+        for x in range(thumb.shape[2]):
+            darkest[y * thumb.shape[2] + x] = min(thumb[0, y, x], thumb[1, y, x],
+                                                  thumb[2, y, x])
+    return _F32(weight * max(_capped_nth_smallest(darkest, rank + 1, _F32(0.5)), _F32(0)))
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
+def _thumb_gain(thumb, rank, cap, target_args, gain_share, weight, black_rank):
+    """(target, mean level, gain, black point) of one search thumbnail: ``target``,
+    ``input_gain`` and ``black_point`` of ``CurveExposureControl``."""
+    target, mean = _level_target(thumb, rank, cap, *target_args)
+    black = _black_level(thumb, weight, black_rank)
+    lifted = mean
+    if black > 0:  # the mean level the gain lifts: that of the black-pointed thumbnail
+        lifted = _mean(_clamp_inplace((thumb - black) / (_F32(1) - black), _F32(0),
+                                      _F32(np.inf)))
+    return target, mean, _gained(target, lifted, gain_share), black
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
 def _exposure_scales(small, factor, ys, xs, num_iterations, search_steps, max_scale, rank,
-                     caps, target_args, gain_share):
+                     caps, target_args, gain_share, weights, black_rank):
     """Per image ``alpha`` of ``CurveExposureControl.solve_scale`` (N,) float32."""
     alpha = np.zeros(small.shape[0], np.float32)
     for n in range(small.shape[0]):
         thumb = _resize(small[n], *ys, *xs)
-        target, mean = _level_target(thumb, rank, caps[n], *target_args)
-        if gain_share > 0:  # the curve starts from the gained thumbnail
-            gained = thumb * _gained(target, mean, gain_share)
-            thumb = np.minimum(gained, np.ones_like(gained))
+        target, mean, gain, black = _thumb_gain(thumb, rank, caps[n], target_args, gain_share,
+                                                weights[n], black_rank)
+        if gain_share > 0:  # the curve starts from the gained (black-pointed) thumbnail
+            scale = _F32(gain / (_F32(1) - black))
+            thumb = _clamp_inplace((thumb - black) * scale, _F32(0), _F32(1))
             mean = _mean(thumb)
         if target > mean + _F32(1e-4):  # else exactly 0: the identity
             flat_factor = _resize(factor[n], *ys, *xs).reshape(factor.shape[1], -1)
@@ -181,18 +220,21 @@ def _exposure_scales(small, factor, ys, xs, num_iterations, search_steps, max_sc
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _exposure_gains(small, ys, xs, rank, caps, target_args, gain_share):
+def _exposure_gains(small, ys, xs, rank, caps, target_args, gain_share, weights, black_rank):
+    """(gains, black points) (N,) float32 of ``CurveExposureControl``."""
     gains = np.ones(small.shape[0], np.float32)
+    blacks = np.zeros(small.shape[0], np.float32)
     for n in range(small.shape[0]):
         thumb = _resize(small[n], *ys, *xs)
-        target, mean = _level_target(thumb, rank, caps[n], *target_args)
-        gains[n] = _gained(target, mean, gain_share)
-    return gains
+        _, _, gains[n], blacks[n] = _thumb_gain(thumb, rank, caps[n], target_args, gain_share,
+                                                weights[n], black_rank)
+    return gains, blacks
 
 
 def _search_args(control, small: np.ndarray, light: Optional[np.ndarray]) -> tuple:
-    """The thumbnail taps, the highlight rank, the targets' caps (N,) and the target's other
-    arguments of the search."""
+    """The thumbnail taps, the highlight rank, the targets' caps (N,), the target's other
+    arguments, the gain share, the light weights (N,) and the black point's rank (-1: none)
+    of the search."""
     size = control.search_size
     ys = tuple(linear_taps(small.shape[2], size, False))
     xs = tuple(linear_taps(small.shape[3], size, False))
@@ -203,7 +245,12 @@ def _search_args(control, small: np.ndarray, light: Optional[np.ndarray]) -> tup
     # in Python, before the cast).
     target_args = (_F32(control.target_level), _F32(control.reference_mean),
                    _F32(control.level_slope), _F32(stop), _F32(stop - start))
-    return ys, xs, rank, level_caps(control, light, small.shape[0]), target_args
+    quantile = getattr(control, 'light_black_quantile', None)
+    black_rank = -1 if light is None or quantile is None else int(quantile * (count - 1) + 0.5)
+    weights = np.zeros(small.shape[0], np.float32) if light is None else \
+        np.ascontiguousarray(light, np.float32).reshape(small.shape[0])
+    return (ys, xs, rank, level_caps(control, light, small.shape[0]), target_args,
+            _F32(control.gain_share), weights, black_rank)
 
 
 def exposure_scale(control, small: np.ndarray, factor: np.ndarray, num_iterations: int,
@@ -223,15 +270,17 @@ def exposure_scale(control, small: np.ndarray, factor: np.ndarray, num_iteration
     """
     small = np.ascontiguousarray(small, np.float32)
     factor = np.ascontiguousarray(factor, np.float32)
-    ys, xs, rank, caps, target_args = _search_args(control, small, light)
+    ys, xs, rank, caps, target_args, gain_share, weights, black_rank = _search_args(
+        control, small, light)
     return _exposure_scales(small, factor, ys, xs, num_iterations, control.search_steps,
-                            _F32(control.max_scale), rank, caps, target_args,
-                            _F32(control.gain_share))
+                            _F32(control.max_scale), rank, caps, target_args, gain_share,
+                            weights, black_rank)
 
 
 def exposure_gain(control, small: np.ndarray, light: Optional[np.ndarray] = None
-                  ) -> np.ndarray:
-    """``CurveExposureControl.input_gain`` of thumbnails: the gain before the curve.
+                  ) -> Tuple[np.ndarray, np.ndarray]:
+    """``CurveExposureControl.input_gain`` and ``black_point`` of thumbnails: the gain before
+    the curve and the level it takes to black.
 
     Args:
         control (CurveExposureControl): The model's exposure control.
@@ -239,11 +288,11 @@ def exposure_gain(control, small: np.ndarray, light: Optional[np.ndarray] = None
         light (np.ndarray, optional): The frames' ``light_weight`` (N,).
 
     Returns:
-        np.ndarray: (N,) float32 gains >= 1 (ones at ``gain_share = 0``).
+        tuple[np.ndarray, np.ndarray]: (N,) float32 gains >= 1 (ones at ``gain_share = 0``)
+        and black points in [0, 0.5] (zeros without ``light`` or ``light_black_quantile``).
     """
     small = np.ascontiguousarray(small, np.float32)
-    ys, xs, rank, caps, target_args = _search_args(control, small, light)
-    return _exposure_gains(small, ys, xs, rank, caps, target_args, _F32(control.gain_share))
+    return _exposure_gains(small, *_search_args(control, small, light))
 
 
 def _shaped_factor(control, factor: np.ndarray) -> np.ndarray:

@@ -150,18 +150,25 @@ def _scene_light(model: torch.nn.Module, frames: np.ndarray, bgr: bool
 
 
 def _input_gain(model: torch.nn.Module, small: np.ndarray, light: Optional[np.ndarray]
-                ) -> Optional[np.ndarray]:
-    """``model.input_gain`` (N,) of the EFE's input, None without a gain before the curve."""
+                ) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """``model.input_gain`` (N,) of the EFE's input and the exposure control's
+    ``black_point`` (N,); None without a gain before the curve, and the black point None where
+    there is none."""
     if not getattr(model, 'has_input_gain', False):
-        return None
+        return None, None
     control = model.exposure_control
     if is_stock(control, STOCK_EXPOSURE_CONTROL):
-        return exposure_gain(control, small, light)
+        gain, black = exposure_gain(control, small, light)
+        return gain, (black if black.any() else None)
     # The light weights only where there are any: overrides written before them take one
     # argument (likewise refine_low_res_factor's two below).
     args = (torch.from_numpy(small),) + (() if light is None else (torch.from_numpy(light),))
     with torch.inference_mode():
-        return model.input_gain(*args).float().flatten().numpy()
+        gain = model.input_gain(*args).float().flatten().numpy()
+        black = None
+        if light is not None and hasattr(control, 'black_point'):
+            black = control.black_point(*args).float().flatten().numpy()
+    return gain, (black if black is not None and black.any() else None)
 
 
 def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor,
@@ -242,14 +249,15 @@ def enhance_frames(model: torch.nn.Module,
     if light is not None and light_transform is not None:
         light = np.asarray(light_transform(light), np.float32)
     factor = _refine_low_res_factor(model, small, factor, light)
-    gain = _input_gain(model, small, light)
+    gain, black = _input_gain(model, small, light)
     if factor_transform is not None:
         factor = factor_transform(factor)
     affine = None
     if denoiser is not None:
         affine = denoiser_affine_maps(
             denoiser, frames, factor, model.num_iterations, bgr=bgr, threads=threads,
-            statistics=None if statistics is None else statistics.result(), gain=gain)
+            statistics=None if statistics is None else statistics.result(), gain=gain,
+            black=black)
     factor = factor.numpy()
     if bgr:
         factor = _reverse_channels(factor)

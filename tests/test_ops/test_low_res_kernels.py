@@ -46,7 +46,9 @@ def _factor(shape, channels=3, seed=1):
 @pytest.mark.parametrize('channels', [3, 24])
 @pytest.mark.parametrize('shaping', [{}, dict(share_channels=False, spatial_variation=1.0),
                                      dict(gain_share=0.6),
-                                     dict(gain_share=0.6, max_level=0.41, light_level=0.2)])
+                                     dict(gain_share=0.6, max_level=0.41, light_level=0.2),
+                                     dict(gain_share=0.7, light_level=0.3,
+                                          light_black_quantile=0.05)])
 def test_exposure_matches_torch(kind, shape, channels, shaping):
     control = CurveExposureControl(**shaping)
     small, factor = _image(kind, shape), _factor(shape, channels)
@@ -62,7 +64,10 @@ def test_exposure_matches_torch(kind, shape, channels, shaping):
                                reference.numpy(), rtol=1e-5, atol=1e-7)
     with torch.inference_mode():
         gain = control.input_gain(torch.from_numpy(small), light_t)
-    np.testing.assert_allclose(exposure_gain(control, small, light), gain.flatten(), rtol=1e-6)
+        black = control.black_point(torch.from_numpy(small), light_t)
+    gains, blacks = exposure_gain(control, small, light)
+    np.testing.assert_allclose(gains, gain.flatten(), rtol=1e-6)
+    np.testing.assert_allclose(blacks, black.flatten(), rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize('kind', ['dark', 'lit', 'noise', 'black', 'white', 'grey'])

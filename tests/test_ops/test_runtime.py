@@ -152,11 +152,15 @@ def test_default_weights_with_the_light_rule_match_the_reference(threads):
     frames = frames.astype(np.uint8)
     model = init_enhancer(exposure_control=dict(
         type='CurveExposureControl', share_channels=True, spatial_variation=1.0,
-        max_level=0.41, gain_share=0.7, light_level=0.26))
+        max_level=0.41, gain_share=0.7, light_level=0.26, light_black_quantile=0.05))
     from mmlowlight.ops.light_sources import light_weights
     np.testing.assert_array_equal(light_weights(model.exposure_control, frames), [1, 0])
     out = enhance_frames(model, frames, threads=threads)
     _assert_within_one_level(out, _reference(model, frames))
+    model.exposure_control.light_black_quantile = None  # the black point darkens the shadows
+    unpointed = enhance_frames(model, frames, threads=threads)
+    assert out[0, :, :24].mean() < unpointed[0, :, :24].mean() - 2
+    np.testing.assert_array_equal(out[1], unpointed[1])
     model.exposure_control.light_level = None
     plain = enhance_frames(model, frames, threads=threads)
     assert out[0].mean() < plain[0].mean() - 10

@@ -19,6 +19,8 @@ of the enhanced thumbnail meets a target chosen from the input's own exposure:
   at that lower level instead of ``max_level``: the key of a night street is not that of a dim
   room. The scene's light sources are read from the full-resolution image
   (:meth:`light_weight`), where a lamp is a plateau of clipped pixels; the thumbnail blurs it.
+  With ``light_black_quantile``, such a scene's blacks are also set (:meth:`black_point`): the
+  floor that noise leaves in a dark capture would otherwise become a grey veil over the sky.
 
 Before the search, the map itself is reshaped (both steps plain arithmetic on the thumbnail):
 
@@ -118,6 +120,11 @@ class CurveExposureControl(BaseModule):
             capture of them, whose ratios an exposure change keeps); a white object in a
             daylight scene (mean level about 0.4) about 2-3 times, a flat or foggy image's top
             less. Defaults to (3.2, 3.6).
+        light_black_quantile (float, optional): In a scene lit by its own lights (as much as
+            its :meth:`light_weight`), the level below which this share of the search
+            thumbnail's darkest channel lies is taken to black before the gain (see
+            :meth:`black_point`; with ``gain_share`` only). None: no black point. Defaults to
+            None.
         scale_aware_grad (bool): In training, give the gradient alpha's dependence on the map's
             strength (the search itself runs without gradient; see :meth:`forward`): without
             it, losses that prefer a weaker map shrink it unseen until ``max_scale`` caps alpha
@@ -149,6 +156,7 @@ class CurveExposureControl(BaseModule):
                  light_level: Optional[float] = None,
                  light_shares: Sequence[float] = (0.0015, 0.004, 0.025, 0.04),
                  light_contrast: Sequence[float] = (3.2, 3.6),
+                 light_black_quantile: Optional[float] = None,
                  scale_aware_grad: bool = False) -> None:
         super().__init__()
         for name, value in (('target_level', target_level), ('reference_mean', reference_mean),
@@ -192,7 +200,12 @@ class CurveExposureControl(BaseModule):
         if len(light_contrast) != 2 or not 0 <= light_contrast[0] < light_contrast[1]:
             raise ValueError(f'light_contrast must be (start, full) with 0 <= start < full, '
                              f'got {light_contrast!r}')
+        if light_black_quantile is not None and not 0 <= light_black_quantile < 0.5:
+            raise ValueError(f'light_black_quantile must be in [0, 0.5) or None, got '
+                             f'{light_black_quantile!r}')
         self.light_level = None if light_level is None else float(light_level)
+        self.light_black_quantile = None if light_black_quantile is None else \
+            float(light_black_quantile)
         self.light_shares = tuple(float(v) for v in light_shares)
         self.light_contrast = tuple(float(v) for v in light_contrast)
         self.share_channels = bool(share_channels)
@@ -259,6 +272,34 @@ class CurveExposureControl(BaseModule):
             return self.max_level
         return self.max_level + light.float() * (self.light_level - self.max_level)
 
+    @torch.no_grad()
+    def black_point(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
+        """The input level taken to black in a scene lit by its own lights.
+
+        A dark capture's blacks are not black: the noise, rectified at 0 and bent by the
+        camera's tone curve, leaves a floor that a gain lifts into a grey veil over a night
+        sky. The floor is read as the ``light_black_quantile`` quantile of the darkest channel
+        of the search thumbnail (its resizing averages the noise), times the scene's
+        :meth:`light_weight` (0 for a dim room or a daylight scene).
+
+        Args:
+            small (Tensor): Thumbnails (N, 3, h, w), RGB in [0, 1].
+            light (Tensor, optional): The images' :meth:`light_weight` (N,).
+
+        Returns:
+            Tensor: (N, 1, 1, 1) levels in [0, 1); zeros without ``light`` or
+            ``light_black_quantile``.
+        """
+        if light is None or self.light_black_quantile is None:
+            return small.new_zeros(small.shape[0], 1, 1, 1)
+        small = F.interpolate(small.float(), size=(self.search_size, self.search_size),
+                              mode='bilinear')
+        darkest = small.amin(dim=1).flatten(1)
+        rank = int(self.light_black_quantile * (darkest.shape[1] - 1) + 0.5)
+        # Float bounds: clamp(0, 0.5) failed the ONNX export (its int bound became a tensor).
+        level = darkest.sort(dim=1).values[:, rank].clamp(min=0.0, max=0.5)
+        return (light.float() * level).view(-1, 1, 1, 1)
+
     def target(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
         """The output mean level each image should reach.
 
@@ -296,7 +337,8 @@ class CurveExposureControl(BaseModule):
         """
         small = F.interpolate(small.float(), size=(self.search_size, self.search_size),
                               mode='bilinear')
-        mean = small.mean(dim=(1, 2, 3)).clamp(min=1e-4)
+        black = self.black_point(small, light)
+        mean = ((small - black) / (1 - black)).clamp(min=0).mean(dim=(1, 2, 3)).clamp(min=1e-4)
         lift = (self.target(small, light) / mean).clamp(min=1)
         return (lift ** self.gain_share).view(-1, 1, 1, 1)
 
@@ -342,7 +384,9 @@ class CurveExposureControl(BaseModule):
         target = self.target(small, light).view(-1, 1, 1, 1)
         if self.gain_share > 0:
             # The curve starts from the gained image (the target stays that of the input).
-            small = (small * self.input_gain(small, light)).clamp(max=1)
+            black = self.black_point(small, light)
+            small = ((small - black) * (self.input_gain(small, light) / (1 - black))
+                     ).clamp(0, 1)
         mean = small.mean(dim=(1, 2, 3), keepdim=True)
         low = torch.zeros_like(target)
         high = torch.full_like(target, self.max_scale)

@@ -250,8 +250,9 @@ class SGZEnhancer(BaseModule):
     def curve_input(self, x: Tensor, small: Tensor, factor_low: Tensor,
                     light: Optional[Tensor] = None) -> Tensor:
         """What the curve runs on: ``x`` times the exposure control's gain (where it has a
-        ``gain_share``), denoised (where there is a denoiser), its highlights rolled off into
-        [0, 1] (:meth:`CurveExposureControl.roll_off`; clamped to [0, 1] without a gain).
+        ``gain_share``), denoised (where there is a denoiser), its black point taken to 0 (see
+        :meth:`CurveExposureControl.black_point`), its highlights rolled off into [0, 1]
+        (:meth:`CurveExposureControl.roll_off`; clamped to [0, 1] without a gain).
 
         The denoiser sees the gained image whole (not clipped), so its statistics are those of
         ``x`` times ``g``, which the fast runtime computes from ``x``'s.
@@ -274,6 +275,12 @@ class SGZEnhancer(BaseModule):
                 denoised = denoised.contiguous(memory_format=torch.channels_last)
             x = denoised
         if gain is not None:
+            control = self.exposure_control
+            if light is not None and getattr(control, 'light_black_quantile', None) is not None:
+                # The black point after the denoiser, whose noise estimate wants the frame's
+                # own floor: d(g x) - g k is d(g (x - k)) for the shift-equivariant filter.
+                black = control.black_point(small, light).to(x.dtype)
+                x = (x - gain.to(x.dtype) * black) / (1 - black)
             return self.exposure_control.roll_off(x, gain)
         return x.clamp(0, 1) if self.denoiser is not None else x
 

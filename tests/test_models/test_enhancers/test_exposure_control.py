@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmlowlight.models.enhancers import CurveExposureControl, SGZEnhancer, recurrent_enhance
 from mmlowlight.registry import MODELS
@@ -84,7 +85,8 @@ class TestCurveExposureControl:
         dict(gain_share=1.0), dict(knee=0), dict(knee=1), dict(light_level=0),
         dict(light_level=1.5), dict(light_shares=(0.004, 0.001, 0.02, 0.03)),
         dict(light_shares=(0.001, 0.004)), dict(light_shares=(0.001, 0.004, 0.003, 0.03)),
-        dict(light_contrast=(-1, 2)), dict(light_contrast=(3, 3))
+        dict(light_contrast=(-1, 2)), dict(light_contrast=(3, 3)),
+        dict(light_black_quantile=-0.01), dict(light_black_quantile=0.5)
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
@@ -168,6 +170,41 @@ class TestLightSources:
         assert float(dimmed[0]) < float(plain[0]) - 0.05
         assert float(dimmed[0]) == pytest.approx(0.2, abs=0.02)
         torch.testing.assert_close(dimmed[1], plain[1])
+
+
+class TestBlackPoint:
+
+    def test_floor_of_a_lit_street_weighted_by_its_light(self):
+        control = CurveExposureControl(light_level=0.3, light_black_quantile=0.05)
+        street = _street(0.04) + 0.02          # a noise floor under every pixel
+        black = control.black_point(street.expand(3, -1, -1, -1),
+                                    torch.tensor([1.0, 0.5, 0.0]))
+        assert black.shape == (3, 1, 1, 1)
+        floor = float(F.interpolate(street, size=(48, 48), mode='bilinear').amin(dim=1)
+                      .flatten().kthvalue(int(0.05 * 2303 + 0.5) + 1).values)
+        torch.testing.assert_close(black.flatten(), torch.tensor([floor, floor / 2, 0.0]))
+        assert 0.02 <= floor < float(street.mean())
+
+    def test_none_without_light_or_quantile(self):
+        street = _street()
+        assert float(CurveExposureControl(light_black_quantile=0.05).black_point(street)) == 0
+        assert float(CurveExposureControl(light_level=0.3).black_point(
+            street, torch.ones(1))) == 0
+
+    def test_enhancer_takes_the_floor_to_black_at_the_same_level(self):
+        model = SGZEnhancer(scale_factor=4, exposure_control=dict(
+            type='CurveExposureControl', gain_share=0.7, light_level=0.25,
+            light_black_quantile=0.05)).eval()
+        model.efe = _ConstantMap(-0.5)
+        street = _street(size=(96, 128)) + 0.02
+        street[..., 64:, :] = 0.02             # a black foreground, at the floor
+        with torch.inference_mode():
+            pointed = model(street)[0]
+            model.exposure_control.light_black_quantile = None
+            plain = model(street)[0]
+        assert float(model.scene_light(street)) == 1
+        assert float(pointed[..., 68:, :].mean()) < 0.5 * float(plain[..., 68:, :].mean())
+        assert float(pointed.mean()) == pytest.approx(float(plain.mean()), abs=0.02)
 
 
 class TestShapeFactor:
