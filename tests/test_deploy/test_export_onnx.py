@@ -1,6 +1,7 @@
 import os.path as osp
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -78,7 +79,8 @@ def test_gain_share_exports_and_matches_pytorch(tmp_path):
 def test_night_level_and_black_point_export(tmp_path):
     """A night street (a lamp over a dark scene with a noise floor): its light weight, night
     level and black point are in the graph."""
-    import numpy as np
+    import onnxruntime as ort
+
     from mmlowlight.apis.onnx_export import export_onnx
     model = init_enhancer(exposure_control=dict(
         type='CurveExposureControl', share_channels=True, spatial_variation=1.0,
@@ -90,7 +92,6 @@ def test_night_level_and_black_point_export(tmp_path):
         light = model.scene_light(street)
         black = model.exposure_control.black_point(model.downscale(street), light)
     assert float(light) == 1 and float(black) > 0.01
-    import onnxruntime as ort
     session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
     name = session.get_inputs()[0].name
     got = session.run(None, {name: street.numpy()})[0]
