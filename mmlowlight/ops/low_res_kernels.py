@@ -116,7 +116,7 @@ def _mean(x):
 def _level_target(small, rank, max_level, target_level, reference_mean, level_slope, stop,
                   span):
     """``CurveExposureControl.target`` of one (3, s, s) image under its cap ``max_level``
-    (``level_cap``), and its mean level."""
+    (``level_cap``), its mean level and its ``dark_weight``."""
     mean = _mean(small)
     brightest = np.empty(small.shape[1] * small.shape[2], np.float32)
     top = -np.inf
@@ -130,7 +130,7 @@ def _level_target(small, rank, max_level, target_level, reference_mean, level_sl
     dark_weight = min(max((stop - key) / span, _F32(0)), _F32(1))
     dark_target = min(target_level * (max(mean, _F32(1e-4)) / reference_mean) ** level_slope,
                       max_level)
-    return mean + max(dark_target - mean, _F32(0)) * dark_weight, mean
+    return mean + max(dark_target - mean, _F32(0)) * dark_weight, mean, dark_weight
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
@@ -174,8 +174,8 @@ def _clamp_inplace(x, low, high):
 @numba.njit(nogil=True, cache=True, error_model='numpy')
 def _black_level(thumb, weight, rank):
     """``CurveExposureControl.black_point`` of one (3, s, s) search thumbnail with its light
-    weight: the ``rank``-th smallest (0-based) of its darkest channel in [0, 0.5], times the
-    weight; 0 where ``rank`` < 0 (no black point) or the weight is 0."""
+    weight times its dark weight: the ``rank``-th smallest (0-based) of its darkest channel in
+    [0, 0.5], times the weight; 0 where ``rank`` < 0 (no black point) or the weight is 0."""
     if rank < 0 or weight == 0:
         return _F32(0)
     darkest = np.empty(thumb.shape[1] * thumb.shape[2], np.float32)
@@ -190,8 +190,8 @@ def _black_level(thumb, weight, rank):
 def _thumb_gain(thumb, rank, cap, target_args, gain_share, weight, black_rank):
     """(target, mean level, gain, black point) of one search thumbnail: ``target``,
     ``input_gain`` and ``black_point`` of ``CurveExposureControl``."""
-    target, mean = _level_target(thumb, rank, cap, *target_args)
-    black = _black_level(thumb, weight, black_rank)
+    target, mean, dark_weight = _level_target(thumb, rank, cap, *target_args)
+    black = _black_level(thumb, weight * dark_weight, black_rank)
     lifted = mean
     if black > 0:  # the mean level the gain lifts: that of the black-pointed thumbnail
         lifted = _mean(_clamp_inplace((thumb - black) / (_F32(1) - black), _F32(0),

@@ -280,7 +280,8 @@ class CurveExposureControl(BaseModule):
         camera's tone curve, leaves a floor that a gain lifts into a grey veil over a night
         sky. The floor is read as the ``light_black_quantile`` quantile of the darkest channel
         of the search thumbnail (its resizing averages the noise), times the scene's
-        :meth:`light_weight` (0 for a dim room or a daylight scene).
+        :meth:`light_weight` (0 for a dim room or a daylight scene) and its :meth:`dark_weight`
+        (0 for a night photo exposed as it should be, which comes back as it is).
 
         Args:
             small (Tensor): Thumbnails (N, 3, h, w), RGB in [0, 1].
@@ -298,7 +299,23 @@ class CurveExposureControl(BaseModule):
         rank = int(self.light_black_quantile * (darkest.shape[1] - 1) + 0.5)
         # Float bounds: clamp(0, 0.5) failed the ONNX export (its int bound became a tensor).
         level = darkest.sort(dim=1).values[:, rank].clamp(min=0.0, max=0.5)
-        return (light.float() * level).view(-1, 1, 1, 1)
+        return (light.float() * self.dark_weight(small) * level).view(-1, 1, 1, 1)
+
+    def dark_weight(self, small: Tensor) -> Tensor:
+        """How much each image is a dark one to brighten, (N,) in [0, 1]: 1 up to the key
+        ``lit_keys[0]``, 0 from ``lit_keys[1]`` on (see the module's notes).
+
+        Args:
+            small (Tensor): Thumbnails (N, 3, h, w), RGB in [0, 1].
+        """
+        mean = small.mean(dim=(1, 2, 3))
+        brightest = small.amax(dim=1).flatten(1)
+        count = brightest.shape[1]
+        rank = min(count - 1, int(self.highlight_quantile * (count - 1) + 0.5))
+        highlight = brightest.sort(dim=1).values[:, rank]
+        key = (mean * highlight).clamp(min=0).sqrt()
+        start, stop = self.lit_keys
+        return ((stop - key) / (stop - start)).clamp(0, 1)
 
     def target(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
         """The output mean level each image should reach.
@@ -312,13 +329,7 @@ class CurveExposureControl(BaseModule):
             Tensor: (N,) levels in [0, 1], never below the input's own mean level.
         """
         mean = small.mean(dim=(1, 2, 3))
-        brightest = small.amax(dim=1).flatten(1)
-        count = brightest.shape[1]
-        rank = min(count - 1, int(self.highlight_quantile * (count - 1) + 0.5))
-        highlight = brightest.sort(dim=1).values[:, rank]
-        key = (mean * highlight).clamp(min=0).sqrt()
-        start, stop = self.lit_keys
-        dark_weight = ((stop - key) / (stop - start)).clamp(0, 1)
+        dark_weight = self.dark_weight(small)
         dark_target = (self.target_level * (mean.clamp(min=1e-4) / self.reference_mean)
                        ** self.level_slope).clamp(max=self.level_cap(light))
         return mean + (dark_target - mean).clamp(min=0) * dark_weight

@@ -185,6 +185,12 @@ class TestBlackPoint:
         torch.testing.assert_close(black.flatten(), torch.tensor([floor, floor / 2, 0.0]))
         assert 0.02 <= floor < float(street.mean())
 
+    def test_none_for_a_night_photo_exposed_as_it_should_be(self):
+        control = CurveExposureControl(light_level=0.3, light_black_quantile=0.05)
+        photo = _scene(0.3, highlight=0.95)    # lamps and all: key above lit_keys[1]
+        assert float(control.dark_weight(photo)) == 0
+        assert float(control.black_point(photo, torch.ones(1))) == 0
+
     def test_none_without_light_or_quantile(self):
         street = _street()
         assert float(CurveExposureControl(light_black_quantile=0.05).black_point(street)) == 0
