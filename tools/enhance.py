@@ -67,8 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--night-level', type=_night_level, metavar='LEVEL|off',
                         help='output mean level of a dark scene lit by its own lamps (street '
                         'lights, headlights), in (0, 1]; off: brightened as any dark scene, '
-                        'up to 0.41 (default: what the checkpoint records, 0.30 for the '
-                        'package\'s weights; a night photo is about 0.26)')
+                        'up to 0.41 (default: what the checkpoint records, 0.28 for the '
+                        'package\'s weights; a night photo is about 0.26; off also drops the '
+                        'night black point)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument('--batch-size', type=positive_int, default=4,
                         help='equal-size images per forward pass (videos go frame by frame)')
