@@ -59,6 +59,23 @@ def test_default_enhancer_exports_whole(tmp_path, capsys):
         model.denoiser = None
         plain = model(x)[0]
     assert (whole - plain).abs().max() > 0.05 and (whole - x).abs().mean() > 0.05
+    _assert_night_street_matches(init_enhancer(), out)
+
+
+def _assert_night_street_matches(model, onnx_path):
+    """A night street (a lamp over a dark scene with a noise floor): the graph holds its light
+    weight, night level and black point."""
+    import onnxruntime as ort
+    street = 0.02 + 0.05 * torch.rand(1, 3, 60, 90, generator=torch.Generator().manual_seed(0))
+    street[..., 10:16, 20:30] = 0.42
+    with torch.inference_mode():
+        light = model.scene_light(street)
+        black = model.exposure_control.black_point(model.downscale(street), light)
+        expected = model(street)[0].numpy()
+    assert float(light) == 1 and float(black) > 0.01
+    session = ort.InferenceSession(onnx_path, providers=['CPUExecutionProvider'])
+    got = session.run(None, {session.get_inputs()[0].name: street.numpy()})[0]
+    assert np.abs(got - expected).max() <= 1e-4
 
 
 def test_gain_share_exports_and_matches_pytorch(tmp_path):
@@ -74,27 +91,3 @@ def test_gain_share_exports_and_matches_pytorch(tmp_path):
         gained = model(x)[0]
         model.exposure_control.gain_share = 0.0
         assert (gained - model(x)[0]).abs().max() > 0.02
-
-
-def test_night_level_and_black_point_export(tmp_path):
-    """A night street (a lamp over a dark scene with a noise floor): its light weight, night
-    level and black point are in the graph."""
-    import onnxruntime as ort
-
-    from mmlowlight.apis.onnx_export import export_onnx
-    model = init_enhancer(exposure_control=dict(
-        type='CurveExposureControl', share_channels=True, spatial_variation=1.0,
-        max_level=0.41, gain_share=0.7, light_level=0.28, light_black_quantile=0.05))
-    out = export_onnx(model, str(tmp_path / 'night.onnx'))
-    street = 0.02 + 0.05 * torch.rand(1, 3, 60, 90, generator=torch.Generator().manual_seed(0))
-    street[..., 10:16, 20:30] = 0.42
-    with torch.inference_mode():
-        light = model.scene_light(street)
-        black = model.exposure_control.black_point(model.downscale(street), light)
-    assert float(light) == 1 and float(black) > 0.01
-    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
-    name = session.get_inputs()[0].name
-    got = session.run(None, {name: street.numpy()})[0]
-    with torch.inference_mode():
-        expected = model(street)[0].numpy()
-    assert np.abs(got - expected).max() <= 1e-4
