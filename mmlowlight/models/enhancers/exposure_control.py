@@ -120,11 +120,11 @@ class CurveExposureControl(BaseModule):
             capture of them, whose ratios an exposure change keeps); a white object in a
             daylight scene (mean level about 0.4) about 2-3 times, a flat or foggy image's top
             less. Defaults to (3.2, 3.6).
-        light_black_quantile (float, optional): In a scene lit by its own lights (as much as
-            its :meth:`light_weight`), the level below which this share of the search
-            thumbnail's darkest channel lies is taken to black before the gain (see
-            :meth:`black_point`; with ``gain_share`` only). None: no black point. Defaults to
-            None.
+        light_black_quantile (float, optional): In a dark scene lit by its own lights (as much
+            as its :meth:`light_weight` and :meth:`dark_weight`), the level below which this
+            share of the search thumbnail's darkest channel lies is taken to black, after the
+            denoiser (see :meth:`black_point`; with ``gain_share`` only). None: no black point.
+            Defaults to None.
         scale_aware_grad (bool): In training, give the gradient alpha's dependence on the map's
             strength (the search itself runs without gradient; see :meth:`forward`): without
             it, losses that prefer a weaker map shrink it unseen until ``max_scale`` caps alpha
