@@ -348,10 +348,15 @@ class CurveExposureControl(BaseModule):
         """
         small = F.interpolate(small.float(), size=(self.search_size, self.search_size),
                               mode='bilinear')
+        return self._gain_and_black(small, light)[0]
+
+    def _gain_and_black(self, small: Tensor, light: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        """:meth:`input_gain` and :meth:`black_point` (each (N, 1, 1, 1)) of search-size
+        thumbnails: the gain lifts the black-pointed image's mean level to the target."""
         black = self.black_point(small, light)
         mean = ((small - black) / (1 - black)).clamp(min=0).mean(dim=(1, 2, 3)).clamp(min=1e-4)
         lift = (self.target(small, light) / mean).clamp(min=1)
-        return (lift ** self.gain_share).view(-1, 1, 1, 1)
+        return (lift ** self.gain_share).view(-1, 1, 1, 1), black
 
     def roll_off(self, x: Tensor, gain: Tensor) -> Tensor:
         """The gained image's values above ``knee`` rolled off into [knee, 1], then clamped to
@@ -395,9 +400,8 @@ class CurveExposureControl(BaseModule):
         target = self.target(small, light).view(-1, 1, 1, 1)
         if self.gain_share > 0:
             # The curve starts from the gained image (the target stays that of the input).
-            black = self.black_point(small, light)
-            small = ((small - black) * (self.input_gain(small, light) / (1 - black))
-                     ).clamp(0, 1)
+            gain, black = self._gain_and_black(small, light)
+            small = ((small - black) * (gain / (1 - black))).clamp(0, 1)
         mean = small.mean(dim=(1, 2, 3), keepdim=True)
         low = torch.zeros_like(target)
         high = torch.full_like(target, self.max_scale)
