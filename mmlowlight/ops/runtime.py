@@ -116,8 +116,9 @@ def low_res_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool = False
 
 
 def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: Optional[str],
-                threads: Optional[int]) -> Tuple[np.ndarray, Tensor]:
-    """The EFE's input (N, 3, h, w) RGB and its raw factor map."""
+                threads: Optional[int], spin: bool = True) -> Tuple[np.ndarray, Tensor]:
+    """The EFE's input (N, 3, h, w) RGB and its raw factor map (``spin``: see
+    :func:`~mmlowlight.ops.efe_runtime.efe_forward`)."""
     small = downscale_frames(frames, model.scale_factor, bgr=bgr)
     # Large thumbnails run with at most MEMORY_BUDGET x one frame of EFE activations in flight,
     # whose freed pages go back to the system before the output frame is allocated (the worker
@@ -128,7 +129,7 @@ def _efe_factor(model: torch.nn.Module, frames: np.ndarray, bgr: bool, backend: 
         frame_bytes = frames.nbytes // frames.shape[0]
         max_pixels = int(MEMORY_BUDGET * frame_bytes / ACTIVATION_BYTES_PER_PIXEL)
     factor = efe_forward(model.efe, small, backend=backend, threads=threads,
-                         max_pixels=max_pixels)
+                         max_pixels=max_pixels, spin=spin)
     if max_pixels is not None:
         release_free_memory()
     return small, factor
@@ -244,7 +245,8 @@ def enhance_frames(model: torch.nn.Module,
         light_job = pool.submit(_scene_light, model, frames, bgr)
         if denoiser is not None:
             statistics = pool.submit(frame_statistics, denoiser, frames, bgr, 1)
-    small, factor = _efe_factor(model, frames, bgr, backend, threads)
+    # Spinning EFE threads would take the worker's core while it computes.
+    small, factor = _efe_factor(model, frames, bgr, backend, threads, spin=light_job is None)
     light = _scene_light(model, frames, bgr) if light_job is None else light_job.result()
     if light is not None and light_transform is not None:
         light = np.asarray(light_transform(light), np.float32)

@@ -45,12 +45,25 @@ def test_session_cached_and_invalidated_by_new_weights():
     first = _onnx_session(model.efe, 1)
     assert first is not None and _onnx_session(model.efe, 1) is first
     assert _onnx_session(model.efe, 2) is not first  # per thread count
+    spinning = _onnx_session(model.efe, 2, spin=True)
+    assert spinning is not _onnx_session(model.efe, 2)  # and per spinning
+    assert _onnx_session(model.efe, 2, spin=True) is spinning
     model.load_state_dict(_model(seed=1).state_dict())
     small = _small(1, 4, 5)
     with torch.no_grad():
         expected = model.efe(torch.from_numpy(small))
     torch.testing.assert_close(efe_forward(model.efe, small, threads=1), expected, rtol=0,
                                atol=1e-5)
+
+
+@needs_onnx
+def test_spinning_changes_no_value():
+    model = _model()
+    # 160 x 90: one call on onnxruntime's own two threads, the plan that spins.
+    small = _small(1, 90, 160)
+    spun = efe_forward(model.efe, small, backend='onnxruntime', threads=2, spin=True)
+    still = efe_forward(model.efe, small, backend='onnxruntime', threads=2, spin=False)
+    assert torch.equal(spun, still)
 
 
 @needs_onnx
