@@ -8,6 +8,7 @@ import torch
 from mmlowlight.apis import init_enhancer
 from mmlowlight.models.enhancers import SGZEnhancer
 from tests.conftest import REPO_ROOT
+from tests.enhancer_helpers import night_street
 
 pytest.importorskip('onnxruntime')
 pytest.importorskip('onnxscript')
@@ -66,8 +67,7 @@ def _assert_night_street_matches(model, onnx_path):
     """A night street (a lamp over a dark scene with a noise floor): the graph holds its light
     weight, night level and black point."""
     import onnxruntime as ort
-    street = 0.02 + 0.05 * torch.rand(1, 3, 60, 90, generator=torch.Generator().manual_seed(0))
-    street[..., 10:16, 20:30] = 0.42
+    street = night_street(0.045)
     with torch.inference_mode():
         light = model.scene_light(street)
         black = model.exposure_control.black_point(model.downscale(street), light)

@@ -5,15 +5,13 @@ import torch
 from mmlowlight.apis.inference import to_model_input
 from mmlowlight.models.enhancers import CurveExposureControl
 from mmlowlight.ops.light_sources import level_caps, light_weights
+from tests.enhancer_helpers import LAMP, night_street
 
 
-def _night_street(dtype=np.uint8, lamp=(slice(10, 16), slice(20, 30)), seed=0):
-    """A dark textured scene (mean ~6 % of white) with a clipped lamp plateau."""
-    top = np.iinfo(dtype).max
-    rng = np.random.default_rng(seed)
-    frame = rng.uniform(0.02, 0.1, (1, 60, 90, 3)) * top
-    frame[(0,) + lamp] = 0.42 * top
-    return frame.astype(dtype)
+def _night_street(dtype=np.uint8, lamp=LAMP, seed=0):
+    """``night_street`` (mean ~6 % of white) as an integer frame (1, H, W, 3)."""
+    street = night_street(0.06, lamp, seed=seed)[0].permute(1, 2, 0).numpy()
+    return (street * np.iinfo(dtype).max).astype(dtype)[None]
 
 
 def _reference(control, frames):
@@ -21,12 +19,12 @@ def _reference(control, frames):
 
 
 @pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
-@pytest.mark.parametrize('lamp', [(slice(10, 16), slice(20, 30)),   # 1.1 %: counts in full
+@pytest.mark.parametrize('lamp', [LAMP,                               # 1.1 %: counts in full
                                   (slice(10, 12), slice(20, 24)),   # 0.15 %: the ramp's start
                                   (slice(10, 12), slice(20, 27)),   # 0.26 %: half way
                                   (slice(0, 2), slice(0, 90)),      # 3.3 %: fading (a sky)
                                   (slice(0, 4), slice(0, 90)),      # 6.7 %: not a lamp
-                                  (slice(0, 0), slice(0, 0))])      # none: noise peaks only
+                                  None])                            # none: noise peaks only
 def test_matches_the_pytorch_reference(dtype, lamp):
     control = CurveExposureControl(light_level=0.3)
     frames = _night_street(dtype, lamp)
@@ -38,7 +36,7 @@ def test_matches_the_pytorch_reference(dtype, lamp):
 def test_weights_of_typical_scenes():
     control = CurveExposureControl(light_level=0.3)
     street = _night_street()
-    room = _night_street(lamp=(slice(0, 0), slice(0, 0)))
+    room = _night_street(lamp=None)
     flat = np.full((1, 20, 20, 3), 30, np.uint8)   # every pixel at the top, but no light
     black = np.zeros((1, 20, 20, 3), np.uint8)
     weights = light_weights(control, np.concatenate([street, room]))

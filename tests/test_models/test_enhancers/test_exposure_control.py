@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from mmlowlight.models.enhancers import CurveExposureControl, SGZEnhancer, recurrent_enhance
 from mmlowlight.registry import MODELS
+from tests.enhancer_helpers import night_street
 
 
 def _scene(level, highlight=None, size=(30, 40), seed=0):
@@ -97,14 +98,6 @@ class TestCurveExposureControl:
             CurveExposureControl()(torch.rand(1, 3, 4, 4), torch.rand(1, 4, 4, 4))
 
 
-def _street(level=0.04, lamp=True, size=(60, 90), seed=0):
-    """A dark textured scene, with a clipped lamp (1.1 % of the pixels) at 0.42."""
-    x = _scene(level, size=size, seed=seed)
-    if lamp:
-        x[..., 10:16, 20:30] = 0.42
-    return x
-
-
 class _ConstantMap(torch.nn.Module):
 
     def __init__(self, value):
@@ -119,7 +112,7 @@ class TestLightSources:
 
     def test_weight_is_one_for_a_lit_street_and_zero_without_lights(self):
         control = CurveExposureControl(light_level=0.26)
-        weights = control.light_weight(torch.cat([_street(), _street(lamp=False),
+        weights = control.light_weight(torch.cat([night_street(), night_street(lamp=None),
                                                   torch.full((1, 3, 60, 90), 0.2),
                                                   torch.zeros(1, 3, 60, 90)]))
         assert weights.dtype == torch.float32
@@ -127,12 +120,12 @@ class TestLightSources:
 
     def test_weight_ramps_with_the_share_and_the_contrast(self):
         control = CurveExposureControl(light_level=0.26)
-        small_lamp = _street(lamp=False)
+        small_lamp = night_street(lamp=None)
         small_lamp[..., 10:12, 20:27] = 0.42   # 0.26 %: half way up the share ramp
         assert float(control.light_weight(small_lamp)) == pytest.approx(0.44, abs=0.01)
-        faint = _street(level=0.12)            # the lamp ~3.4x the mean level
+        faint = night_street(level=0.12)       # the lamp ~3.4x the mean level
         assert 0 < float(control.light_weight(faint)) < 1
-        sky = _street(lamp=False)
+        sky = night_street(lamp=None)
         sky[..., :4, :] = 0.42                 # 6.7 %: a bright sky, not a lamp
         assert float(control.light_weight(sky)) == 0
         sky[..., 2:4, :] = sky[..., 4:6, :]    # 3.3 %: fading
@@ -140,7 +133,7 @@ class TestLightSources:
 
     def test_target_is_capped_at_the_light_level(self):
         control = CurveExposureControl(max_level=0.41, light_level=0.26)
-        x = torch.cat([_street(0.1), _street(0.1)])
+        x = torch.cat([night_street(0.1), night_street(0.1)])
         light = torch.tensor([1.0, 0.5])
         plain = control.target(x)
         capped = control.target(x, light)
@@ -159,7 +152,7 @@ class TestLightSources:
         model = SGZEnhancer(scale_factor=4, exposure_control=dict(
             type='CurveExposureControl', gain_share=gain_share, light_level=0.2)).eval()
         model.efe = _ConstantMap(-0.5)  # brightens everywhere
-        street, room = _street(size=(96, 128)), _street(lamp=False, size=(96, 128))
+        street, room = night_street(size=(96, 128)), night_street(lamp=None, size=(96, 128))
         light = model.scene_light(torch.cat([street, room]))
         torch.testing.assert_close(light, torch.tensor([1.0, 0.0]))
         with torch.inference_mode():
@@ -176,7 +169,7 @@ class TestBlackPoint:
 
     def test_floor_of_a_lit_street_weighted_by_its_light(self):
         control = CurveExposureControl(light_level=0.3, light_black_quantile=0.05)
-        street = _street(0.04) + 0.02          # a noise floor under every pixel
+        street = night_street(0.04) + 0.02     # a noise floor under every pixel
         black = control.black_point(street.expand(3, -1, -1, -1),
                                     torch.tensor([1.0, 0.5, 0.0]))
         assert black.shape == (3, 1, 1, 1)
@@ -192,7 +185,7 @@ class TestBlackPoint:
         assert float(control.black_point(photo, torch.ones(1))) == 0
 
     def test_none_without_light_or_quantile(self):
-        street = _street()
+        street = night_street()
         assert float(CurveExposureControl(light_black_quantile=0.05).black_point(street)) == 0
         assert float(CurveExposureControl(light_level=0.3).black_point(
             street, torch.ones(1))) == 0
@@ -202,7 +195,7 @@ class TestBlackPoint:
             type='CurveExposureControl', gain_share=0.7, light_level=0.25,
             light_black_quantile=0.05)).eval()
         model.efe = _ConstantMap(-0.5)
-        street = _street(size=(96, 128)) + 0.02
+        street = night_street(size=(96, 128)) + 0.02
         street[..., 64:, :] = 0.02             # a black foreground, at the floor
         with torch.inference_mode():
             pointed = model(street)[0]
