@@ -285,9 +285,10 @@ def efe_forward(efe: nn.Module, small: np.ndarray, backend: Optional[str] = None
             :data:`ACTIVATION_BYTES_PER_PIXEL` each. None: :data:`TILE_PIXELS` per tile.
         spin (bool): Whether onnxruntime's threads of a one-call plan on several threads
             busy-wait between the graph's operators (never after the call): faster, unless
-            other work shares the cores during the call (the runtime's statistics worker:
-            1080p default path 19.8 against 20.5 ms without spinning; the official weights,
-            alone, 9.1 against 8.4 ms with it). Defaults to True.
+            other work shares the cores during the call (1080p, medians of 100 alternating
+            calls: the official weights' fast path 8.73 ms still, 8.23 spinning; the default
+            path, whose statistics worker runs beside the EFE, 19.25 still, 20.16 spinning).
+            Defaults to True.
 
     Returns:
         Tensor: (N, C, h, w) float32 in [-1, 1] (contiguous).
