@@ -70,6 +70,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'up to 0.41 (default: what the checkpoint records, 0.28 for the '
                         'package\'s weights; a night photo is about 0.26; off also drops the '
                         'night black point)')
+    parser.add_argument('--max-level', type=number(0, 1, low_open=True), metavar='LEVEL',
+                        help='highest output mean level of a dark scene without lamps of its '
+                        'own (a dim room, an underexposed day photo), in (0, 1] (default: what '
+                        'the checkpoint records, 0.41 for the package\'s weights; 0.6 comes '
+                        'close to the official SGZ\'s brighter look, see the model card)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument('--batch-size', type=positive_int, default=4,
                         help='equal-size images per forward pass (videos go frame by frame)')
@@ -122,9 +127,13 @@ def main(argv=None) -> int:
     from mmlowlight.apis import enhance_files, init_enhancer
     from mmlowlight.apis.cli_errors import exit_on_user_error
     overrides = {} if args.scale_factor is None else dict(scale_factor=args.scale_factor)
+    exposure = {}
     if args.night_level is not None:
-        overrides['exposure_control'] = dict(
-            light_level=None if args.night_level == _OFF else args.night_level)
+        exposure['light_level'] = None if args.night_level == _OFF else args.night_level
+    if args.max_level is not None:
+        exposure['max_level'] = args.max_level
+    if exposure:
+        overrides['exposure_control'] = exposure
     with exit_on_user_error():  # a bad checkpoint or device: one line, no traceback
         model = init_enhancer(args.config, args.checkpoint, device=args.device, **overrides)
     report = enhance_files(

@@ -20,6 +20,7 @@ TWO_VALUES = ('--levels', '--size')
 CASES = [
     ('enhance.py', '--scale-factor', '0', ['x.png', '-o', 'out']),
     ('enhance.py', '--night-level', '1.5', ['x.png', '-o', 'out']),
+    ('enhance.py', '--max-level', '0', ['x.png', '-o', 'out']),
     ('enhance.py', '--batch-size', '0', ['x.png', '-o', 'out']),
     ('enhance.py', '--crf', '-1', ['x.png', '-o', 'out']),
     ('enhance.py', '--temporal-frames', '0', ['x.png', '-o', 'out']),

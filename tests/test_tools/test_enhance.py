@@ -272,3 +272,25 @@ def test_night_level_option(tmp_path, checkpoint, capsys):
                            '--checkpoint', checkpoint, '--night-level', '0.3'])
     assert exit_info.value.code == 1
     assert 'records no exposure_control' in capsys.readouterr().err
+
+
+def test_max_level_option(tmp_path, capsys):
+    """--max-level caps the level of a dark scene without lamps (the package weights: 0.41);
+    it leaves the night level alone, and both options go together."""
+    rng = np.random.default_rng(0)
+    room = np.clip(np.linspace(20, 56, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)), 0,
+                   255)  # a dim room: mean 0.15, no light source in the frame
+    Image.fromarray(room.astype(np.uint8)).save(tmp_path / 'room.png')
+    _night_street(tmp_path / 'street.png')
+    means = {}
+    for options in ([], ['--max-level', '0.55'], ['--max-level', '0.55', '--night-level', '0.35']):
+        out = tmp_path / f'out_{len(options)}'
+        assert enhance_tool.main([str(tmp_path / 'room.png'), str(tmp_path / 'street.png'), '-o',
+                                  str(out), '--no-progress'] + options) == 0
+        means[len(options)] = [np.array(Image.open(out / name)).mean() / 255
+                               for name in ('room.png', 'street.png')]
+    capsys.readouterr()
+    assert means[0][0] == pytest.approx(0.41, abs=0.02)   # the package weights' max_level
+    assert means[2][0] == pytest.approx(0.55, abs=0.02)
+    assert means[2][1] == pytest.approx(means[0][1], abs=0.005)  # night scene: its own level
+    assert means[4] == pytest.approx([means[2][0], 0.35], abs=0.02)
