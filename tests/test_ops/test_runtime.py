@@ -96,9 +96,9 @@ def test_unsupported_models_are_named():
     assert 'denoiser' in fast_path_unsupported(denoised)
     with_denoiser = random_enhancer(denoiser=dict(type='NoiseAdaptiveGuidedFilter'))
     assert fast_path_unsupported(with_denoiser) is None
-    # A gain before the curve rides on the denoiser's maps: without a denoiser, the torch path.
+    # A gain before the curve without a denoiser: constant affine maps.
     gained = random_enhancer(exposure_control=dict(type='CurveExposureControl', gain_share=0.5))
-    assert 'gain_share' in fast_path_unsupported(gained)
+    assert fast_path_unsupported(gained) is None
     assert 'has no' in fast_path_unsupported(torch.nn.Conv2d(3, 3, 1))
     with pytest.raises(ValueError, match='training mode'):
         enhance_frames(random_enhancer().train(), _frames((1, 4, 4, 3)))
@@ -137,6 +137,27 @@ def test_default_weights_with_a_gain_before_the_curve_match_the_reference():
     assert (out[:, 22:28, 42:50] >= 250).all()
     model.exposure_control.gain_share = 0.0
     assert np.abs(out.astype(float) - enhance_frames(model, frames)).mean() > 1
+
+
+@pytest.mark.parametrize('bgr', [False, True])
+def test_default_weights_without_the_denoiser_match_the_reference(bgr):
+    # The gain, the night black point and the roll-off without a denoiser (its maps carried
+    # them): constant affine maps. A night street (lamp: black point and roll-off) and a dim
+    # room (gain only).
+    from mmlowlight.apis import init_enhancer
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(2, 30, 96)[None, :, None] * np.array([1.0, 0.9, 1.2])
+    frames = np.clip(ramp + rng.normal(0, 2, (2, 72, 96, 3)), 0, 255)
+    frames[0, 20:30, 40:52] = 110
+    frames[1] = rng.uniform(5, 25, frames.shape[1:])
+    frames = frames.astype(np.uint8)
+    model = init_enhancer(denoiser=None)
+    assert model.has_input_gain and fast_path_unsupported(model) is None
+    out = enhance_frames(model, frames, bgr=bgr)
+    _assert_within_one_level(out, _reference(model, frames, bgr))
+    assert out[0].mean() < out[1].mean() - 10  # the night level took effect
+    lamp = out[0, 22:28, 42:50]
+    assert 200 < lamp.min() and lamp.max() < 255  # past the knee, rolled off below white
 
 
 @pytest.mark.parametrize('threads', [1, 2])
