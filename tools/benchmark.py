@@ -16,6 +16,7 @@ The rows, in plain words:
                     faster on x86 CPUs: the fairest, fastest version of the official code
   fast, official    this package's fast CPU path with the official weights (uint8 in and out)
   default path      what `tools/enhance.py` runs: the package's default weights and pipeline
+  NAME              each --candidate: another model or pipeline, e.g. without the denoiser
   reference         the plain PyTorch version of the same computation (slow, for checking)
 then the speed-ups against both official rows, the same from each row's fastest call (these
 shared cores slow a run now and then, the official code's long calls most), how closely the
@@ -45,7 +46,7 @@ import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
-from cli_types import positive_int  # noqa: E402
+from cli_types import parse_candidate, positive_int  # noqa: E402
 
 
 def parse_size(text: str) -> Tuple[int, int]:
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
                         default=[(1200, 900), (1920, 1080), (3840, 2160)],
                         help='frame sizes WIDTHxHEIGHT, any size (default: 1200x900 '
                         '1920x1080 3840x2160)')
+    parser.add_argument('--candidate', action='append', type=parse_candidate, default=[],
+                        metavar='NAME=PATH[:JSON]',
+                        help='another model to time beside the default path, in the same '
+                        'rounds (repeatable): a checkpoint (empty: the package\'s weights) and '
+                        'init_enhancer overrides, e.g. \'no-denoiser=:{"denoiser": null}\'')
     parser.add_argument('--memory-size', type=parse_size, default=(3840, 2160),
                         help='frame size of the peak-memory figure (default: 3840x2160)')
     parser.add_argument('--skip-memory', action='store_true',
@@ -258,7 +264,7 @@ def agreement(fast: np.ndarray, reference: np.ndarray) -> Tuple[int, float]:
 
 
 def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: int,
-              args: argparse.Namespace) -> None:
+              args: argparse.Namespace, candidates: Dict[str, SGZEnhancer]) -> None:
     frame = dark_frame(width, height)[None]
     odd = np.ascontiguousarray(frame[:, :max(1, height - 7), :max(1, width - 5)])
     copy = np.empty_like(frame)
@@ -272,6 +278,8 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
             'official, flushed': flushed.run,
             'fast, official': lambda: enhance_batch(official, frame),
             'default path': lambda: enhance_batch(default, frame),
+            **{name: (lambda model=model: enhance_batch(model, frame))
+               for name, model in candidates.items()},
             'reference': lambda: enhance_batch(official, frame, fast=False),
         }
         samples = interleaved_times(rows, args.repeats)
@@ -298,7 +306,7 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
               f'{name} {best[name] * 1e3:.2f} ms '
               f'({best_pixel["official code"] / best_pixel[name]:.1f}x / '
               f'{best_pixel["official, flushed"] / best_pixel[name]:.1f}x)'
-              for name in ('fast, official', 'default path')))
+              for name in ('fast, official', 'default path', *candidates)))
     fast_max, fast_equal = agreement(enhance_batch(official, frame),
                                      enhance_batch(official, frame, fast=False))
     odd_cost = odd_size_cost(official, frame, odd, args.repeats)
@@ -457,6 +465,8 @@ def main(argv=None) -> int:
         official = init_enhancer(checkpoint=args.official_checkpoint,
                                  scale_factor=OFFICIAL_SCALE)
         default = init_enhancer()
+        candidates = {name: init_enhancer(checkpoint=path, **overrides)
+                      for name, path, overrides in args.candidate}
     print(f'torch {torch.__version__}, {args.threads} threads (PyTorch, onnxruntime, fused '
           f'pass), {os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.2f}')
     print(f'EFE backend in use: {ops.default_efe_backend()}')
@@ -467,8 +477,10 @@ def main(argv=None) -> int:
               'the package weights at scale 12 (same speed; parity figures then compare '
               'against our reference only)')
     print(f'official rows: {describe(official)}; default path: {describe(default)}')
+    for name, model in candidates.items():
+        print(f'{name}: {describe(model)}; {model.pipeline_description}')
     for width, height in args.sizes:
-        size_rows(official, default, width, height, args)
+        size_rows(official, default, width, height, args, candidates)
     if not args.skip_memory:
         memory_rows(args)
     if not args.skip_first_frame:

@@ -9,10 +9,12 @@ onnxruntime load (seconds).
 Tools in sub-folders put ``tools/`` on ``sys.path`` first (see ``tools/analysis/*.py``).
 """
 import argparse
+import json
 import math
-from typing import Callable, Optional, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
-__all__ = ['number', 'positive_int', 'non_negative_int', 'positive_float', 'fraction']
+__all__ = ['number', 'positive_int', 'non_negative_int', 'positive_float', 'fraction',
+           'parse_candidate']
 
 Number = Union[int, float]
 
@@ -65,3 +67,24 @@ non_negative_int = number(0, integer=True)
 positive_float = number(0, low_open=True)
 #: A float in [0, 1].
 fraction = number(0, 1)
+
+
+def parse_candidate(spec: str) -> Tuple[str, Optional[str], Dict[str, object]]:
+    """The benchmarks' ``--candidate NAME=PATH[:JSON]``: a model to measure, its checkpoint
+    (empty: the package's default weights, None) and ``init_enhancer`` overrides from the JSON
+    object, e.g. ``'no-denoiser=:{"denoiser": null}'``.
+
+    Returns:
+        tuple[str, str | None, dict]: The name, the checkpoint path and the overrides.
+    """
+    if '=' not in spec:
+        raise argparse.ArgumentTypeError(f'--candidate wants NAME=PATH[:JSON], got {spec!r}')
+    name, rest = spec.split('=', 1)
+    path, _, extra = rest.partition(':')
+    try:
+        overrides = json.loads(extra) if extra else {}
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f'--candidate {name}: bad JSON {extra!r}: {exc}')
+    if not isinstance(overrides, dict):
+        raise argparse.ArgumentTypeError(f'--candidate {name}: {extra!r} is not a JSON object')
+    return name, path or None, overrides

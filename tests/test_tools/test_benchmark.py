@@ -17,7 +17,8 @@ def test_any_size_side_by_side_and_quiet(capsys):
     threads = torch.get_num_threads()
     try:
         assert benchmark.main(['--sizes', '37x61', '25x13', '--repeats', '1', '--threads', '1',
-                               '--skip-memory', '--skip-first-frame']) == 0
+                               '--skip-memory', '--skip-first-frame',
+                               '--candidate', 'bare=:{"denoiser": null}']) == 0
     finally:  # main sets the process's thread count
         torch.set_num_threads(threads)
     captured = capsys.readouterr()
@@ -26,6 +27,9 @@ def test_any_size_side_by_side_and_quiet(capsys):
                 'default path', 'reference', 'fast vs reference: max', 'EFE on the',
                 'EFE backend in use', '1 threads', 'fastest calls: official'):
         assert row in out, row
+    # The candidate: described, timed in the same rounds at every size, on the fast path.
+    assert 'bare: scale_factor=12, fast CPU runtime' in out and '+ no denoiser [config]' in out
+    assert len(re.findall(r'^  bare +\d', out, flags=re.M)) == 2 and '; bare ' in out
     assert '(official code on the 36x60 crop)' in out and '25x13' in out
     assert 'INFO' not in out + captured.err  # no weight-initialisation logs
     assert 'flicker' not in out
@@ -68,6 +72,15 @@ def test_bad_size_is_named(capsys):
     with pytest.raises(SystemExit):
         benchmark.main(['--sizes', '640by480'])
     assert "expected WIDTHxHEIGHT, got '640by480'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('spec, message', [('bare', 'wants NAME=PATH[:JSON]'),
+                                           ('bare=:{denoiser}', 'bad JSON'),
+                                           ('bare=:[1]', 'is not a JSON object')])
+def test_bad_candidate_is_named(spec, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(['--candidate', spec])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_bad_official_checkpoint_is_one_line(tmp_path, capsys):

@@ -54,7 +54,7 @@ from typing import Callable, Dict, List, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types, benchmark
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/analysis/: night_pairs
-from cli_types import positive_int  # noqa: E402
+from cli_types import parse_candidate, positive_int  # noqa: E402
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 
@@ -208,21 +208,6 @@ def speed_1080p(model: SGZEnhancer, official_checkpoint: str, threads: int, repe
                 official_flushed_ms=seconds['flushed'] * 1e3,
                 speedup=seconds['official'] / seconds['model'],
                 speedup_flushed=seconds['flushed'] / seconds['model'])
-
-
-def parse_candidate(spec: str) -> Tuple[str, str, Dict[str, object]]:
-    """``NAME=PATH[:JSON]`` -> (name, path, constructor overrides from the JSON object)."""
-    if '=' not in spec:
-        raise argparse.ArgumentTypeError(f'--candidate wants NAME=PATH[:JSON], got {spec!r}')
-    name, rest = spec.split('=', 1)
-    path, _, extra = rest.partition(':')
-    try:
-        overrides = json.loads(extra) if extra else {}
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f'--candidate {name}: bad JSON {extra!r}: {exc}')
-    if not isinstance(overrides, dict):
-        raise argparse.ArgumentTypeError(f'--candidate {name}: {extra!r} is not a JSON object')
-    return name, path or None, overrides
 
 
 def parse_args() -> argparse.Namespace:
