@@ -37,7 +37,7 @@ from typing import Callable, Dict, Iterator, List, Tuple
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from cli_types import number, positive_int  # noqa: E402
+from cli_types import number, parse_candidate, positive_int  # noqa: E402
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 
 #: The exposures of the pairs (linear light kept).
@@ -206,9 +206,11 @@ def validation_parser(doc: str) -> argparse.ArgumentParser:
 
 def parse_args() -> argparse.Namespace:
     parser = validation_parser(__doc__)
-    parser.add_argument('--candidate', action='append', default=[], metavar='NAME=PATH',
+    parser.add_argument('--candidate', action='append', type=parse_candidate, default=[],
+                        metavar='NAME=PATH[:JSON]',
                         help='weights to measure (repeatable; empty PATH: the package '
-                        'default); default: the package default weights as "default"')
+                        'default) and init_enhancer overrides; default: the package default '
+                        'weights as "default"')
     parser.add_argument('--exposures', type=number(0, 1, low_open=True), nargs='+',
                         default=list(EXPOSURES))
     parser.add_argument('--seed', type=number(0, integer=True), default=0)
@@ -232,9 +234,8 @@ def main() -> None:
     pairs = night_pairs(photos, tuple(args.exposures), args.seed, args.transfer)
     official = args.official or osp.join(args.data_root, 'sgz_official', 'Epoch99.pth')
     models = {'official': init_enhancer(checkpoint=official)}
-    for spec in args.candidate or ['default=']:
-        name, _, path = spec.partition('=')
-        models[name] = init_enhancer(checkpoint=path or None)
+    for name, path, overrides in args.candidate or [('default', None, {})]:
+        models[name] = init_enhancer(checkpoint=path, **overrides)
     methods: Dict[str, Method] = {
         name: (lambda rgb, m=model: enhance_batch(m, rgb[None])[0])
         for name, model in models.items()}
