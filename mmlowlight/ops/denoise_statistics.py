@@ -21,7 +21,8 @@ from torch import Tensor
 from mmlowlight.utils import run_jobs
 from .low_res_kernels import STOCK_DENOISER, guided_filter_coefficients, is_stock
 
-__all__ = ['pool_frames', 'noise_differences_sigma', 'frame_statistics', 'denoiser_affine_maps']
+__all__ = ['pool_frames', 'noise_differences_sigma', 'frame_statistics', 'fold_gain',
+           'denoiser_affine_maps']
 
 #: Pooled rows per worker task.
 _ROWS_PER_TASK = 8
@@ -194,6 +195,32 @@ def frame_statistics(denoiser: torch.nn.Module, frames: np.ndarray, bgr: bool = 
     return pooled, sigma
 
 
+def fold_gain(maps: Tuple[np.ndarray, ...], gain: np.ndarray,
+              black: Optional[np.ndarray] = None) -> Tuple[np.ndarray, ...]:
+    """Folds the exposure control's gain ``g`` and black point ``k`` into affine maps, in
+    place: maps ``(a, b[, c])`` for the gained frame ``g x`` become maps for ``x`` itself,
+    ``(a (g x_mid) + c (g x) + b - g k) / (1 - k)`` (``SGZEnhancer.curve_input``).
+
+    Args:
+        maps (tuple[np.ndarray, ...]): ``(a, b)`` or ``(a, b, c)``, each (N, 3, h, w) float32,
+            written in place.
+        gain (np.ndarray): (N,) gains ``g``.
+        black (np.ndarray, optional): (N,) black points ``k`` in [0, 1); None: no black point.
+
+    Returns:
+        tuple[np.ndarray, ...]: ``maps``.
+    """
+    g = np.asarray(gain, np.float32).reshape(-1, 1, 1, 1)
+    for m in maps[:1] + maps[2:]:  # the gain on the pixel terms a and c
+        m *= g
+    if black is not None:
+        k = np.asarray(black, np.float32).reshape(-1, 1, 1, 1)
+        maps[1][...] -= g * k
+        for m in maps:
+            m /= 1 - k
+    return maps
+
+
 def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: Tensor,
                          num_iterations: int, bgr: bool = False, threads: int = 1,
                          statistics: Optional[Tuple[Tensor, Tensor]] = None,
@@ -238,14 +265,8 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
                                                                   num_iterations))
     if denoiser.detail_radius == 0:
         maps = maps[:2]  # c = 0
-    if gain is not None:  # a (g x_mid) + c (g x) + b: the gain folded into a and c
-        for m in maps[:1] + maps[2:]:  # in place: the maps are this call's own arrays
-            m *= g
-        if black is not None:  # (a x_mid + c x + b - g k) / (1 - k)
-            k = np.asarray(black, np.float32).reshape(-1, 1, 1, 1)
-            maps[1][...] -= g * k
-            for m in maps:
-                m /= 1 - k
+    if gain is not None:  # in place: the maps are this call's own arrays
+        fold_gain(maps, gain, black)
     if bgr:
         maps = tuple(m[:, ::-1] for m in maps)
     # As they are: the fused curve pass makes the one channels-last copy a layout needs (none

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from mmlowlight.utils import release_free_memory, worker_pool
-from .denoise_statistics import denoiser_affine_maps, frame_statistics
+from .denoise_statistics import denoiser_affine_maps, fold_gain, frame_statistics
 from .downscale import downscale_frames
 from .efe_runtime import ACTIVATION_BYTES_PER_PIXEL, efe_forward
 from .fused_curve import apply_curve_maps
@@ -169,26 +169,6 @@ def _input_gain(model: torch.nn.Module, small: np.ndarray, light: Optional[np.nd
     return gain, (black if black is not None and black.any() else None)
 
 
-def _gain_affine_maps(gain: np.ndarray, black: Optional[np.ndarray] = None
-                      ) -> Tuple[np.ndarray, np.ndarray]:
-    """The exposure control's gain and black point as constant affine maps of
-    :func:`~.fused_curve.apply_curve_maps`, for a model without a denoiser:
-    ``a x + b = (g x - g k) / (1 - k)``, as ``SGZEnhancer.curve_input`` computes it.
-
-    Args:
-        gain (np.ndarray): (N,) gains ``g``.
-        black (np.ndarray, optional): (N,) black points ``k`` in [0, 1); None: 0.
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: ``(a, b)``, each (N, 3, 1, 1) float32.
-    """
-    g = np.asarray(gain, np.float32).reshape(-1, 1, 1, 1)
-    k = np.zeros_like(g) if black is None else np.asarray(black, np.float32).reshape(-1, 1, 1, 1)
-    shape = (g.shape[0], 3, 1, 1)
-    return (np.broadcast_to(g / (1 - k), shape).copy(),
-            np.broadcast_to(-(g * k) / (1 - k), shape).copy())
-
-
 def _refine_low_res_factor(model: torch.nn.Module, small: np.ndarray, factor: Tensor,
                            light: Optional[np.ndarray]) -> Tensor:
     """``model.refine_low_res_factor``; by the numba kernels for the stock
@@ -277,8 +257,10 @@ def enhance_frames(model: torch.nn.Module,
             denoiser, frames, factor, model.num_iterations, bgr=bgr, threads=threads,
             statistics=None if statistics is None else statistics.result(), gain=gain,
             black=black)
-    elif gain is not None:
-        affine = _gain_affine_maps(gain, black)
+    elif gain is not None:  # no denoiser: identity maps (a = 1, b = 0) carry the gain
+        n = frames.shape[0]
+        affine = fold_gain((np.ones((n, 3, 1, 1), np.float32), np.zeros((n, 3, 1, 1), np.float32)),
+                           gain, black)
     factor = factor.numpy()
     if bgr:
         factor = _reverse_channels(factor)
