@@ -19,7 +19,8 @@ import torch
 from torch import Tensor
 
 from mmlowlight.utils import run_jobs
-from .low_res_kernels import STOCK_DENOISER, guided_filter_coefficients, is_stock
+from .low_res_kernels import (STOCK_DENOISER, gain_fold_constants, guided_filter_coefficients,
+                              is_stock)
 
 __all__ = ['pool_frames', 'noise_differences_sigma', 'frame_statistics', 'fold_gain',
            'denoiser_affine_maps']
@@ -199,7 +200,9 @@ def fold_gain(maps: Tuple[np.ndarray, ...], gain: np.ndarray,
               black: Optional[np.ndarray] = None) -> Tuple[np.ndarray, ...]:
     """Folds the exposure control's gain ``g`` and black point ``k`` into affine maps, in
     place: maps ``(a, b[, c])`` for the gained frame ``g x`` become maps for ``x`` itself,
-    ``(a (g x_mid) + c (g x) + b - g k) / (1 - k)`` (``SGZEnhancer.curve_input``).
+    ``(a (g x_mid) + c (g x) + b - g k) / (1 - k)`` (``SGZEnhancer.curve_input``; the
+    constants of :func:`~.low_res_kernels.gain_fold_constants`, which the stock denoiser's
+    kernel applies as it writes its maps).
 
     Args:
         maps (tuple[np.ndarray, ...]): ``(a, b)`` or ``(a, b, c)``, each (N, 3, h, w) float32,
@@ -210,14 +213,12 @@ def fold_gain(maps: Tuple[np.ndarray, ...], gain: np.ndarray,
     Returns:
         tuple[np.ndarray, ...]: ``maps``.
     """
-    g = np.asarray(gain, np.float32).reshape(-1, 1, 1, 1)
-    for m in maps[:1] + maps[2:]:  # the gain on the pixel terms a and c
-        m *= g
+    scale, norm, shift = (v.reshape(-1, 1, 1, 1) for v in gain_fold_constants(gain, black).T)
+    for m in maps[:1] + maps[2:]:  # the pixel terms a and c
+        m *= scale
     if black is not None:
-        k = np.asarray(black, np.float32).reshape(-1, 1, 1, 1)
-        maps[1][...] -= g * k
-        for m in maps:
-            m /= 1 - k
+        maps[1][...] *= norm
+        maps[1][...] -= shift
     return maps
 
 
@@ -257,16 +258,17 @@ def denoiser_affine_maps(denoiser: torch.nn.Module, frames: np.ndarray, factor: 
         pooled = torch.from_numpy(pooled.numpy() * g)
         sigma = torch.from_numpy(sigma.numpy() * g)
     if is_stock(denoiser, STOCK_DENOISER):
-        maps = guided_filter_coefficients(denoiser, pooled.numpy(), factor.float().numpy(),
-                                          sigma.numpy(), num_iterations, threads=threads)
+        maps = guided_filter_coefficients(
+            denoiser, pooled.numpy(), factor.float().numpy(), sigma.numpy(), num_iterations,
+            threads=threads, fold=None if gain is None else gain_fold_constants(gain, black))
     else:
         with torch.inference_mode():
             maps = tuple(m.numpy() for m in denoiser.coefficients(pooled, factor, sigma,
                                                                   num_iterations))
+        if gain is not None:  # in place: the maps are this call's own arrays
+            fold_gain(maps, gain, black)
     if denoiser.detail_radius == 0:
         maps = maps[:2]  # c = 0
-    if gain is not None:  # in place: the maps are this call's own arrays
-        fold_gain(maps, gain, black)
     if bgr:
         maps = tuple(m[:, ::-1] for m in maps)
     # As they are: the fused curve pass makes the one channels-last copy a layout needs (none

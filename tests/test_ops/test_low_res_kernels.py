@@ -9,9 +9,11 @@ from mmlowlight.apis.demo_data import demo_images, synthesize_low_light
 from mmlowlight.models.denoisers import NoiseAdaptiveGuidedFilter
 from mmlowlight.models.enhancers import CurveExposureControl
 from mmlowlight.ops import enhance_frames
+from mmlowlight.ops.denoise_statistics import fold_gain
 from mmlowlight.ops.low_res_kernels import (_bisected_nth_smallest, _capped_nth_smallest,
                                             exposure_controlled_factor, exposure_gain,
-                                            exposure_scale, guided_filter_coefficients)
+                                            exposure_scale, gain_fold_constants,
+                                            guided_filter_coefficients)
 from tests.enhancer_helpers import random_enhancer
 
 
@@ -108,6 +110,28 @@ def test_coefficients_in_bands_of_rows_equal_one_thread(options, height):
         banded = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8, threads=threads)
         for got, expected in zip(banded, single):
             assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize('black', [None, np.array([0.0, 0.04], np.float32)])
+def test_coefficients_fold_the_gain_as_fold_gain(black):
+    """The maps written with the gain and black point folded in equal the plain maps folded
+    afterwards by ``fold_gain``, image by image, up to float rounding."""
+    denoiser = NoiseAdaptiveGuidedFilter()
+    x_low = np.stack([_image('dark', (60, 47)), _image('noise', (60, 47))])[:, 0]
+    factor = np.concatenate([_factor((20, 16))] * 2)
+    sigma = np.array([[0.01, 0.02, 0.0], [0.03, 0.0, 0.01]], np.float32)
+    gain = np.array([2.5, 1.25], np.float32)
+    folded = guided_filter_coefficients(denoiser, x_low, factor, sigma, 8, threads=2,
+                                        fold=gain_fold_constants(gain, black))
+    expected = fold_gain(tuple(np.array(m) for m in guided_filter_coefficients(
+        denoiser, x_low, factor, sigma, 8)), gain, black)
+    for got, want in zip(folded, expected):
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7)
+    scale, norm, shift = gain_fold_constants(gain, black).T
+    k = 0 if black is None else black
+    np.testing.assert_allclose(scale, gain / (1 - k), rtol=1e-6)
+    np.testing.assert_allclose(norm * (1 - k), 1, rtol=1e-6)
+    np.testing.assert_allclose(shift, gain * k / (1 - k), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize('values', [np.linspace(0, 0.1, 1000), np.zeros(500), np.full(300, 0.5),
