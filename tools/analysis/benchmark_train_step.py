@@ -34,7 +34,6 @@ noisy medians. Then the speed-ups.
 """
 import argparse
 import copy
-import logging
 import os.path as osp
 import sys
 import time
@@ -46,12 +45,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from cli_types import non_negative_int, number, positive_int  # noqa: E402
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from torch import Tensor
 
 from mmlowlight.models import SGZEnhancer, ZeroShotEnhancer
 from mmlowlight.models.guides import FPNSegmentationGuide
+from mmlowlight.utils import mmengine_log_level
 from mmlowlight.utils.timing import median_seconds
 
 LR, WEIGHT_DECAY, GRAD_CLIP = 1e-4, 1e-4, 0.1
@@ -219,11 +218,8 @@ def build_ours(guide: dict) -> ZeroShotEnhancer:
     model = ZeroShotEnhancer(enhancer=dict(type='SGZEnhancer'),
                              losses=ZERO_REFERENCE_LOSSES + [semantic],
                              data_preprocessor=preprocessor)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs every parameter at INFO
-    model.init_weights()
-    logger.setLevel(level)
+    with mmengine_log_level():  # init_weights logs every parameter at INFO
+        model.init_weights()
     return model.train()
 
 

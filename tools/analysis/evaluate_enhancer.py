@@ -71,7 +71,7 @@ from mmlowlight.apis import enhance_batch, init_enhancer, read_image  # noqa: E4
 from mmlowlight.apis.classic_baselines import CLASSIC_BASELINES  # noqa: E402
 from mmlowlight.apis.demo_data import demo_inputs  # noqa: E402
 from mmlowlight.models.enhancers import SGZEnhancer  # noqa: E402
-from mmlowlight.utils import write_json_atomic  # noqa: E402
+from mmlowlight.utils import mmengine_log_level, write_json_atomic  # noqa: E402
 
 #: The top crop the LOL evaluation of the official repository uses (a multiple of 12).
 LOL_CROP = (396, 600)
@@ -155,7 +155,8 @@ def imagenet_classifier(root: str) -> torch.nn.Module:
     from mmlowlight.models.guides.mobilenet_v1 import MobileNetV1DenseClassifier
     path = osp.join(root, 'pretrained', 'mobilenetv1_x0.25_imagenet.tar')
     model = MobileNetV1DenseClassifier(init_cfg=dict(type='Pretrained', checkpoint=path))
-    model.init_weights()
+    with mmengine_log_level():  # not a line per parameter on the console
+        model.init_weights()
     return model.eval().requires_grad_(False)
 
 
