@@ -1,4 +1,6 @@
+import io
 import logging
+import uuid
 
 import pytest
 import torch.nn as nn
@@ -15,22 +17,37 @@ class _Tiny(BaseModule):
         self.conv = nn.Conv2d(3, 3, 1)
 
 
-def test_init_weights_is_quiet_inside_and_the_level_comes_back(capsys):
-    logger = MMLogger.get_current_instance()
+@pytest.fixture
+def current_logger():
+    """A new current MMLogger at INFO (other tests leave theirs current), recorded in a
+    buffer of its own."""
+    logger = MMLogger.get_instance(f'test_log_level_{uuid.uuid4().hex}', log_level='INFO')
+    assert MMLogger.get_current_instance() is logger
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    logger.addHandler(handler)
+    yield logger, buffer
+    logger.removeHandler(handler)
+
+
+def test_init_weights_is_quiet_inside_and_the_level_comes_back(current_logger):
+    logger, buffer = current_logger
+    _Tiny().init_weights()  # outside: mmengine logs every parameter at INFO
+    assert 'conv.weight' in buffer.getvalue()
+    buffer.truncate(0)
+    buffer.seek(0)
     before = logger.level
     with mmengine_log_level() as inside:
         assert inside is logger and logger.level == logging.WARNING
         _Tiny().init_weights()
         logger.warning('still shown')
     assert logger.level == before
-    err = capsys.readouterr()
-    text = err.out + err.err
-    assert 'conv.weight' not in text  # the per-parameter INFO lines
-    assert 'still shown' in text
+    assert 'conv.weight' not in buffer.getvalue()
+    assert 'still shown' in buffer.getvalue()
 
 
-def test_level_is_restored_after_an_exception():
-    logger = MMLogger.get_current_instance()
+def test_level_is_restored_after_an_exception(current_logger):
+    logger, _ = current_logger
     before = logger.level
     with pytest.raises(RuntimeError, match='boom'):
         with mmengine_log_level(logging.ERROR):
