@@ -99,3 +99,24 @@ def test_fine_detail_falls_with_smoothing_and_rises_with_noise():
     assert tool.fine_detail(smoothed) < 0.8 * tool.fine_detail(photo)
     assert tool.fine_detail(noisy) > tool.fine_detail(photo)
     assert tool.fine_detail(np.full((20, 30, 3), 90, np.uint8)) == pytest.approx(0, abs=1e-7)
+
+
+def test_lol_pairs_report_the_dark_channel_of_outputs_and_references(tmp_path):
+    """The references' dark channel sits beside the outputs': a perfect output matches it, a
+    grey veil raises the outputs' figure only."""
+    from skimage import data
+    tool = load_tool()
+    for kind in ('low', 'high'):
+        (tmp_path / kind).mkdir()
+    photo = cv2.resize(data.coffee(), (160, 128))
+    cv2.imwrite(str(tmp_path / 'high' / 'cup.png'), photo[..., ::-1])
+    cv2.imwrite(str(tmp_path / 'low' / 'cup.png'), (photo // 10)[..., ::-1])
+    high = cv2.imread(str(tmp_path / 'high' / 'cup.png'))[..., ::-1]
+    perfect = tool.lol_pairs(lambda rgb: high, str(tmp_path))
+    assert set(perfect) == {'lol_psnr', 'lol_ssim', 'lol_detail', 'lol_dark_channel',
+                            'lol_reference_dark_channel'}
+    assert perfect['lol_dark_channel'] == pytest.approx(perfect['lol_reference_dark_channel'])
+    assert perfect['lol_ssim'] == pytest.approx(1)
+    veiled = tool.lol_pairs(lambda rgb: (high // 2 + 100).astype(np.uint8), str(tmp_path))
+    assert veiled['lol_reference_dark_channel'] == perfect['lol_reference_dark_channel']
+    assert veiled['lol_dark_channel'] > perfect['lol_dark_channel'] + 0.2

@@ -10,12 +10,15 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
   lol_val detail       the same crops: fine detail of the output over the reference's (mean
                        |Laplacian| after a 1-pixel Gaussian; 1: as much texture as the reference,
                        below: smoothed, above: noise), mean of 40
+  lol_val dark channel the same crops' outputs and references (``night_pairs.dark_channel``):
+                       a well-exposed dim room's figure, beside the real photos' below
   real noise           the 20 photos of ``unpaired/sci_easy`` + ``sci_medium``: mean of
                        ``skimage.restoration.estimate_sigma`` of the outputs (8-bit scale)
   real brightness      their mean output level in [0, 1]
   real clipping %      their share of pixels whose largest channel is >= 250, in percent
   real dark channel    their outputs' mean dark channel (``night_pairs.dark_channel``: the
-                       minimum over R, G, B in 15x15 windows; a grey veil raises it)
+                       minimum over R, G, B in 15x15 windows; a grey veil raises it, and so
+                       does daylight or indoor light: the LOL references' is ~0.28)
   real smoothed dark channel
                        the same after a 2-px Gaussian blur (``night_pairs``: noise lowers the
                        plain figure, so this one compares noisy and denoised outputs fairly)
@@ -97,18 +100,23 @@ def fine_detail(rgb: np.ndarray) -> float:
     return float(np.abs(cv2.Laplacian(blurred, cv2.CV_32F)).mean())
 
 
-def lol_pairs(run: Method, root: str) -> Tuple[float, float, float]:
-    """Mean skimage PSNR and SSIM of the enhanced top crops against the references, and the
-    mean ratio of their fine detail (:func:`fine_detail`) to the references'."""
+def lol_pairs(run: Method, root: str) -> Dict[str, float]:
+    """Mean skimage PSNR and SSIM of the enhanced top crops against the references, the mean
+    ratio of their fine detail (:func:`fine_detail`) to the references', and the mean dark
+    channel of the outputs and of the references (what a well-exposed dim room has)."""
     height, width = LOL_CROP
-    psnrs, ssims, details = [], [], []
+    psnrs, ssims, details, veils, reference_veils = [], [], [], [], []
     for low, high in lol_val_pairs(root):
         low, high = low[:height, :width], high[:height, :width]
         out = run(np.ascontiguousarray(low))
         psnrs.append(psnr(high, out))
         ssims.append(structural_similarity(high, out, data_range=255, channel_axis=-1))
         details.append(fine_detail(out) / max(fine_detail(high), 1e-6))
-    return float(np.mean(psnrs)), float(np.mean(ssims)), float(np.mean(details))
+        veils.append(dark_channel(out))
+        reference_veils.append(dark_channel(high))
+    return dict(lol_psnr=float(np.mean(psnrs)), lol_ssim=float(np.mean(ssims)),
+                lol_detail=float(np.mean(details)), lol_dark_channel=float(np.mean(veils)),
+                lol_reference_dark_channel=float(np.mean(reference_veils)))
 
 
 def real_photos(run: Method, folders: List[str]) -> Dict[str, float]:
@@ -179,8 +187,7 @@ def semantic_kl(run: Method, root: str, classifier: torch.nn.Module) -> float:
 def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
                 classifier: torch.nn.Module) -> Dict[str, float]:
     """Every quality figure of the table (all but speed) for one method."""
-    row = dict(zip(('lol_psnr', 'lol_ssim', 'lol_detail'),
-                   lol_pairs(run, osp.join(root, 'lol_val_pairs'))))
+    row = lol_pairs(run, osp.join(root, 'lol_val_pairs'))
     row['semantic_kl'] = semantic_kl(run, osp.join(root, 'lol_val_pairs'), classifier)
     row.update(real_photos(run, real_folders(root)))
     row.update({name: well_lit(run, images) for name, images in lit.items()})
