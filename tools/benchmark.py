@@ -10,7 +10,9 @@ in each round a row's timed calls follow an untimed one of its own (as frame fol
 The rows, in plain words:
   frame copy        copying the frame once: the fastest anything can touch every pixel
   official code     the original SGZ code (its network, as its test script runs it), in a
-                    separate process with PyTorch's default settings
+                    separate process with PyTorch's default settings; its speed differs
+                    from process to process (a draw of the machine's state), so its calls
+                    come from --official-processes fresh processes in turn, pooled
   official, flushed the same code with "denormal" numbers flushed to zero, a PyTorch setting
                     (torch.set_flush_denormal) that makes the official weights several times
                     faster on x86 CPUs: the fairest, fastest version of the official code
@@ -34,6 +36,7 @@ pass it with --official-checkpoint. Without it, the official rows run the packag
 the official settings, which takes the same time (only the agreement figures then differ).
 """
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -73,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                         'memory or first-frame figures')
     parser.add_argument('--threads', type=positive_int, default=2,
                         help='threads of PyTorch, onnxruntime and the fused pass (default: 2)')
+    parser.add_argument('--official-processes', type=positive_int, default=2,
+                        help='fresh pairs of official-code processes per size, one after the '
+                             'other, their calls pooled (a process\'s speed is a draw of the '
+                             'machine\'s state: one pair alone can put a ratio 2x off)')
     parser.add_argument('--repeats', type=positive_int, default=7,
                         help='timed rounds per size; each row reports its median (default: 7)')
     parser.add_argument('--sizes', nargs='+', type=parse_size,
@@ -258,6 +265,45 @@ def interleaved_medians(rows: Dict[str, Callable[[], object]], repeats: int) -> 
     return medians(interleaved_times(rows, repeats))
 
 
+def official_process_times(rows: Dict[str, object], width: int, height: int, threads: int,
+                           checkpoint: Optional[str], repeats: int, processes: int
+                           ) -> Tuple[Dict[str, List[float]], Dict[str, List[float]],
+                                      Tuple[int, int]]:
+    """:func:`interleaved_times` of ``rows``, in which a row given as ``False`` or ``True``
+    is the official code in an :class:`OfficialCodeProcess` of its own (denormals flushed with
+    ``True``), run ``processes`` times with fresh processes, the samples pooled.
+
+    The official code's speed differs from process to process far more than from call to
+    call (1080p on one shared 2-core machine: 70-190 ms for the same code, each process
+    steady): a process draws the machine's state once (where its large buffers land), so one
+    pair of processes can put a ratio 2x off. Pooling the calls of several draws gives a
+    median that a single draw does not move.
+
+    Returns:
+        tuple: The pooled seconds per row, the median seconds of each process of each
+        official row (in order), and the official code's (height, width) crop.
+    """
+    samples: Dict[str, List[float]] = {name: [] for name in rows}
+    per_process: Dict[str, List[float]] = {
+        name: [] for name, row in rows.items() if isinstance(row, bool)}
+    crop = (height, width)
+    for _ in range(processes):
+        with contextlib.ExitStack() as stack:
+            callables = {}
+            for name, row in rows.items():
+                if isinstance(row, bool):
+                    official = stack.enter_context(
+                        OfficialCodeProcess(width, height, threads, row, checkpoint))
+                    crop, row = official.shape, official.run
+                callables[name] = row
+            times = interleaved_times(callables, repeats)
+        for name, values in times.items():
+            samples[name] += values
+        for name in per_process:
+            per_process[name].append(statistics.median(times[name]))
+    return samples, per_process, crop
+
+
 def agreement(fast: np.ndarray, reference: np.ndarray) -> Tuple[int, float]:
     diff = np.abs(fast.astype(np.int32) - reference.astype(np.int32))
     return int(diff.max()), float((diff == 0).mean())
@@ -268,27 +314,25 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
     frame = dark_frame(width, height)[None]
     odd = np.ascontiguousarray(frame[:, :max(1, height - 7), :max(1, width - 5)])
     copy = np.empty_like(frame)
-    with OfficialCodeProcess(width, height, args.threads, False,
-                             args.official_checkpoint) as shipped, \
-            OfficialCodeProcess(width, height, args.threads, True,
-                                args.official_checkpoint) as flushed:
-        rows = {
-            'frame copy': lambda: np.copyto(copy, frame),
-            'official code': shipped.run,
-            'official, flushed': flushed.run,
-            'fast, official': lambda: enhance_batch(official, frame),
-            'default path': lambda: enhance_batch(default, frame),
-            **{name: (lambda model=model: enhance_batch(model, frame))
-               for name, model in candidates.items()},
-            'reference': lambda: enhance_batch(official, frame, fast=False),
-        }
-        samples = interleaved_times(rows, args.repeats)
+    rows = {
+        'frame copy': lambda: np.copyto(copy, frame),
+        'official code': False,
+        'official, flushed': True,
+        'fast, official': lambda: enhance_batch(official, frame),
+        'default path': lambda: enhance_batch(default, frame),
+        **{name: (lambda model=model: enhance_batch(model, frame))
+           for name, model in candidates.items()},
+        'reference': lambda: enhance_batch(official, frame, fast=False),
+    }
+    samples, per_process, crop = official_process_times(
+        rows, width, height, args.threads, args.official_checkpoint, args.repeats,
+        args.official_processes)
     seconds = medians(samples)
     names = list(rows)
     pixels = {name: height * width for name in names}
-    pixels['official code'] = pixels['official, flushed'] = shipped.pixels
-    note = '' if shipped.shape == (height, width) else \
-        f'  (official code on the {shipped.shape[1]}x{shipped.shape[0]} crop)'
+    pixels['official code'] = pixels['official, flushed'] = crop[0] * crop[1]
+    note = '' if crop == (height, width) else \
+        f'  (official code on the {crop[1]}x{crop[0]} crop)'
     print(f'\n{width}x{height}{note}')
     print(f'  {"row":<22} {"ms":>9} {"ns/pixel":>9} {"x official":>11} {"x flushed":>10}')
     per_pixel_official = seconds['official code'] / pixels['official code']
@@ -307,6 +351,10 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
               f'({best_pixel["official code"] / best_pixel[name]:.1f}x / '
               f'{best_pixel["official, flushed"] / best_pixel[name]:.1f}x)'
               for name in ('fast, official', 'default path', *candidates)))
+    print('  official code per process (medians): ' + '; '.join(
+        f'{name.replace("official code", "as shipped").replace("official, ", "")} '
+        + ' / '.join(f'{v * 1e3:.1f}' for v in values) + ' ms'
+        for name, values in per_process.items()))
     fast_max, fast_equal = agreement(enhance_batch(official, frame),
                                      enhance_batch(official, frame, fast=False))
     odd_cost = odd_size_cost(official, frame, odd, args.repeats)

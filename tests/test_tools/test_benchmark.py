@@ -17,7 +17,7 @@ def test_any_size_side_by_side_and_quiet(capsys):
     threads = torch.get_num_threads()
     try:
         assert benchmark.main(['--sizes', '37x61', '25x13', '--repeats', '1', '--threads', '1',
-                               '--skip-memory', '--skip-first-frame',
+                               '--skip-memory', '--skip-first-frame', '--official-processes', '1',
                                '--candidate', 'bare=:{"denoiser": null}']) == 0
     finally:  # main sets the process's thread count
         torch.set_num_threads(threads)
@@ -25,7 +25,8 @@ def test_any_size_side_by_side_and_quiet(capsys):
     out = captured.out
     for row in ('frame copy', 'official code', 'official, flushed', 'x flushed', 'fast, official',
                 'default path', 'reference', 'fast vs reference: max', 'EFE on the',
-                'EFE backend in use', '1 threads', 'fastest calls: official'):
+                'EFE backend in use', '1 threads', 'fastest calls: official',
+                'official code per process (medians): as shipped'):
         assert row in out, row
     # The candidate: described, timed in the same rounds at every size, on the fast path.
     assert 'bare: scale_factor=12, fast CPU runtime' in out and '+ no denoiser [config]' in out
@@ -45,6 +46,21 @@ def test_official_code_runs_in_a_process_of_its_own(flush):
         runs = [official.run() for _ in range(2)]
     assert official.process.returncode == 0
     assert all(seconds > 0 for seconds in runs)
+
+
+def test_official_rows_pool_the_calls_of_fresh_processes():
+    calls = []
+    samples, per_process, crop = benchmark.official_process_times(
+        {'official code': False, 'flushed': True, 'ours': lambda: calls.append(1)},
+        50, 30, 1, None, repeats=2, processes=2)
+    assert crop == (24, 48)
+    # One median per process and official row; every process's calls in the pooled samples.
+    assert [len(v) for v in per_process.values()] == [2, 2] and set(per_process) == {
+        'official code', 'flushed'}
+    for name in ('official code', 'flushed', 'ours'):
+        assert len(samples[name]) % 2 == 0 and len(samples[name]) >= 2 * 2
+        assert all(seconds > 0 for seconds in samples[name])
+    assert len(calls) > len(samples['ours'])  # also untimed calls before each timed one
 
 
 @pytest.mark.parametrize('variant', ['official', 'fast'])

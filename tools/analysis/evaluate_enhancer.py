@@ -42,7 +42,8 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
                        vs the official code op by op at scale 12 in processes of its own, as
                        shipped and with denormals flushed (``tools/benchmark.py``), interleaved
-                       in the same run, medians of --repeats
+                       in the same run, medians of --repeats rounds in each of
+                       --official-processes fresh pairs of official-code processes, pooled
 The simple baselines a user tries first (the low input itself, auto gamma, CLAHE:
 ``mmlowlight.apis.classic_baselines``) get the quality columns too (``--no-baselines`` drops them).
 Then the acceptance checks of the "default enhancer v2" issue for the first candidate.
@@ -64,7 +65,7 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # see tools/benchmark.py
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from benchmark import OfficialCodeProcess, dark_frame, interleaved_medians  # noqa: E402
+from benchmark import dark_frame, medians, official_process_times  # noqa: E402
 from night_pairs import (VEIL_SMOOTHING, dark_channel, image_paths, lol_val_pairs,  # noqa: E402
                          night_pairs, night_photos, night_row, psnr, reference_row)
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
@@ -202,16 +203,16 @@ def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
     return row
 
 
-def speed_1080p(model: SGZEnhancer, official_checkpoint: str, threads: int, repeats: int
-                ) -> Dict[str, float]:
+def speed_1080p(model: SGZEnhancer, official_checkpoint: str, threads: int, repeats: int,
+                processes: int = 2) -> Dict[str, float]:
     """Milliseconds at 1920x1080: the model's default path against the official code op by op,
-    as shipped and with denormals flushed (see tools/benchmark.py), interleaved."""
+    as shipped and with denormals flushed, interleaved, the official code's calls pooled over
+    ``processes`` fresh processes (see ``tools/benchmark.py``)."""
     rgb = dark_frame(1920, 1080)
-    with OfficialCodeProcess(1920, 1080, threads, False, official_checkpoint) as shipped, \
-            OfficialCodeProcess(1920, 1080, threads, True, official_checkpoint) as flushed:
-        seconds = interleaved_medians(dict(
-            official=shipped.run, flushed=flushed.run,
-            model=lambda: enhance_batch(model, rgb[None])), repeats)
+    samples = official_process_times(
+        dict(official=False, flushed=True, model=lambda: enhance_batch(model, rgb[None])),
+        1920, 1080, threads, official_checkpoint, repeats, processes)[0]
+    seconds = medians(samples)
     return dict(ms=seconds['model'] * 1e3, official_ms=seconds['official'] * 1e3,
                 official_flushed_ms=seconds['flushed'] * 1e3,
                 speedup=seconds['official'] / seconds['model'],
@@ -229,6 +230,9 @@ def parse_args() -> argparse.Namespace:
                              'default weights as "default"')
     parser.add_argument('--threads', type=positive_int, default=2)
     parser.add_argument('--repeats', type=positive_int, default=5)
+    parser.add_argument('--official-processes', type=positive_int, default=2,
+                        help='fresh pairs of official-code processes of the speed rows, their '
+                             'calls pooled (see tools/benchmark.py)')
     parser.add_argument('--no-speed', action='store_true', help='skip the 1080p timing')
     parser.add_argument('--no-baselines', action='store_true',
                         help='no columns for the low input, auto gamma and CLAHE')
@@ -289,7 +293,8 @@ def main() -> None:
     for name, model in models.items():
         row = quality_row(model_method(model), root, lit, classifier)
         if not args.no_speed:
-            row.update(speed_1080p(model, official_path, args.threads, args.repeats))
+            row.update(speed_1080p(model, official_path, args.threads, args.repeats,
+                                   args.official_processes))
         table[name] = row
         print(name, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
     if not args.no_baselines:
