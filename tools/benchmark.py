@@ -274,7 +274,7 @@ def official_process_times(rows: Dict[str, object], width: int, height: int, thr
     ``True``), run ``processes`` times with fresh processes, the samples pooled.
 
     The official code's speed differs from process to process far more than from call to
-    call (1080p on one shared 2-core machine: 70-190 ms for the same code, each process
+    call (1080p on one shared 2-core machine: 79-200 ms for the same code, each process
     steady): a process draws the machine's state once (where its large buffers land), so one
     pair of processes can put a ratio 2x off. Pooling the calls of several draws gives a
     median that a single draw does not move.
