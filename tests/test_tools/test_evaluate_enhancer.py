@@ -89,6 +89,17 @@ def test_night_pairs_are_deterministic():
     assert not np.array_equal(srgb[0][3], first[0][3])
 
 
+def test_quadrant_crops_tile_each_photo():
+    tool = load_night_pairs()
+    rgb = np.arange(5 * 7 * 3, dtype=np.uint8).reshape(5, 7, 3)
+    crops = tool.quadrant_crops([('a.png', rgb)])
+    assert [name for name, _ in crops] == ['a.png-q0', 'a.png-q1', 'a.png-q2', 'a.png-q3']
+    assert all(crop.shape == (2, 3, 3) and crop.flags.c_contiguous for _, crop in crops)
+    assert np.array_equal(crops[0][1], rgb[:2, :3]) and np.array_equal(crops[3][1], rgb[2:4, 3:6])
+    with pytest.raises(ValueError, match='tiny.png: 1x4 is too small'):
+        tool.quadrant_crops([('tiny.png', np.zeros((4, 1, 3), np.uint8))])
+
+
 def test_fine_detail_falls_with_smoothing_and_rises_with_noise():
     from skimage import data
     tool = load_tool()
