@@ -100,6 +100,30 @@ def test_quadrant_crops_tile_each_photo():
         tool.quadrant_crops([('tiny.png', np.zeros((4, 1, 3), np.uint8))])
 
 
+@pytest.mark.filterwarnings('ignore:divide by zero:RuntimeWarning')  # PSNR of a perfect output
+def test_night_crop_rows_score_the_quadrants():
+    """The quadrant figures: a perfect output (the original quadrant itself) scores SSIM 1 and
+    the originals' dark channel; the dark copy itself does not."""
+    tool = load_tool()
+    scene = np.full((256, 320, 3), 60, np.uint8)
+    scene[128:] = 90  # the bottom quadrants differ from the top ones
+    for x in (80, 240):
+        cv2.circle(scene, (x, 64), 4, (255, 255, 255), -1)  # a lamp in each top quadrant
+    pairs = tool.night_pairs(tool.quadrant_crops([('s.png', scene)]))
+    truth = {dark.tobytes(): original for _, _, original, dark in pairs}
+    assert len(truth) == len(pairs) == 4 * 3  # every dark copy tells its original
+    perfect = tool.night_crop_rows(lambda rgb: truth[rgb.tobytes()], [('s.png', scene)])
+    assert set(perfect) == {'night_crops_ssim', 'night_crops_dark_channel',
+                            'night_crops_reference_dark_channel', 'night_crops_halo'}
+    assert perfect['night_crops_ssim'] == pytest.approx(1)
+    assert perfect['night_crops_dark_channel'] == pytest.approx(
+        perfect['night_crops_reference_dark_channel'])
+    assert perfect['night_crops_halo'] == pytest.approx(0, abs=1e-6)
+    dark = tool.night_crop_rows(lambda rgb: rgb, [('s.png', scene)])
+    assert dark['night_crops_ssim'] < 0.9
+    assert dark['night_crops_dark_channel'] < dark['night_crops_reference_dark_channel']
+
+
 def test_fine_detail_falls_with_smoothing_and_rises_with_noise():
     from skimage import data
     tool = load_tool()

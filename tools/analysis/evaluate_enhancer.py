@@ -39,6 +39,8 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        darkened at x0.08 / x0.12 / x0.2): SSIM, PSNR, mean level, dark channel
                        (veil) plain and after a 2-px blur, halo (error concentrated around the
                        lamps), and the undarkened photos' PSNR(input, output)
+  night_crops_*        the same SSIM, dark channel and halo on the photos' four quadrants
+                       (``night_pairs.py --crops``: framings the night rule was not tuned on)
   1080p ms / speed-up  the model through ``enhance_batch`` (uint8 in and out, what users run)
                        vs the official code op by op at scale 12 in processes of its own, as
                        shipped and with denormals flushed (``tools/benchmark.py``), interleaved
@@ -67,7 +69,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from benchmark import dark_frame, medians, official_process_times  # noqa: E402
 from night_pairs import (VEIL_SMOOTHING, dark_channel, image_paths, lol_val_pairs,  # noqa: E402
-                         night_pairs, night_photos, night_row, psnr, reference_row)
+                         night_pairs, night_photos, night_row, psnr, quadrant_crops, reference_row)
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity  # noqa: E402
 from skimage.restoration import estimate_sigma  # noqa: E402
 
@@ -200,7 +202,19 @@ def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
     reference = reference_row(pairs)
     row['night_reference_dark_channel'] = reference['night_dark_channel']
     row['night_reference_smooth_dark_channel'] = reference['night_smooth_dark_channel']
+    row.update(night_crop_rows(run, photos))
     return row
+
+
+def night_crop_rows(run: Method, photos) -> Dict[str, float]:
+    """SSIM, dark channel (and the originals') and halo on the quadrants of the night photos
+    (``night_pairs.py --crops``: framings the night rule was not tuned on)."""
+    pairs = night_pairs(quadrant_crops(photos))
+    row = night_row(run, pairs, [])
+    return dict(night_crops_ssim=row['night_ssim'],
+                night_crops_dark_channel=row['night_dark_channel'],
+                night_crops_reference_dark_channel=reference_row(pairs)['night_dark_channel'],
+                night_crops_halo=row['night_halo'])
 
 
 def speed_1080p(model: SGZEnhancer, official_checkpoint: str, threads: int, repeats: int,
@@ -274,6 +288,13 @@ ACCEPTANCE: List[Tuple[str, str, Callable[[dict, dict], bool]]] = [
      lambda c, o: c['night_halo'] <= V21_NIGHT_HALO / 2),
     ('night dark channel within 0.03 of the originals\'', 'night_dark_channel',
      lambda c, o: abs(c['night_dark_channel'] - c['night_reference_dark_channel']) <= .03),
+    ('night quadrants SSIM >= 0.68', 'night_crops_ssim',
+     lambda c, o: c['night_crops_ssim'] >= 0.68),
+    (f'night quadrants halo <= {V21_NIGHT_HALO / 2}', 'night_crops_halo',
+     lambda c, o: c['night_crops_halo'] <= V21_NIGHT_HALO / 2),
+    ('night quadrants dark channel within 0.03 of the originals\'', 'night_crops_dark_channel',
+     lambda c, o: abs(c['night_crops_dark_channel']
+                      - c['night_crops_reference_dark_channel']) <= .03),
     ('real dark channel <= 0.20', 'real_dark_channel',
      lambda c, o: c['real_dark_channel'] <= 0.2),
 ]

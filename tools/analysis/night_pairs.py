@@ -165,7 +165,8 @@ def psnr(reference: np.ndarray, image: np.ndarray) -> float:
 
 
 def night_row(run: Method, pairs, photos) -> Dict[str, float]:
-    """The night figures of one method (means over the pairs)."""
+    """The night figures of one method (means over the pairs; the as-is PSNR over ``photos``,
+    NaN without any)."""
     ssim, psnrs, level, veil, smooth_veil, halos = [], [], [], [], [], []
     for _, _, original, dark in pairs:
         out = run(dark)
@@ -179,7 +180,8 @@ def night_row(run: Method, pairs, photos) -> Dict[str, float]:
     return dict(night_ssim=float(np.mean(ssim)), night_psnr=float(np.mean(psnrs)),
                 night_level=float(np.mean(level)), night_dark_channel=float(np.mean(veil)),
                 night_smooth_dark_channel=float(np.mean(smooth_veil)),
-                night_halo=float(np.nanmean(halos)), night_as_is_psnr=float(np.mean(as_is)))
+                night_halo=float(np.nanmean(halos)),
+                night_as_is_psnr=float(np.mean(as_is)) if as_is else float('nan'))
 
 
 def reference_row(pairs) -> Dict[str, float]:
