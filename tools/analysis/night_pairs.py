@@ -29,7 +29,7 @@ The simple baselines (auto gamma, CLAHE) and the dark input are reported too. A 
 (original | dark | each method, one row per photo at the middle exposure) is written as PNG.
 
 ``--crops`` runs the same on the four quadrants of every photo instead (44 scenes): framings
-the night rule was never tuned on, half of them without a lamp in view (a lit road, a dark
+the night rule was never tuned on, 18 of them without a lamp the rule sees (a lit road, a dark
 sky), and a wider range of scene levels (0.07-0.46): a check on night photos not seen.
 """
 import argparse
