@@ -109,17 +109,18 @@ def test_night_crop_rows_score_the_quadrants():
     scene[128:] = 90  # the bottom quadrants differ from the top ones
     for x in (80, 240):
         cv2.circle(scene, (x, 64), 4, (255, 255, 255), -1)  # a lamp in each top quadrant
-    pairs = tool.night_pairs(tool.quadrant_crops([('s.png', scene)]))
+    night = tool.night_sets([('s.png', scene)])
+    pairs = night['crop_pairs']
     truth = {dark.tobytes(): original for _, _, original, dark in pairs}
     assert len(truth) == len(pairs) == 4 * 3  # every dark copy tells its original
-    perfect = tool.night_crop_rows(lambda rgb: truth[rgb.tobytes()], [('s.png', scene)])
+    perfect = tool.night_crop_rows(lambda rgb: truth[rgb.tobytes()], night)
     assert set(perfect) == {'night_crops_ssim', 'night_crops_dark_channel',
                             'night_crops_reference_dark_channel', 'night_crops_halo'}
     assert perfect['night_crops_ssim'] == pytest.approx(1)
     assert perfect['night_crops_dark_channel'] == pytest.approx(
         perfect['night_crops_reference_dark_channel'])
     assert perfect['night_crops_halo'] == pytest.approx(0, abs=1e-6)
-    dark = tool.night_crop_rows(lambda rgb: rgb, [('s.png', scene)])
+    dark = tool.night_crop_rows(lambda rgb: rgb, night)
     assert dark['night_crops_ssim'] < 0.9
     assert dark['night_crops_dark_channel'] < dark['night_crops_reference_dark_channel']
 

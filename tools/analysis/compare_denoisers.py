@@ -37,7 +37,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from evaluate_enhancer import model_method, quality_row, well_lit_sets  # noqa: E402
+from evaluate_enhancer import model_method, night_sets, quality_row, well_lit_sets  # noqa: E402
+from night_pairs import night_photos  # noqa: E402
 
 from mmlowlight.apis import init_enhancer  # noqa: E402
 from mmlowlight.apis.demo_data import demo_images, synthesize_low_light  # noqa: E402
@@ -81,6 +82,7 @@ def main() -> None:
     base = init_enhancer(checkpoint=checkpoint, scale_factor=12, exposure_control=control,
                          denoiser=None)
     lit = well_lit_sets(root)
+    night = night_sets(night_photos(root))
     frame = cv2.resize(demo_images()['coffee'], (1920, 1080), interpolation=cv2.INTER_CUBIC)
     frame = synthesize_low_light(frame)
     x = to_model_input(frame[None], 'cpu')
@@ -108,7 +110,7 @@ def main() -> None:
             post = POST_FILTERS[name]
             run = (lambda post: lambda rgb: post(model_method(base)(rgb)))(post)
             ms = median_seconds(lambda: post(enhanced_frame), args.repeats) * 1e3
-        row = quality_row(run, root, lit)
+        row = quality_row(run, root, lit, night)
         row['denoiser_ms_1080p'] = ms
         table[name] = row
         print(name, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)

@@ -56,7 +56,7 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # tools/: cli_types, benchmark
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/analysis/: night_pairs
@@ -187,33 +187,48 @@ def semantic_kl(run: Method, root: str, classifier: torch.nn.Module) -> float:
     return float(np.mean(values))
 
 
+def night_sets(photos: List[Tuple[str, np.ndarray]]) -> Dict[str, object]:
+    """The night photos' dark pairs and the originals' figures, whole and in quadrants
+    (``night_pairs.py --crops``: framings the night rule was not tuned on). Made once per run:
+    they are the same for every method (about 4 s to simulate).
+
+    Returns:
+        dict: ``photos``, ``pairs``, ``reference`` (:func:`night_pairs.reference_row`), and
+        ``crop_pairs``, ``crop_reference`` of the quadrants.
+    """
+    pairs = night_pairs(photos)
+    crop_pairs = night_pairs(quadrant_crops(photos))
+    return dict(photos=photos, pairs=pairs, reference=reference_row(pairs),
+                crop_pairs=crop_pairs, crop_reference=reference_row(crop_pairs))
+
+
 def quality_row(run: Method, root: str, lit: Dict[str, List[np.ndarray]],
-                classifier: torch.nn.Module) -> Dict[str, float]:
-    """Every quality figure of the table (all but speed) for one method."""
+                night: Dict[str, object],
+                classifier: Optional[torch.nn.Module] = None) -> Dict[str, float]:
+    """Every quality figure of the table (all but speed) for one method; ``night``: the
+    :func:`night_sets`; without ``classifier`` no semantic-KL figure."""
     row = lol_pairs(run, osp.join(root, 'lol_val_pairs'))
-    row['semantic_kl'] = semantic_kl(run, osp.join(root, 'lol_val_pairs'), classifier)
+    if classifier is not None:
+        row['semantic_kl'] = semantic_kl(run, osp.join(root, 'lol_val_pairs'), classifier)
     row.update(real_photos(run, real_folders(root)))
     row.update({name: well_lit(run, images) for name, images in lit.items()})
     row.update(demo_photos(run))
-    photos = night_photos(root)
-    pairs = night_pairs(photos)
-    row.update(night_row(run, pairs, photos))
+    row.update(night_row(run, night['pairs'], night['photos']))
     # The originals' dark channel, beside each row for the check against it.
-    reference = reference_row(pairs)
-    row['night_reference_dark_channel'] = reference['night_dark_channel']
-    row['night_reference_smooth_dark_channel'] = reference['night_smooth_dark_channel']
-    row.update(night_crop_rows(run, photos))
+    row['night_reference_dark_channel'] = night['reference']['night_dark_channel']
+    row['night_reference_smooth_dark_channel'] = \
+        night['reference']['night_smooth_dark_channel']
+    row.update(night_crop_rows(run, night))
     return row
 
 
-def night_crop_rows(run: Method, photos) -> Dict[str, float]:
-    """SSIM, dark channel (and the originals') and halo on the quadrants of the night photos
-    (``night_pairs.py --crops``: framings the night rule was not tuned on)."""
-    pairs = night_pairs(quadrant_crops(photos))
-    row = night_row(run, pairs, [])
+def night_crop_rows(run: Method, night: Dict[str, object]) -> Dict[str, float]:
+    """SSIM, dark channel (and the originals') and halo on the quadrants of the
+    :func:`night_sets`."""
+    row = night_row(run, night['crop_pairs'], [])
     return dict(night_crops_ssim=row['night_ssim'],
                 night_crops_dark_channel=row['night_dark_channel'],
-                night_crops_reference_dark_channel=reference_row(pairs)['night_dark_channel'],
+                night_crops_reference_dark_channel=night['crop_reference']['night_dark_channel'],
                 night_crops_halo=row['night_halo'])
 
 
@@ -309,10 +324,11 @@ def main() -> None:
     for name, path, overrides in args.candidate or [('default', None, {})]:
         models[name] = init_enhancer(checkpoint=path, **overrides)
     lit = well_lit_sets(root)
+    night = night_sets(night_photos(root))
     classifier = imagenet_classifier(root)
     table: Dict[str, Dict[str, float]] = {}
     for name, model in models.items():
-        row = quality_row(model_method(model), root, lit, classifier)
+        row = quality_row(model_method(model), root, lit, night, classifier)
         if not args.no_speed:
             row.update(speed_1080p(model, official_path, args.threads, args.repeats,
                                    args.official_processes))
@@ -321,7 +337,7 @@ def main() -> None:
     if not args.no_baselines:
         baselines = {'low input': lambda rgb: rgb, **CLASSIC_BASELINES}
         for name, run in baselines.items():
-            table[name] = quality_row(run, root, lit, classifier)
+            table[name] = quality_row(run, root, lit, night, classifier)
     keys = list(next(iter(table.values())))
     print('\n| metric | ' + ' | '.join(table) + ' |')
     print('|---|' + '---|' * len(table))
