@@ -10,8 +10,8 @@ in each round a row's timed calls follow an untimed one of its own (as frame fol
 The rows, in plain words:
   frame copy        copying the frame once: the fastest anything can touch every pixel
   official code     the original SGZ code (its network, as its test script runs it), in a
-                    separate process with PyTorch's default settings; its speed differs
-                    from process to process (a draw of the machine's state), so its calls
+                    separate process with PyTorch's default settings, its memory allocator
+                    told to keep the buffers it frees (see --official-memory); its calls
                     come from --official-processes fresh processes in turn, pooled
   official, flushed the same code with "denormal" numbers flushed to zero, a PyTorch setting
                     (torch.set_flush_denormal) that makes the official weights several times
@@ -41,12 +41,13 @@ import json
 import logging
 import os
 import os.path as osp
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: cli_types
 from cli_types import parse_candidate, positive_int  # noqa: E402
@@ -78,8 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help='threads of PyTorch, onnxruntime and the fused pass (default: 2)')
     parser.add_argument('--official-processes', type=positive_int, default=2,
                         help='fresh pairs of official-code processes per size, one after the '
-                             'other, their calls pooled (a process\'s speed is a draw of the '
-                             'machine\'s state: one pair alone can put a ratio 2x off)')
+                             'other, their calls pooled')
+    parser.add_argument('--official-memory', choices=['kept', 'returned'], default='kept',
+                        help='kept (default): the official code\'s processes keep the buffers '
+                        'they free (glibc: no mmap up to 32 MiB, no trimming), its steady '
+                        'speed; returned: glibc\'s defaults, under which a process may give '
+                        'its large buffers back to the kernel after every call and fault them '
+                        'in again (1080p: about 115,000 page faults and twice the time per '
+                        'call), by chance per process and per call')
     parser.add_argument('--repeats', type=positive_int, default=7,
                         help='timed rounds per size; each row reports its median (default: 7)')
     parser.add_argument('--sizes', nargs='+', type=parse_size,
@@ -132,6 +139,15 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 OFFICIAL_WEIGHTS = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'sgz_official',
                             'Epoch99.pth')
 OFFICIAL_SCALE = 12
+#: The environment of the official code's processes with ``--official-memory kept``: glibc's
+#: allocator keeps the buffers it frees (blocks up to 32 MiB, the most glibc allows, from the
+#: heap rather than mmap, and the heap's top never trimmed). Under glibc's defaults a process
+#: may give a 1080p call's tensors (about 25 MB each) back to the kernel and fault them in
+#: again on the next call: on a 2-core Xeon, flushed calls with 115,201 minor page faults
+#: took 180-195 ms and calls with none 82-98 ms, the same process switching between the two
+#: from call to call; with these settings every call had none and took 75-83 ms. Other C
+#: libraries ignore the variables. Set in the caller's environment, the caller's values win.
+KEPT_MEMORY_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 << 20), 'MALLOC_TRIM_THRESHOLD_': str(1 << 40)}
 
 
 def official_forward(model: SGZEnhancer, x: torch.Tensor) -> torch.Tensor:
@@ -173,18 +189,22 @@ class OfficialCodeProcess:
             threads (they inherit the mode), i.e. the official code at its fastest.
         checkpoint (str, optional): The official weights (default: the package weights at
             scale 12, which run at the same speed).
+        keep_memory (bool): Run the process with :data:`KEPT_MEMORY_ENV`. Defaults to True.
     """
 
     def __init__(self, width: int, height: int, threads: int, flush_denormals: bool,
-                 checkpoint: Optional[str]) -> None:
+                 checkpoint: Optional[str], keep_memory: bool = True) -> None:
         command = [sys.executable, __file__, '--official-server', f'{width}x{height}',
                    '--threads', str(threads)]
         if flush_denormals:
             command.append('--flush-denormals')
         if checkpoint:
             command += ['--official-checkpoint', checkpoint]
+        env = dict(KEPT_MEMORY_ENV, **os.environ) if keep_memory else None
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True)
+                                        text=True, env=env)
+        #: The minor page faults of each :meth:`run` there (the memory it had to map afresh).
+        self.page_faults: List[int] = []
         #: (height, width) of the frame there, after the crop to multiples of 12.
         self.shape = tuple(int(v) for v in self._request('shape').split())
         self.pixels = self.shape[0] * self.shape[1]
@@ -199,7 +219,9 @@ class OfficialCodeProcess:
 
     def run(self) -> float:
         """One forward pass there; returns its seconds as timed there."""
-        return float(self._request('run'))
+        seconds, faults = self._request('run').split()
+        self.page_faults.append(int(faults))
+        return float(seconds)
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -224,10 +246,13 @@ def official_server(width: int, height: int, threads: int, flush_denormals: bool
         if line.strip() == 'shape':
             answer = f'{x.shape[-2]} {x.shape[-1]}'
         else:
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             start = time.perf_counter()
             with torch.no_grad():
                 official_forward(model, x)
-            answer = f'{time.perf_counter() - start:.9f}'
+            seconds = time.perf_counter() - start
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+            answer = f'{seconds:.9f} {faults}'
         print(answer, flush=True)
 
 
@@ -265,42 +290,51 @@ def interleaved_medians(rows: Dict[str, Callable[[], object]], repeats: int) -> 
     return medians(interleaved_times(rows, repeats))
 
 
+class ProcessMedians(NamedTuple):
+    """One official-code process's medians: seconds per call and minor page faults per call."""
+    seconds: float
+    page_faults: float
+
+
 def official_process_times(rows: Dict[str, object], width: int, height: int, threads: int,
-                           checkpoint: Optional[str], repeats: int, processes: int
-                           ) -> Tuple[Dict[str, List[float]], Dict[str, List[float]],
+                           checkpoint: Optional[str], repeats: int, processes: int,
+                           keep_memory: bool = True
+                           ) -> Tuple[Dict[str, List[float]], Dict[str, List[ProcessMedians]],
                                       Tuple[int, int]]:
     """:func:`interleaved_times` of ``rows``, in which a row given as ``False`` or ``True``
     is the official code in an :class:`OfficialCodeProcess` of its own (denormals flushed with
-    ``True``), run ``processes`` times with fresh processes, the samples pooled.
+    ``True``; ``keep_memory`` passed on), run ``processes`` times with fresh processes, the
+    samples pooled.
 
-    The official code's speed differs from process to process far more than from call to
-    call (1080p on one shared 2-core machine: 79-200 ms for the same code, each process
-    steady): a process draws the machine's state once (where its large buffers land), so one
-    pair of processes can put a ratio 2x off. Pooling the calls of several draws gives a
-    median that a single draw does not move.
+    The official code's speed moved between processes and calls by up to 2x (1080p on one
+    shared 2-core machine: 79-200 ms for the same code). The slow calls were those whose
+    buffers the C library had given back to the kernel (see :data:`KEPT_MEMORY_ENV`), which
+    ``keep_memory`` rules out; each process's page faults per call are returned, so a run
+    shows whether that happened. Pooling fresh processes covers what else a process draws.
 
     Returns:
-        tuple: The pooled seconds per row, the median seconds of each process of each
-        official row (in order), and the official code's (height, width) crop.
+        tuple: The pooled seconds per row, the medians of each process of each official row
+        (in order), and the official code's (height, width) crop.
     """
     samples: Dict[str, List[float]] = {name: [] for name in rows}
-    per_process: Dict[str, List[float]] = {
+    per_process: Dict[str, List[ProcessMedians]] = {
         name: [] for name, row in rows.items() if isinstance(row, bool)}
     crop = (height, width)
     for _ in range(processes):
         with contextlib.ExitStack() as stack:
-            callables = {}
+            callables, servers = {}, {}
             for name, row in rows.items():
                 if isinstance(row, bool):
-                    official = stack.enter_context(
-                        OfficialCodeProcess(width, height, threads, row, checkpoint))
+                    servers[name] = official = stack.enter_context(OfficialCodeProcess(
+                        width, height, threads, row, checkpoint, keep_memory))
                     crop, row = official.shape, official.run
                 callables[name] = row
             times = interleaved_times(callables, repeats)
         for name, values in times.items():
             samples[name] += values
-        for name in per_process:
-            per_process[name].append(statistics.median(times[name]))
+        for name, server in servers.items():
+            per_process[name].append(ProcessMedians(statistics.median(times[name]),
+                                                    statistics.median(server.page_faults)))
     return samples, per_process, crop
 
 
@@ -326,7 +360,7 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
     }
     samples, per_process, crop = official_process_times(
         rows, width, height, args.threads, args.official_checkpoint, args.repeats,
-        args.official_processes)
+        args.official_processes, args.official_memory == 'kept')
     seconds = medians(samples)
     names = list(rows)
     pixels = {name: height * width for name in names}
@@ -341,8 +375,8 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
         per_pixel = seconds[name] / pixels[name]
         print(f'  {name:<22} {seconds[name] * 1e3:9.2f} {per_pixel * 1e9:9.2f} '
               f'{per_pixel_official / per_pixel:10.1f}x {per_pixel_flushed / per_pixel:9.1f}x')
-    # These shared cores slow a run now and then (the official code's 100 ms runs swing by 2x
-    # within one process): each row's fastest call is the figure such bursts do not move.
+    # These shared cores slow a run now and then: each row's fastest call is the figure such
+    # bursts do not move.
     best = {name: min(values) for name, values in samples.items()}
     best_pixel = {name: best[name] / pixels[name] for name in names}
     print(f'  fastest calls: official {best["official code"] * 1e3:.2f} / flushed '
@@ -351,10 +385,11 @@ def size_rows(official: SGZEnhancer, default: SGZEnhancer, width: int, height: i
               f'({best_pixel["official code"] / best_pixel[name]:.1f}x / '
               f'{best_pixel["official, flushed"] / best_pixel[name]:.1f}x)'
               for name in ('fast, official', 'default path', *candidates)))
-    print('  official code per process (medians): ' + '; '.join(
-        f'{name.replace("official code", "as shipped").replace("official, ", "")} '
-        + ' / '.join(f'{v * 1e3:.1f}' for v in values) + ' ms'
-        for name, values in per_process.items()))
+    print(f'  official code per process (medians; page faults per call; memory '
+          f'{args.official_memory}): ' + '; '.join(
+              f'{name.replace("official code", "as shipped").replace("official, ", "")} '
+              + ' / '.join(f'{v.seconds * 1e3:.1f} ms ({v.page_faults:.0f})' for v in values)
+              for name, values in per_process.items()))
     fast_max, fast_equal = agreement(enhance_batch(official, frame),
                                      enhance_batch(official, frame, fast=False))
     odd_cost = odd_size_cost(official, frame, odd, args.repeats)

@@ -46,6 +46,7 @@ Columns, one per model (the official ``Epoch99.pth`` at ``scale_factor=12`` firs
                        shipped and with denormals flushed (``tools/benchmark.py``), interleaved
                        in the same run, medians of --repeats rounds in each of
                        --official-processes fresh pairs of official-code processes, pooled
+                       (their allocator keeps the memory it frees: the code's steady speed)
 The simple baselines a user tries first (the low input itself, auto gamma, CLAHE:
 ``mmlowlight.apis.classic_baselines``) get the quality columns too (``--no-baselines`` drops them).
 Then the acceptance checks of the "default enhancer v2" issue for the first candidate.
