@@ -41,7 +41,6 @@ import json
 import logging
 import os
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
@@ -144,8 +143,8 @@ OFFICIAL_SCALE = 12
 #: heap rather than mmap, and the heap's top never trimmed). Under glibc's defaults a process
 #: may give a 1080p call's tensors (about 25 MB each) back to the kernel and fault them in
 #: again on the next call: on a 2-core Xeon, flushed calls with 115,201 minor page faults
-#: took 180-195 ms and calls with none 82-98 ms, the same process switching between the two
-#: from call to call; with these settings every call had none and took 75-83 ms. Other C
+#: took 181-195 ms and calls with none 82-94 ms, the same process switching between the two
+#: from call to call; with these settings every call had none and took 72-83 ms. Other C
 #: libraries ignore the variables. Set in the caller's environment, the caller's values win.
 KEPT_MEMORY_ENV = {'MALLOC_MMAP_THRESHOLD_': str(32 << 20), 'MALLOC_TRIM_THRESHOLD_': str(1 << 40)}
 
@@ -203,8 +202,9 @@ class OfficialCodeProcess:
         env = dict(KEPT_MEMORY_ENV, **os.environ) if keep_memory else None
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         text=True, env=env)
-        #: The minor page faults of each :meth:`run` there (the memory it had to map afresh).
-        self.page_faults: List[int] = []
+        #: The minor page faults of each :meth:`run` there (the memory it had to map afresh;
+        #: NaN where the platform does not count them).
+        self.page_faults: List[float] = []
         #: (height, width) of the frame there, after the crop to multiples of 12.
         self.shape = tuple(int(v) for v in self._request('shape').split())
         self.pixels = self.shape[0] * self.shape[1]
@@ -220,7 +220,7 @@ class OfficialCodeProcess:
     def run(self) -> float:
         """One forward pass there; returns its seconds as timed there."""
         seconds, faults = self._request('run').split()
-        self.page_faults.append(int(faults))
+        self.page_faults.append(float(faults))
         return float(seconds)
 
     def close(self) -> None:
@@ -232,6 +232,15 @@ class OfficialCodeProcess:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def minor_page_faults() -> float:
+    """This process's minor page faults so far (NaN where the platform does not count them)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return float('nan')
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
 
 
 def official_server(width: int, height: int, threads: int, flush_denormals: bool,
@@ -246,13 +255,12 @@ def official_server(width: int, height: int, threads: int, flush_denormals: bool
         if line.strip() == 'shape':
             answer = f'{x.shape[-2]} {x.shape[-1]}'
         else:
-            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            faults = minor_page_faults()
             start = time.perf_counter()
             with torch.no_grad():
                 official_forward(model, x)
             seconds = time.perf_counter() - start
-            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
-            answer = f'{seconds:.9f} {faults}'
+            answer = f'{seconds:.9f} {minor_page_faults() - faults}'
         print(answer, flush=True)
 
 
