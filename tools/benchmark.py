@@ -207,7 +207,6 @@ class OfficialCodeProcess:
         self.page_faults: List[float] = []
         #: (height, width) of the frame there, after the crop to multiples of 12.
         self.shape = tuple(int(v) for v in self._request('shape').split())
-        self.pixels = self.shape[0] * self.shape[1]
 
     def _request(self, line: str) -> str:
         self.process.stdin.write(line + '\n')
