@@ -80,8 +80,15 @@ def light_weights(control, frames: np.ndarray) -> np.ndarray:
 
 
 def level_caps(control, light: Optional[np.ndarray], n: int) -> np.ndarray:
-    """``control.level_cap(light)`` as (N,) float32: ``max_level`` lowered toward
-    ``light_level`` by the weights ``light`` (``max_level`` for all without them)."""
-    cap = control.level_cap(None if light is None else torch.from_numpy(
-        np.asarray(light, np.float32)))
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(cap, np.float32), (n,)))
+    """``control.level_cap`` as (N, 2) float32 terms: the cap at low mean levels
+    (``max_level`` lowered toward ``light_level`` by the weights ``light``; ``max_level`` for
+    all without them) and what ``max_level_rise`` adds to it at its full mean level (0 without
+    a rise). The cap at mean level ``m`` is ``caps[:, 0] + caps[:, 1] * ramp(m)``, the
+    control's own arithmetic up to float rounding."""
+    weights = None if light is None else torch.from_numpy(np.asarray(light, np.float32))
+    cap = torch.as_tensor(control.level_cap(weights), dtype=torch.float32).expand(n)
+    rise = torch.zeros(n)
+    rise_args = getattr(control, 'max_level_rise', None)
+    if rise_args is not None:
+        rise = control.level_cap(weights, torch.full((n, ), float(rise_args[1]))) - cap
+    return np.ascontiguousarray(torch.stack([cap, rise], dim=1).numpy(), np.float32)

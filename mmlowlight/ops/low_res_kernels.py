@@ -113,10 +113,11 @@ def _mean(x):
 
 
 @numba.njit(nogil=True, cache=True, error_model='numpy')
-def _level_target(small, rank, max_level, target_level, reference_mean, level_slope, stop,
-                  span):
-    """``CurveExposureControl.target`` of one (3, s, s) image under its cap ``max_level``
-    (``level_cap``), its mean level and its ``dark_weight``."""
+def _level_target(small, rank, cap, target_level, reference_mean, level_slope, stop, span,
+                  rise_start, rise_span):
+    """``CurveExposureControl.target`` of one (3, s, s) image under its cap terms ``cap`` (2,)
+    (``level_caps``: the cap rises by ``cap[1]`` as the mean level goes from ``rise_start``
+    over ``rise_span``), its mean level and its ``dark_weight``."""
     mean = _mean(small)
     brightest = np.empty(small.shape[1] * small.shape[2], np.float32)
     top = -np.inf
@@ -128,6 +129,7 @@ def _level_target(small, rank, max_level, target_level, reference_mean, level_sl
     highlight = _capped_nth_smallest(brightest, rank + 1, _F32(top))
     key = np.sqrt(max(mean * highlight, _F32(0)))
     dark_weight = min(max((stop - key) / span, _F32(0)), _F32(1))
+    max_level = cap[0] + cap[1] * min(max((mean - rise_start) / rise_span, _F32(0)), _F32(1))
     dark_target = min(target_level * (max(mean, _F32(1e-4)) / reference_mean) ** level_slope,
                       max_level)
     return mean + max(dark_target - mean, _F32(0)) * dark_weight, mean, dark_weight
@@ -232,7 +234,7 @@ def _exposure_gains(small, ys, xs, rank, caps, target_args, gain_share, weights,
 
 
 def _search_args(control, small: np.ndarray, light: Optional[np.ndarray]) -> tuple:
-    """The thumbnail taps, the highlight rank, the targets' caps (N,), the target's other
+    """The thumbnail taps, the highlight rank, the targets' cap terms (N, 2), the target's other
     arguments, the gain share, the light weights (N,) and the black point's rank (-1: none)
     of the search."""
     size = control.search_size
@@ -241,10 +243,12 @@ def _search_args(control, small: np.ndarray, light: Optional[np.ndarray]) -> tup
     count = size * size
     rank = min(count - 1, int(control.highlight_quantile * (count - 1) + 0.5))
     start, stop = control.lit_keys
+    rise_start, rise_full = (getattr(control, 'max_level_rise', None) or (0.0, 1.0, None))[:2]
     # float32, as PyTorch casts Python scalars for float32 tensors (stop - start is computed
     # in Python, before the cast).
     target_args = (_F32(control.target_level), _F32(control.reference_mean),
-                   _F32(control.level_slope), _F32(stop), _F32(stop - start))
+                   _F32(control.level_slope), _F32(stop), _F32(stop - start),
+                   _F32(rise_start), _F32(rise_full - rise_start))
     quantile = getattr(control, 'light_black_quantile', None)
     black_rank = -1 if light is None or quantile is None else int(quantile * (count - 1) + 0.5)
     weights = np.zeros(small.shape[0], np.float32) if light is None else \

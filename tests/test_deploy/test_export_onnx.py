@@ -79,15 +79,18 @@ def _assert_night_street_matches(model, onnx_path):
 
 
 def test_gain_share_exports_and_matches_pytorch(tmp_path):
-    """The linear gain before the curve (CurveExposureControl(gain_share=...)) is in the graph."""
+    """The linear gain before the curve (CurveExposureControl(gain_share=...)) and the cap's
+    rise with the mean level are in the graph."""
     from mmlowlight.apis.onnx_export import export_onnx
     model = init_enhancer(exposure_control=dict(
         type='CurveExposureControl', share_channels=True, spatial_variation=0.5,
-        max_level=0.44, gain_share=0.6))
+        max_level=0.44, max_level_rise=(0.02, 0.3, 0.6), gain_share=0.6))
     out = export_onnx(model, str(tmp_path / 'gain.onnx'))
     assert compare_with_onnxruntime(model, out, ((1, 37, 61), (2, 30, 18), (1, 1, 1))) <= 1e-4
     x = 0.1 * torch.rand(1, 3, 37, 61, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         gained = model(x)[0]
+        model.exposure_control.max_level_rise = None
+        assert (gained - model(x)[0]).abs().max() > 0.01
         model.exposure_control.gain_share = 0.0
         assert (gained - model(x)[0]).abs().max() > 0.02

@@ -61,10 +61,26 @@ def test_threshold_is_the_references_at_the_boundary():
 
 def test_level_caps():
     control = CurveExposureControl(max_level=0.4, light_level=0.25)
-    np.testing.assert_allclose(level_caps(control, None, 2), [0.4, 0.4])
+    np.testing.assert_allclose(level_caps(control, None, 2), [[0.4, 0], [0.4, 0]])
     light = np.float32([0, 0.5, 1])
     caps = level_caps(control, light, 3)
-    np.testing.assert_allclose(caps, [0.4, 0.325, 0.25], rtol=1e-6)
-    np.testing.assert_array_equal(caps, control.level_cap(torch.from_numpy(light)).numpy())
+    np.testing.assert_allclose(caps[:, 0], [0.4, 0.325, 0.25], rtol=1e-6)
+    np.testing.assert_array_equal(caps[:, 0], control.level_cap(torch.from_numpy(light)).numpy())
+    np.testing.assert_array_equal(caps[:, 1], 0)
     control.light_level = None
-    np.testing.assert_allclose(level_caps(control, light, 3), [0.4] * 3)
+    np.testing.assert_allclose(level_caps(control, light, 3), [[0.4, 0]] * 3)
+
+
+def test_level_caps_with_a_rise():
+    """The rise's share of the cap: all of it without light sources, none for a lit scene."""
+    control = CurveExposureControl(max_level=0.4, max_level_rise=(0.1, 0.2, 0.6),
+                                   light_level=0.25)
+    light = np.float32([0, 0.5, 1])
+    caps = level_caps(control, light, 3)
+    np.testing.assert_allclose(caps, [[0.4, 0.2], [0.325, 0.1], [0.25, 0]], rtol=1e-6,
+                               atol=1e-7)
+    for mean in (0.05, 0.15, 0.2, 0.5):
+        ramp = min(max((mean - 0.1) / 0.1, 0), 1)
+        expected = control.level_cap(torch.from_numpy(light), torch.full((3, ), mean))
+        np.testing.assert_allclose(caps[:, 0] + caps[:, 1] * ramp, expected.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(level_caps(control, None, 1), [[0.4, 0.2]], rtol=1e-6)

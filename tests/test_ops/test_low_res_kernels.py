@@ -50,7 +50,11 @@ def _factor(shape, channels=3, seed=1):
                                      dict(gain_share=0.6),
                                      dict(gain_share=0.6, max_level=0.41, light_level=0.2),
                                      dict(gain_share=0.7, light_level=0.3,
-                                          light_black_quantile=0.05)])
+                                          light_black_quantile=0.05),
+                                     dict(gain_share=0.7, max_level=0.41,
+                                          max_level_rise=(0.02, 0.2, 0.6)),
+                                     dict(max_level=0.41, max_level_rise=(0.0, 0.3, 0.6),
+                                          light_level=0.3)])
 def test_exposure_matches_torch(kind, shape, channels, shaping):
     control = CurveExposureControl(**shaping)
     small, factor = _image(kind, shape), _factor(shape, channels)

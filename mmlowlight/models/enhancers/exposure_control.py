@@ -86,6 +86,13 @@ class CurveExposureControl(BaseModule):
         level_slope (float): Exponent of the target's growth with the input's mean level
             (0: one level for every dark image). Defaults to 0.25.
         max_level (float): Cap of the target. Defaults to 0.6.
+        max_level_rise (tuple[float, float, float], optional): ``(start, full, level)``: the
+            cap rises linearly from ``max_level`` at the input mean level ``start`` to
+            ``level`` at ``full`` and beyond. A capture that holds more light is more often a
+            dim daylight or indoor scene than a night one, and its reference is brighter (the
+            two brightest ``lol_val_pairs`` captures, means 0.13-0.17: references at 0.57);
+            the scenes lit by their own lights still go to ``light_level``. None: one cap.
+            Defaults to None.
         lit_keys (tuple[float, float]): Keys ``kappa`` where brightening starts to fade and
             where it stops. Defaults to (0.30, 0.45).
         highlight_quantile (float): Quantile of the per-pixel largest channel taken as the
@@ -144,6 +151,7 @@ class CurveExposureControl(BaseModule):
                  reference_mean: float = 0.05,
                  level_slope: float = 0.25,
                  max_level: float = 0.6,
+                 max_level_rise: Optional[Sequence[float]] = None,
                  lit_keys: Sequence[float] = (0.30, 0.45),
                  highlight_quantile: float = 0.99,
                  max_scale: float = 4.0,
@@ -163,6 +171,11 @@ class CurveExposureControl(BaseModule):
                             ('max_level', max_level), ('highlight_quantile', highlight_quantile)):
             if not 0 < value <= 1:
                 raise ValueError(f'{name} must be in (0, 1], got {value!r}')
+        if max_level_rise is not None and not (
+                len(max_level_rise) == 3 and 0 <= max_level_rise[0] < max_level_rise[1] <= 1
+                and max_level <= max_level_rise[2] <= 1):
+            raise ValueError(f'max_level_rise must be (start, full, level) with 0 <= start < '
+                             f'full <= 1 and max_level <= level <= 1, got {max_level_rise!r}')
         if level_slope < 0:
             raise ValueError(f'level_slope must be >= 0, got {level_slope!r}')
         if len(lit_keys) != 2 or not 0 <= lit_keys[0] < lit_keys[1] <= 1:
@@ -178,6 +191,8 @@ class CurveExposureControl(BaseModule):
         self.reference_mean = reference_mean
         self.level_slope = level_slope
         self.max_level = max_level
+        self.max_level_rise: Optional[Tuple[float, float, float]] = None if \
+            max_level_rise is None else tuple(float(v) for v in max_level_rise)
         self.lit_keys: Tuple[float, float] = (float(lit_keys[0]), float(lit_keys[1]))
         self.highlight_quantile = highlight_quantile
         self.max_scale = max_scale
@@ -265,12 +280,20 @@ class CurveExposureControl(BaseModule):
         contrast = top / mean.clamp(min=1e-4)
         return _trapezoid(share, self.light_shares) * _ramp(contrast, self.light_contrast)
 
-    def level_cap(self, light: Optional[Tensor]) -> Union[float, Tensor]:
-        """The cap of the dark target: ``max_level``, lowered toward ``light_level`` by the
-        images' :meth:`light_weight` ``light`` (N,) where both are given."""
-        if light is None or self.light_level is None:
-            return self.max_level
-        return self.max_level + light.float() * (self.light_level - self.max_level)
+    def level_cap(self, light: Optional[Tensor], mean: Optional[Tensor] = None
+                  ) -> Union[float, Tensor]:
+        """The cap of the dark target: ``max_level``, raised by ``max_level_rise`` for the
+        images' mean levels ``mean`` (N,) and lowered toward ``light_level`` by their
+        :meth:`light_weight` ``light`` (N,), where those are given."""
+        cap = self.max_level
+        own = 1.0
+        if light is not None and self.light_level is not None:
+            cap = cap + light.float() * (self.light_level - self.max_level)
+            own = 1 - light.float()
+        if self.max_level_rise is None or mean is None:
+            return cap
+        start, full, level = self.max_level_rise
+        return cap + own * _ramp(mean.float(), (start, full)) * (level - self.max_level)
 
     @torch.no_grad()
     def black_point(self, small: Tensor, light: Optional[Tensor] = None) -> Tensor:
@@ -331,7 +354,7 @@ class CurveExposureControl(BaseModule):
         mean = small.mean(dim=(1, 2, 3))
         dark_weight = self.dark_weight(small)
         dark_target = (self.target_level * (mean.clamp(min=1e-4) / self.reference_mean)
-                       ** self.level_slope).clamp(max=self.level_cap(light))
+                       ** self.level_slope).clamp(max=self.level_cap(light, mean))
         return mean + (dark_target - mean).clamp(min=0) * dark_weight
 
     @torch.no_grad()

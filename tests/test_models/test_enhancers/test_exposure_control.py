@@ -40,6 +40,25 @@ class TestCurveExposureControl:
         targets = [float(control.target(_scene(m))) for m in (0.01, 0.03, 0.1, 0.2)]
         assert targets == sorted(targets) and max(targets) == pytest.approx(control.max_level)
 
+    def test_cap_rises_with_the_mean_level(self):
+        control = CurveExposureControl(max_level=0.41, max_level_rise=(0.1, 0.2, 0.6))
+        flat = CurveExposureControl(max_level=0.41)
+        x = torch.cat([_scene(m) for m in (0.05, 0.08, 0.15, 0.2, 0.25)])
+        means = x.mean(dim=(1, 2, 3))
+        expected = 0.41 + ((means - 0.1) / 0.1).clamp(0, 1) * 0.19
+        torch.testing.assert_close(control.level_cap(None, means), expected)
+        targets = control.target(x)
+        torch.testing.assert_close(targets[:2], flat.target(x)[:2])  # dark: the one cap
+        assert targets[2] > flat.target(x)[2] and targets[2:].tolist() == sorted(targets[2:])
+        assert float(targets[-1]) == pytest.approx(0.6)
+
+    def test_rise_spares_scenes_lit_by_their_own_lights(self):
+        control = CurveExposureControl(max_level=0.41, max_level_rise=(0.1, 0.2, 0.6),
+                                       light_level=0.26)
+        mean = torch.full((3, ), 0.2)
+        caps = control.level_cap(torch.tensor([0.0, 0.5, 1.0]), mean)
+        torch.testing.assert_close(caps, torch.tensor([0.6, 0.43, 0.26]))
+
     def test_well_lit_image_is_left_alone(self):
         control = CurveExposureControl()
         x = _scene(0.45, highlight=0.95)
@@ -87,7 +106,10 @@ class TestCurveExposureControl:
         dict(light_level=1.5), dict(light_shares=(0.004, 0.001, 0.02, 0.03)),
         dict(light_shares=(0.001, 0.004)), dict(light_shares=(0.001, 0.004, 0.003, 0.03)),
         dict(light_contrast=(-1, 2)), dict(light_contrast=(3, 3)),
-        dict(light_black_quantile=-0.01), dict(light_black_quantile=0.5)
+        dict(light_black_quantile=-0.01), dict(light_black_quantile=0.5),
+        dict(max_level_rise=(0.1, 0.2)), dict(max_level_rise=(0.2, 0.1, 0.7)),
+        dict(max_level=0.5, max_level_rise=(0.1, 0.2, 0.4)),
+        dict(max_level_rise=(0.1, 0.2, 1.2))
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
