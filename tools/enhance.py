@@ -75,6 +75,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'own (a dim room, an underexposed day photo), in (0, 1] (default: what '
                         'the checkpoint records, 0.41 for the package\'s weights; 0.6 comes '
                         'close to the official SGZ\'s brighter look, see the model card)')
+    parser.add_argument('--max-level-rise', type=number(0, 1), nargs=3,
+                        metavar=('START', 'FULL', 'LEVEL'),
+                        help='raise the highest level of a dark scene without lamps from '
+                        '--max-level at the input mean level START to LEVEL at FULL and above '
+                        '(underexposed day photos hold more light than night captures): '
+                        '0.11 0.18 0.7 gives the official SGZ\'s brightness on underexposed '
+                        'day photos with less loss elsewhere than --max-level 0.6, but also '
+                        'brightens night scenes without lamps in view; see the model card '
+                        '(default: what the checkpoint records, none for the package\'s '
+                        'weights)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda, cuda:1')
     parser.add_argument('--batch-size', type=positive_int, default=4,
                         help='equal-size images per forward pass (videos go frame by frame)')
@@ -110,7 +120,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                        'denoiser moves its state with pans, shake and forward motion; a tripod '
                        'clip saves the estimates, about 7 ms per 1080p frame)')
     parser.add_argument('--no-progress', action='store_true', help='hide progress bars')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_level_rise is not None:
+        start, full, level = args.max_level_rise
+        if not start < full or level <= 0:
+            parser.error(f'argument --max-level-rise: must be START < FULL and LEVEL > 0, got '
+                         f'{start:g} {full:g} {level:g}')
+    return args
 
 
 def temporal_denoiser_config(args: argparse.Namespace):
@@ -132,6 +148,8 @@ def main(argv=None) -> int:
         exposure['light_level'] = None if args.night_level == _OFF else args.night_level
     if args.max_level is not None:
         exposure['max_level'] = args.max_level
+    if args.max_level_rise is not None:
+        exposure['max_level_rise'] = tuple(args.max_level_rise)
     if exposure:
         overrides['exposure_control'] = exposure
     with exit_on_user_error():  # a bad checkpoint or device: one line, no traceback

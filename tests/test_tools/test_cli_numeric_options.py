@@ -14,13 +14,14 @@ from tests.conftest import REPO_ROOT
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 
-#: Options that take two values.
-TWO_VALUES = ('--levels', '--size')
+#: Well-formed values after the first of options that take several.
+MORE_VALUES = {'--levels': ['10'], '--size': ['10'], '--max-level-rise': ['0.5', '0.7']}
 # (tool, option, a value out of its range, other arguments the tool requires)
 CASES = [
     ('enhance.py', '--scale-factor', '0', ['x.png', '-o', 'out']),
     ('enhance.py', '--night-level', '1.5', ['x.png', '-o', 'out']),
     ('enhance.py', '--max-level', '0', ['x.png', '-o', 'out']),
+    ('enhance.py', '--max-level-rise', '1.5', ['x.png', '-o', 'out']),
     ('enhance.py', '--batch-size', '0', ['x.png', '-o', 'out']),
     ('enhance.py', '--crf', '-1', ['x.png', '-o', 'out']),
     ('enhance.py', '--temporal-frames', '0', ['x.png', '-o', 'out']),
@@ -80,8 +81,7 @@ CASES = [
 @pytest.mark.parametrize('tool,option,value,rest', CASES,
                          ids=[f'{c[0]}{c[1]}={c[2]}' for c in CASES])
 def test_out_of_range_value_is_one_line(tool, option, value, rest, monkeypatch, capsys):
-    second = ['10'] if option in TWO_VALUES else []  # a well-formed second value
-    monkeypatch.setattr(sys, 'argv', [tool, *rest, option, value, *second])
+    monkeypatch.setattr(sys, 'argv', [tool, *rest, option, value, *MORE_VALUES.get(option, [])])
     monkeypatch.chdir(REPO_ROOT)
     with pytest.raises(SystemExit) as info:
         runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')

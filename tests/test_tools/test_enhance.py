@@ -294,3 +294,32 @@ def test_max_level_option(tmp_path, capsys):
     assert means[2][0] == pytest.approx(0.55, abs=0.02)
     assert means[2][1] == pytest.approx(means[0][1], abs=0.005)  # night scene: its own level
     assert means[4] == pytest.approx([means[2][0], 0.35], abs=0.02)
+
+
+def test_max_level_rise_option(tmp_path, capsys):
+    """--max-level-rise lifts a brighter dark capture above --max-level, not a darker one or
+    a scene lit by its own lamps; START >= FULL is one line at parse time."""
+    rng = np.random.default_rng(0)
+    for name, low, high in (('dim.png', 10, 26), ('brighter.png', 30, 46)):
+        room = np.clip(np.linspace(low, high, 96)[None, :, None] + rng.normal(0, 2, (64, 96, 3)),
+                       0, 255)  # means 0.07 and 0.15, no light source in the frame
+        Image.fromarray(room.astype(np.uint8)).save(tmp_path / name)
+    _night_street(tmp_path / 'street.png')
+    means = {}
+    for options in ([], ['--max-level-rise', '0.11', '0.18', '0.7']):
+        out = tmp_path / f'out_{len(options)}'
+        assert enhance_tool.main([str(tmp_path / name) for name in
+                                  ('dim.png', 'brighter.png', 'street.png')]
+                                 + ['-o', str(out), '--no-progress'] + options) == 0
+        means[len(options)] = [np.array(Image.open(out / name)).mean() / 255
+                               for name in ('dim.png', 'brighter.png', 'street.png')]
+    capsys.readouterr()
+    assert means[0][:2] == pytest.approx([0.41, 0.41], abs=0.02)
+    # brighter: mean 0.15, 4/7 of the way from 0.11 to 0.18, so a cap of 0.41 + 4/7 * 0.29
+    assert means[4][1] == pytest.approx(0.576, abs=0.02)
+    assert means[4][0] == pytest.approx(means[0][0], abs=0.005)
+    assert means[4][2] == pytest.approx(means[0][2], abs=0.005)
+    with pytest.raises(SystemExit) as exit_info:
+        enhance_tool.parse_args(['x.png', '-o', 'o', '--max-level-rise', '0.2', '0.1', '0.7'])
+    assert exit_info.value.code == 2
+    assert 'START < FULL' in capsys.readouterr().err

@@ -88,10 +88,12 @@ class CurveExposureControl(BaseModule):
         max_level (float): Cap of the target. Defaults to 0.6.
         max_level_rise (tuple[float, float, float], optional): ``(start, full, level)``: the
             cap rises linearly from ``max_level`` at the input mean level ``start`` to
-            ``level`` at ``full`` and beyond. A capture that holds more light is more often a
-            dim daylight or indoor scene than a night one, and its reference is brighter (the
-            two brightest ``lol_val_pairs`` captures, means 0.13-0.17: references at 0.57);
-            the scenes lit by their own lights still go to ``light_level``. None: one cap.
+            ``level`` at ``full`` and beyond (a ``level`` below ``max_level`` lowers it
+            instead); scenes lit by their own lights still go toward ``light_level``. For
+            underexposed daylight photos, which hold more light than a night capture and are
+            expected brighter: ``(0.11, 0.18, 0.7)`` brings the SCI photos to the official
+            network's level. It also lifts night scenes without lamps in view, whose captures
+            have the same means (see the model card's known limits). None: one cap.
             Defaults to None.
         lit_keys (tuple[float, float]): Keys ``kappa`` where brightening starts to fade and
             where it stops. Defaults to (0.30, 0.45).
@@ -173,9 +175,9 @@ class CurveExposureControl(BaseModule):
                 raise ValueError(f'{name} must be in (0, 1], got {value!r}')
         if max_level_rise is not None and not (
                 len(max_level_rise) == 3 and 0 <= max_level_rise[0] < max_level_rise[1] <= 1
-                and max_level <= max_level_rise[2] <= 1):
+                and 0 < max_level_rise[2] <= 1):
             raise ValueError(f'max_level_rise must be (start, full, level) with 0 <= start < '
-                             f'full <= 1 and max_level <= level <= 1, got {max_level_rise!r}')
+                             f'full <= 1 and 0 < level <= 1, got {max_level_rise!r}')
         if level_slope < 0:
             raise ValueError(f'level_slope must be >= 0, got {level_slope!r}')
         if len(lit_keys) != 2 or not 0 <= lit_keys[0] < lit_keys[1] <= 1:

@@ -108,8 +108,7 @@ class TestCurveExposureControl:
         dict(light_contrast=(-1, 2)), dict(light_contrast=(3, 3)),
         dict(light_black_quantile=-0.01), dict(light_black_quantile=0.5),
         dict(max_level_rise=(0.1, 0.2)), dict(max_level_rise=(0.2, 0.1, 0.7)),
-        dict(max_level=0.5, max_level_rise=(0.1, 0.2, 0.4)),
-        dict(max_level_rise=(0.1, 0.2, 1.2))
+        dict(max_level_rise=(0.1, 0.2, 0)), dict(max_level_rise=(0.1, 0.2, 1.2))
     ])
     def test_bad_arguments(self, kwargs):
         with pytest.raises(ValueError):
