@@ -91,9 +91,9 @@ class CurveExposureControl(BaseModule):
             ``level`` at ``full`` and beyond (a ``level`` below ``max_level`` lowers it
             instead); scenes lit by their own lights still go toward ``light_level``. For
             underexposed daylight photos, which hold more light than a night capture and are
-            expected brighter: ``(0.11, 0.18, 0.7)`` brings the SCI photos to the official
-            network's level. It also lifts night scenes without lamps in view, whose captures
-            have the same means (see the model card's known limits). None: one cap.
+            expected brighter: ``(0.11, 0.18, 0.7)`` brings the SCI photos within 0.02 of the
+            official network's level. It also lifts night scenes without lamps in view, whose
+            captures have the same means (see the model card's known limits). None: one cap.
             Defaults to None.
         lit_keys (tuple[float, float]): Keys ``kappa`` where brightening starts to fade and
             where it stops. Defaults to (0.30, 0.45).
