@@ -243,7 +243,9 @@ def _search_args(control, small: np.ndarray, light: Optional[np.ndarray]) -> tup
     count = size * size
     rank = min(count - 1, int(control.highlight_quantile * (count - 1) + 0.5))
     start, stop = control.lit_keys
-    rise_start, rise_full = (getattr(control, 'max_level_rise', None) or (0.0, 1.0, None))[:2]
+    rise = getattr(control, 'max_level_rise', None)
+    # Without a rise the cap's second term (level_caps) is 0: any band will do.
+    rise_start, rise_full = (0.0, 1.0) if rise is None else rise[:2]
     # float32, as PyTorch casts Python scalars for float32 tensors (stop - start is computed
     # in Python, before the cast).
     target_args = (_F32(control.target_level), _F32(control.reference_mean),
